@@ -1,0 +1,138 @@
+/**
+ * Puts the server together: storage, auth, the HTTP API, the collaboration socket and app events,
+ * all on one http.Server. `startServer` is what `npm start` and every test call.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import express from 'express';
+import type { Logger } from 'pino';
+import { newId } from '../shared/schema/doc.js';
+import { Authenticator } from './auth/authenticate.js';
+import { hashToken } from './auth/secrets.js';
+import { attachCollabEndpoint } from './collab/endpoint.js';
+import { IncidentRooms } from './collab/incident-rooms.js';
+import type { Config } from './config.js';
+import { AppEvents } from './events/app-events.js';
+import { mirrorMeta } from './incidents/incident-commands.js';
+import { createLogger } from './log.js';
+import { Metrics } from './metrics.js';
+import { SetupToken, authRoutes } from './routes/auth-routes.js';
+import type { RouteContext } from './routes/context.js';
+import { HttpError, errorHandler } from './routes/http-error.js';
+import { incidentRoutes } from './routes/incident-routes.js';
+import { systemRoutes } from './routes/system-routes.js';
+import { userRoutes } from './routes/user-routes.js';
+import { lockDataDir } from './store/data-dir-lock.js';
+import { openLowdbMetadata, type MetadataStore } from './store/metadata.js';
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  port: number;
+  /** First-run setup URL, when the server has no users and no bootstrap token was given. */
+  setupUrl?: string;
+  store: MetadataStore;
+  rooms: IncidentRooms;
+  log: Logger;
+  /** Graceful shutdown: flushes every log, checkpoints, closes sockets with 1001 "going away". */
+  close(): Promise<void>;
+}
+
+async function bootstrapAdmin(store: MetadataStore, token: string, log: Logger): Promise<void> {
+  await store.addUser({ id: newId(), name: 'admin', role: 'admin', tokenHash: hashToken(token), createdAt: new Date().toISOString() });
+  log.info('created the admin user "admin" with the bootstrap token');
+}
+
+function securityHeaders(_req: express.Request, res: express.Response, next: express.NextFunction): void {
+  res.set({
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+  });
+  next();
+}
+
+export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const lock = lockDataDir(config.dataDir);
+  let store: MetadataStore;
+  try {
+    store = await openLowdbMetadata(path.join(config.dataDir, 'bridgelog.json'));
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+
+  const setup = new SetupToken();
+  let setupToken: string | undefined;
+  if (store.countUsers() === 0) {
+    if (config.bootstrapToken) await bootstrapAdmin(store, config.bootstrapToken, log);
+    else setupToken = setup.issue();
+  }
+
+  const metrics = new Metrics();
+  const auth = new Authenticator(store);
+  const app = express();
+  const server = http.createServer(app);
+  const events = new AppEvents(server, auth, config.allowedOrigins);
+  const rooms: IncidentRooms = new IncidentRooms({
+    dataDir: config.dataDir,
+    idleUnloadMs: config.idleUnloadMs,
+    checkpointEvery: config.checkpointEvery,
+    maxMessageBytes: config.maxMessageBytes,
+    log,
+    metrics,
+    onMetaChange: (incidentId, meta) =>
+      void mirrorMeta({ store, rooms, events }, incidentId, meta).catch((err) => log.error({ err }, 'could not mirror incident metadata')),
+  });
+  const collab = attachCollabEndpoint({
+    server, auth, store, rooms, metrics, log,
+    allowedOrigins: config.allowedOrigins,
+    maxMessageBytes: config.maxMessageBytes,
+  });
+
+  const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log };
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(securityHeaders);
+  app.use(express.json({ limit: '1mb' }));
+  app.use(systemRoutes(ctx));
+  app.use(authRoutes(ctx, setup));
+  app.use(userRoutes(ctx));
+  app.use(incidentRoutes(ctx));
+  app.use('/api', (_req, _res, next) => next(new HttpError(404, 'no such API endpoint')));
+  if (config.clientDir && fs.existsSync(path.join(config.clientDir, 'index.html'))) {
+    const index = path.join(config.clientDir, 'index.html');
+    app.use(express.static(config.clientDir, { index: false, maxAge: '1h' }));
+    // The web app routes on the client: every other GET gets its page.
+    app.get(/.*/, (_req, res) => res.sendFile(index));
+  }
+  app.use(errorHandler(log));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  }).catch((err) => {
+    lock.release();
+    throw err;
+  });
+  const port = (server.address() as { port: number }).port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const setupUrl = setupToken ? `${url}/setup?token=${encodeURIComponent(setupToken)}` : undefined;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await rooms.closeAll();
+      collab.close();
+      await events.close();
+      server.closeAllConnections();
+      await stopped;
+      await store.close();
+      lock.release();
+    })());
+
+  return { url, port, setupUrl, store, rooms, log, close };
+}

@@ -1,0 +1,133 @@
+/**
+ * The collaboration socket, `/collab/<incidentId>`. Everything is checked at the upgrade — Origin,
+ * authentication, the incident's existence and visibility — so no document is loaded for a request
+ * that will be refused. Refusals before the upgrade are plain HTTP (403, 401); an unknown incident
+ * is a socket closed with 4404, which browsers can see.
+ */
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from 'pino';
+import { CloseCode, Paths } from '../../shared/protocol.js';
+import { Authenticator, hasRole, publicUser, visibleIncident } from '../auth/authenticate.js';
+import type { MetadataStore } from '../store/metadata.js';
+import type { Metrics } from '../metrics.js';
+import { Connection } from './connection.js';
+import type { IncidentRooms } from './incident-rooms.js';
+
+export interface CollabEndpointOptions {
+  server: http.Server;
+  auth: Authenticator;
+  store: MetadataStore;
+  rooms: IncidentRooms;
+  metrics: Metrics;
+  log: Logger;
+  allowedOrigins: string[];
+  maxMessageBytes: number;
+}
+
+const KEEPALIVE_MS = 30_000;
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+}
+
+/** Browsers send Origin; it must be this server's own or one configured. Non-browser clients send none. */
+function originAllowed(req: http.IncomingMessage, allowed: string[]): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): void } {
+  // ws closes with 1009 above maxPayload; below it, our own check answers 4413 with a reason.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes * 2 });
+  const prefix = `${Paths.collab}/`;
+
+  opts.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!url.pathname.startsWith(prefix)) return; // another endpoint's (socket.io)
+    if (!originAllowed(req, opts.allowedOrigins)) {
+      opts.metrics.rejected.inc({ reason: 'foreign origin' });
+      return refuse(socket, 403, 'Forbidden: origin not allowed');
+    }
+    const user = opts.auth.fromRequest(req, true);
+    if (!user) {
+      opts.metrics.rejected.inc({ reason: 'unauthenticated' });
+      return refuse(socket, 401, 'Unauthorized: a valid token or session is required');
+    }
+    let incidentId: string;
+    try {
+      incidentId = decodeURIComponent(url.pathname.slice(prefix.length));
+    } catch {
+      incidentId = '';
+    }
+    const incident = visibleIncident(opts.store, user, incidentId);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!incident) {
+        opts.metrics.rejected.inc({ reason: 'no such incident' });
+        ws.close(CloseCode.notFound, 'no such incident');
+        return;
+      }
+      const conn = new Connection(ws, publicUser(user), hasRole(user, 'responder'), opts.log);
+      void serve(conn, incident.id, opts);
+    });
+  });
+
+  const keepalive = setInterval(() => {
+    for (const ws of wss.clients) {
+      const alive = ws as WebSocket & { alive?: boolean };
+      if (alive.alive === false) ws.terminate();
+      else {
+        alive.alive = false;
+        ws.ping();
+      }
+    }
+  }, KEEPALIVE_MS);
+  keepalive.unref();
+
+  return {
+    close() {
+      clearInterval(keepalive);
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+  };
+}
+
+async function serve(conn: Connection, incidentId: string, opts: CollabEndpointOptions): Promise<void> {
+  const { ws } = conn;
+  // Frames that arrive while the document loads are kept, in order, and handled once it has.
+  const early: Uint8Array[] = [];
+  let room: Awaited<ReturnType<IncidentRooms['open']>> | undefined;
+  let closed = false;
+  ws.binaryType = 'nodebuffer';
+  ws.on('pong', () => ((ws as WebSocket & { alive?: boolean }).alive = true));
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    const frame = isBinary ? data : new Uint8Array(0); // text frames are not part of the protocol
+    if (room) room.receive(conn, frame);
+    else early.push(frame);
+  });
+  ws.on('close', () => {
+    closed = true;
+    opts.metrics.connections.dec();
+    room?.leave(conn);
+  });
+  ws.on('error', (err) => conn.log.debug({ err }, 'collaboration socket error'));
+  opts.metrics.connections.inc();
+  try {
+    const opened = await opts.rooms.open(incidentId);
+    if (closed) return;
+    room = opened;
+    room.join(conn);
+    for (const frame of early) room.receive(conn, frame);
+  } catch (err) {
+    opts.log.error({ err, incident: incidentId }, 'could not load the incident document');
+    conn.close(1011, 'could not load the incident');
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * One incident's live document and the clients on it. An update flows through here in one direction:
+ *
+ *   frame → parse & check (protocol.ts, attribution.ts) → apply to the doc → append to the log
+ *         → fdatasync (update-log.ts) → broadcast to the others + tell the sender it is durable
+ *
+ * Nothing leaves this room before it is on disk: broadcasts, sync replies and "persisted" (type 100)
+ * acknowledgements all wait for the group commit that covers them.
+ */
+import * as Y from 'yjs';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import type { Logger } from 'pino';
+import { CloseCode } from '../../shared/protocol.js';
+import { metaOf, readMeta, type Meta } from '../../shared/schema/doc.js';
+import { ClientBindings, inspectUpdate } from '../history/attribution.js';
+import type { IncidentHistory, LoadedHistory } from '../history/incident-history.js';
+import { UpdateLog, type DurableEvent } from '../history/update-log.js';
+import type { Metrics } from '../metrics.js';
+import { reasonLabel } from '../metrics.js';
+import { Connection } from './connection.js';
+import * as protocol from './protocol.js';
+
+/** Origin of a change the server makes on a user's behalf (e.g. a status set through the HTTP API). */
+export class ServerChange {
+  constructor(readonly userId: string) {}
+}
+
+export interface RoomOptions {
+  checkpointEvery: number;
+  maxMessageBytes: number;
+  log: Logger;
+  metrics: Metrics;
+  /** Called, once durable, after a change to the document's `meta` map. */
+  onMetaChange: (meta: Meta) => void;
+  /** Called when the last connection has left. */
+  onEmpty: (room: IncidentRoom) => void;
+  /** Called if the log fails: the room has closed all connections and must be dropped. */
+  onFailure: (room: IncidentRoom) => void;
+}
+
+export class IncidentRoom {
+  readonly doc: Y.Doc;
+  readonly awareness: awarenessProtocol.Awareness;
+  readonly connections = new Set<Connection>();
+  private readonly bindings: ClientBindings;
+  private readonly updateLog: UpdateLog;
+  /** What is on disk, per client ID: sent as message type 100. */
+  private readonly durableStateVector: Map<number, number>;
+  /** Work waiting for a seq to be durable, in seq order. */
+  private deferred: Array<{ seq: number; run: () => void }> = [];
+  /** Connections owed a "persisted" message once `seq` is durable. */
+  private acks = new Map<Connection, number>();
+  private checkpointSeq: number;
+  private checkpointing = false;
+  private metaChanged = false;
+  private closed = false;
+
+  constructor(
+    readonly incidentId: string,
+    private readonly history: IncidentHistory,
+    loaded: LoadedHistory,
+    private readonly opts: RoomOptions,
+  ) {
+    this.doc = loaded.doc;
+    this.bindings = loaded.bindings;
+    this.checkpointSeq = loaded.checkpointSeq;
+    this.durableStateVector = Y.decodeStateVector(Y.encodeStateVector(this.doc));
+    this.updateLog = new UpdateLog(history.logFile, loaded.log, this.onDurable, this.onLogFailure);
+    this.awareness = new awarenessProtocol.Awareness(this.doc);
+    this.awareness.setLocalState(null);
+    this.awareness.on('update', this.onAwarenessChange);
+    metaOf(this.doc).observe(() => (this.metaChanged = true));
+    this.doc.on('update', this.onDocUpdate);
+  }
+
+  get lastSeq(): number {
+    return this.updateLog.durableSeq;
+  }
+  /** Bytes of the log that are durable: the limit for readers of the live log. */
+  get durableLogBytes(): number {
+    return this.updateLog.durableSize;
+  }
+
+  join(conn: Connection): void {
+    this.connections.add(conn);
+    conn.send(protocol.encodeSyncStep1(Y.encodeStateVector(this.doc)));
+    const states = this.awareness.getStates();
+    if (states.size > 0) {
+      conn.send(protocol.encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...states.keys()])));
+    }
+  }
+
+  leave(conn: Connection): void {
+    if (!this.connections.delete(conn)) return;
+    this.acks.delete(conn);
+    awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.awarenessIds], null);
+    if (this.connections.size === 0) this.opts.onEmpty(this);
+  }
+
+  /** Handles one frame; a bad one closes that connection with a named code and changes nothing. */
+  receive(conn: Connection, data: Uint8Array): void {
+    try {
+      const message = protocol.parseMessage(data, this.opts.maxMessageBytes);
+      switch (message.type) {
+        case 'sync-step1':
+          return this.replySyncStep2(conn, message.stateVector);
+        case 'update':
+          return this.receiveUpdate(conn, message.update);
+        case 'awareness':
+          return this.receiveAwareness(conn, message.update);
+        case 'query-awareness':
+          return conn.send(protocol.encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...this.awareness.getStates().keys()])));
+        case 'auth':
+          return;
+      }
+    } catch (err) {
+      const error = err instanceof protocol.ProtocolError ? err : new protocol.ProtocolError(CloseCode.malformed, 'unprocessable message');
+      if (!(err instanceof protocol.ProtocolError)) conn.log.warn({ err }, 'unexpected error handling a message');
+      this.opts.metrics.rejected.inc({ reason: reasonLabel(error.reason) });
+      conn.log.info({ user: conn.user.name, incident: this.incidentId, code: error.code, reason: error.reason }, 'closing connection on a refused message');
+      conn.close(error.code, error.reason);
+      this.leave(conn);
+    }
+  }
+
+  /** Applies a change made by the server on behalf of `userId`, attributed and logged like any other. */
+  applyServerChange(userId: string, change: (doc: Y.Doc) => void): Promise<void> {
+    const ownClientId = this.doc.clientID;
+    let clientId: number;
+    do clientId = Math.floor(Math.random() * 0xffffffff);
+    while (this.bindings.ownerOf(clientId) !== undefined);
+    this.bindings.bind([clientId], userId);
+    this.doc.clientID = clientId;
+    try {
+      this.doc.transact(() => change(this.doc), new ServerChange(userId));
+    } finally {
+      this.doc.clientID = ownClientId;
+    }
+    return this.updateLog.whenDurable();
+  }
+
+  /** Closes every connection, writes a checkpoint and closes the log. */
+  async close(code: number = CloseCode.goingAway, reason = 'server going away'): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const conn of this.connections) conn.close(code, reason);
+    this.connections.clear();
+    this.awareness.destroy();
+    await this.updateLog.whenDurable().catch(() => undefined);
+    if (this.updateLog.durableSeq > this.checkpointSeq) await this.checkpoint().catch((err) => this.opts.log.error({ err }, 'checkpoint failed'));
+    await this.updateLog.close();
+    this.doc.destroy();
+  }
+
+  private replySyncStep2(conn: Connection, stateVector: Uint8Array): void {
+    // Encoded now, sent once everything it may contain is durable.
+    const frame = protocol.encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector));
+    this.afterDurable(this.updateLog.appendedSeq, () => {
+      conn.send(frame);
+      this.ack(conn);
+    });
+  }
+
+  private receiveUpdate(conn: Connection, update: Uint8Array): void {
+    let contents;
+    try {
+      contents = inspectUpdate(update);
+    } catch {
+      throw new protocol.ProtocolError(CloseCode.malformed, 'undecodable update');
+    }
+    if (!contents.empty) {
+      if (!conn.canWrite) throw new protocol.ProtocolError(CloseCode.forbidden, 'read-only: viewers cannot edit');
+      const foreign = this.bindings.foreignClient(contents.clients, conn.user.id);
+      if (foreign !== undefined) throw new protocol.ProtocolError(CloseCode.forbidden, `client id ${foreign} belongs to another user`);
+      this.bindings.bind(contents.clients, conn.user.id);
+      Y.applyUpdate(this.doc, update, conn);
+    }
+    this.ack(conn);
+  }
+
+  private receiveAwareness(conn: Connection, update: Uint8Array): void {
+    // Presence says who is here: the name comes from authentication, not from the client.
+    const entries = protocol.decodeAwareness(update).map((entry) => {
+      conn.awarenessIds.add(entry.clientId);
+      if (entry.state === null || typeof entry.state !== 'object') return entry;
+      const claimed = (entry.state as { user?: unknown }).user;
+      const user = { ...(typeof claimed === 'object' && claimed !== null ? claimed : {}), id: conn.user.id, name: conn.user.name };
+      return { ...entry, state: { ...entry.state, user } };
+    });
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, protocol.encodeAwarenessEntries(entries), conn);
+  }
+
+  private onAwarenessChange = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }): void => {
+    const changed = [...added, ...updated, ...removed];
+    const frame = protocol.encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+    for (const conn of this.connections) conn.send(frame);
+  };
+
+  private onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === 'load') return;
+    const author = origin instanceof Connection ? origin.user.id : origin instanceof ServerChange ? origin.userId : undefined;
+    if (author === undefined) throw new Error('document changed by an unattributed origin');
+    const record = this.updateLog.append(author, update);
+    this.opts.metrics.updates.inc();
+    const written = Y.parseUpdateMeta(update).to;
+    const frame = protocol.encodeUpdate(update);
+    const metaChanged = this.metaChanged;
+    this.metaChanged = false;
+    this.afterDurable(record.seq, () => {
+      for (const [client, clock] of written) {
+        if ((this.durableStateVector.get(client) ?? 0) < clock) this.durableStateVector.set(client, clock);
+      }
+      for (const conn of this.connections) if (conn !== origin) conn.send(frame);
+      if (metaChanged) this.opts.onMetaChange(readMeta(this.doc));
+    });
+  };
+
+  private ack(conn: Connection): void {
+    const seq = this.updateLog.appendedSeq;
+    if (seq <= this.updateLog.durableSeq) conn.send(protocol.encodePersisted(Y.encodeStateVector(this.durableStateVector)));
+    else this.acks.set(conn, seq);
+  }
+
+  private afterDurable(seq: number, run: () => void): void {
+    if (seq <= this.updateLog.durableSeq) run();
+    else this.deferred.push({ seq, run });
+  }
+
+  private onDurable = ({ upToSeq, syncMs }: DurableEvent): void => {
+    this.opts.metrics.fdatasync.observe(syncMs / 1000);
+    let done = 0;
+    while (done < this.deferred.length && this.deferred[done]!.seq <= upToSeq) this.deferred[done++]!.run();
+    this.deferred.splice(0, done);
+    let persisted: Uint8Array | undefined;
+    for (const [conn, seq] of this.acks) {
+      if (seq > upToSeq) continue;
+      persisted ??= protocol.encodePersisted(Y.encodeStateVector(this.durableStateVector));
+      conn.send(persisted);
+      this.acks.delete(conn);
+    }
+    this.maybeCheckpoint();
+  };
+
+  private onLogFailure = (err: Error): void => {
+    this.opts.log.error({ err, incident: this.incidentId }, 'update log failed; closing the incident so clients keep their unsaved changes');
+    for (const conn of this.connections) conn.close(1011, 'storage failure');
+    this.connections.clear();
+    this.opts.onFailure(this);
+  };
+
+  private maybeCheckpoint(): void {
+    const log = this.updateLog;
+    if (this.checkpointing || this.closed) return;
+    if (log.durableSeq - this.checkpointSeq < this.opts.checkpointEvery || log.appendedSeq !== log.durableSeq) return;
+    this.checkpoint().catch((err) => this.opts.log.error({ err, incident: this.incidentId }, 'checkpoint failed'));
+  }
+
+  /** Snapshots the document now — only called when everything applied is durable. */
+  private async checkpoint(): Promise<void> {
+    this.checkpointing = true;
+    const seq = this.updateLog.durableSeq;
+    try {
+      await this.history.writeCheckpoint({
+        seq,
+        at: this.updateLog.lastAt,
+        logOffset: this.updateLog.durableSize,
+        bindings: new Map(this.bindings.byClient),
+        docUpdate: Y.encodeStateAsUpdate(this.doc),
+      });
+      this.checkpointSeq = seq;
+    } finally {
+      this.checkpointing = false;
+    }
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The incidents whose documents are in memory. A document is loaded on first use (checkpoint + log
+ * tail), shared by everyone on that incident, and unloaded a while after its last client left.
+ */
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Meta } from '../../shared/schema/doc.js';
+import { IncidentHistory } from '../history/incident-history.js';
+import type { Metrics } from '../metrics.js';
+import { IncidentRoom } from './incident-room.js';
+
+export interface IncidentRoomsOptions {
+  dataDir: string;
+  idleUnloadMs: number;
+  checkpointEvery: number;
+  maxMessageBytes: number;
+  log: Logger;
+  metrics: Metrics;
+  onMetaChange: (incidentId: string, meta: Meta) => void;
+}
+
+export class IncidentRooms {
+  private readonly rooms = new Map<string, IncidentRoom>();
+  private readonly opening = new Map<string, Promise<IncidentRoom>>();
+  private readonly closing = new Map<string, Promise<void>>();
+  private readonly unloadTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(private readonly opts: IncidentRoomsOptions) {}
+
+  historyOf(incidentId: string): IncidentHistory {
+    return new IncidentHistory(path.join(this.opts.dataDir, 'incidents', incidentId));
+  }
+
+  createHistory(incidentId: string): Promise<IncidentHistory> {
+    return IncidentHistory.create(path.join(this.opts.dataDir, 'incidents', incidentId));
+  }
+
+  /** The room if its document is in memory. */
+  loaded(incidentId: string): IncidentRoom | undefined {
+    return this.rooms.get(incidentId);
+  }
+
+  get size(): number {
+    return this.rooms.size;
+  }
+
+  /** The incident's room, loading its document if needed. Unloads after idling unless joined. */
+  async open(incidentId: string): Promise<IncidentRoom> {
+    let room = this.rooms.get(incidentId);
+    if (!room) {
+      let opening = this.opening.get(incidentId);
+      if (!opening) {
+        opening = this.load(incidentId).finally(() => this.opening.delete(incidentId));
+        this.opening.set(incidentId, opening);
+      }
+      room = await opening;
+    }
+    // The caller joins right away, or the room idles out like any other.
+    if (room.connections.size === 0) this.scheduleUnload(room);
+    return room;
+  }
+
+  private async load(incidentId: string): Promise<IncidentRoom> {
+    await this.closing.get(incidentId);
+    const started = performance.now();
+    const history = this.historyOf(incidentId);
+    const loaded = await history.load(this.opts.log);
+    const room = new IncidentRoom(incidentId, history, loaded, {
+      checkpointEvery: this.opts.checkpointEvery,
+      maxMessageBytes: this.opts.maxMessageBytes,
+      log: this.opts.log,
+      metrics: this.opts.metrics,
+      onMetaChange: (meta) => this.opts.onMetaChange(incidentId, meta),
+      onEmpty: (r) => this.scheduleUnload(r),
+      onFailure: (r) => this.drop(r),
+    });
+    this.rooms.set(incidentId, room);
+    this.opts.metrics.loadedDocs.set(this.rooms.size);
+    this.opts.log.info(
+      { incident: incidentId, checkpointSeq: loaded.checkpointSeq, replayed: loaded.replayed, ms: Math.round(performance.now() - started) },
+      'incident document loaded',
+    );
+    return room;
+  }
+
+  cancelUnload(incidentId: string): void {
+    clearTimeout(this.unloadTimers.get(incidentId));
+    this.unloadTimers.delete(incidentId);
+  }
+
+  private scheduleUnload(room: IncidentRoom): void {
+    this.cancelUnload(room.incidentId);
+    const timer = setTimeout(() => {
+      this.unloadTimers.delete(room.incidentId);
+      if (room.connections.size === 0) void this.unload(room);
+    }, this.opts.idleUnloadMs);
+    timer.unref();
+    this.unloadTimers.set(room.incidentId, timer);
+  }
+
+  private unload(room: IncidentRoom): Promise<void> {
+    this.drop(room);
+    const closing = room.close().finally(() => this.closing.delete(room.incidentId));
+    this.closing.set(room.incidentId, closing);
+    return closing;
+  }
+
+  private drop(room: IncidentRoom): void {
+    if (this.rooms.get(room.incidentId) === room) this.rooms.delete(room.incidentId);
+    this.opts.metrics.loadedDocs.set(this.rooms.size);
+  }
+
+  /** Flushes and closes every room (graceful shutdown). */
+  async closeAll(): Promise<void> {
+    for (const timer of this.unloadTimers.values()) clearTimeout(timer);
+    this.unloadTimers.clear();
+    await Promise.allSettled([...this.opening.values()]);
+    await Promise.all([...this.rooms.values()].map((room) => this.unload(room)));
+    await Promise.all([...this.closing.values()]);
+  }
+}

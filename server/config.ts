@@ -1,0 +1,46 @@
+import path from 'node:path';
+import { Limits } from '../shared/protocol.js';
+
+export interface Config {
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  dataDir: string;
+  /** On a first start with an empty DATA_DIR: the API token of the admin user `admin`. */
+  bootstrapToken?: string;
+  /** Browser origins allowed on the sockets besides the server's own (e.g. a reverse proxy's). */
+  allowedOrigins: string[];
+  /** Unload an incident's document this long after its last client left. */
+  idleUnloadMs: number;
+  /** Write a checkpoint after this many updates since the last one. */
+  checkpointEvery: number;
+  maxMessageBytes: number;
+  /** Mark the session cookie Secure (serve behind HTTPS). */
+  cookieSecure: boolean;
+  logLevel: string;
+  /** Directory of the built web app; absent in tests that do not need it. */
+  clientDir?: string;
+}
+
+function int(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv, clientDir?: string): Config {
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: int(env.PORT, 8080, 'PORT'),
+    dataDir: path.resolve(env.DATA_DIR || './data'),
+    bootstrapToken: env.BRIDGELOG_BOOTSTRAP_TOKEN || undefined,
+    allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    idleUnloadMs: int(env.IDLE_UNLOAD_MS, 60_000, 'IDLE_UNLOAD_MS'),
+    checkpointEvery: int(env.CHECKPOINT_EVERY, 1000, 'CHECKPOINT_EVERY'),
+    maxMessageBytes: int(env.MAX_MESSAGE_BYTES, Limits.maxMessageBytes, 'MAX_MESSAGE_BYTES'),
+    cookieSecure: env.COOKIE_SECURE === '1' || env.COOKIE_SECURE === 'true',
+    logLevel: env.LOG_LEVEL || 'info',
+    clientDir,
+  };
+}

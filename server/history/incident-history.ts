@@ -1,0 +1,133 @@
+/**
+ * An incident's history on disk: `updates.log` (every accepted update, forever) and `checkpoint.bin`
+ * (the latest document state, to load fast). Loading is checkpoint + log tail; a record torn by a
+ * crash at the log's tail is cut off (and kept aside in a `.torn-*` file for inspection).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import * as Y from 'yjs';
+import type { Logger } from 'pino';
+import { ClientBindings, inspectUpdate } from './attribution.js';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { readRecords, type ScannedRecord, type UpdateLogState } from './update-log.js';
+import { fsyncDir } from '../store/durable-file.js';
+
+export interface LoadedHistory {
+  doc: Y.Doc;
+  bindings: ClientBindings;
+  log: UpdateLogState;
+  /** Seq of the checkpoint used (0: none). */
+  checkpointSeq: number;
+  /** Records replayed on top of the checkpoint. */
+  replayed: number;
+}
+
+export class HistoryCorruptError extends Error {}
+
+export class IncidentHistory {
+  readonly logFile: string;
+  readonly checkpointFile: string;
+
+  constructor(readonly dir: string) {
+    this.logFile = path.join(dir, 'updates.log');
+    this.checkpointFile = path.join(dir, 'checkpoint.bin');
+  }
+
+  static async create(dir: string): Promise<IncidentHistory> {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fsyncDir(path.dirname(dir));
+    return new IncidentHistory(dir);
+  }
+
+  private async usableCheckpoint(log: Logger, logSize: number): Promise<Checkpoint | undefined> {
+    try {
+      const cp = await readCheckpoint(this.checkpointFile);
+      if (cp && cp.logOffset > logSize) {
+        log.warn({ file: this.checkpointFile, logOffset: cp.logOffset, logSize }, 'checkpoint is ahead of the log; replaying the log from the start');
+        return undefined;
+      }
+      return cp;
+    } catch (err) {
+      log.warn({ file: this.checkpointFile, err: (err as Error).message }, 'unusable checkpoint ignored; replaying the log from the start');
+      return undefined;
+    }
+  }
+
+  private async logSize(): Promise<number> {
+    return (await fs.stat(this.logFile).catch(() => ({ size: 0 }))).size;
+  }
+
+  async load(log: Logger): Promise<LoadedHistory> {
+    const cp = await this.usableCheckpoint(log, await this.logSize());
+    const doc = new Y.Doc();
+    const bindings = new ClientBindings(cp ? new Map(cp.bindings) : new Map());
+    const state: UpdateLogState = { size: cp?.logOffset ?? 0, lastSeq: cp?.seq ?? 0, lastAt: cp?.at ?? 0 };
+    if (cp) Y.applyUpdate(doc, cp.docUpdate, 'load');
+
+    let torn: { offset: number; reason: string } | undefined;
+    let replayed = 0;
+    for await (const { record, end } of readRecords(this.logFile, {
+      from: state.size,
+      onStop: (offset, reason) => (torn = { offset, reason }),
+    })) {
+      if (record.seq !== state.lastSeq + 1) {
+        throw new HistoryCorruptError(`${this.logFile}: record seq ${record.seq} follows ${state.lastSeq}`);
+      }
+      Y.applyUpdate(doc, record.update, 'load');
+      bindings.bind(inspectUpdate(record.update).clients, record.userId);
+      state.lastSeq = record.seq;
+      state.lastAt = record.at;
+      state.size = end;
+      replayed++;
+    }
+    if (torn) await this.cutTornTail(log, torn.offset, torn.reason);
+    return { doc, bindings, log: state, checkpointSeq: cp?.seq ?? 0, replayed };
+  }
+
+  /** Moves everything from `offset` on into a side file, and truncates the log there. */
+  private async cutTornTail(log: Logger, offset: number, reason: string): Promise<void> {
+    const handle = await fs.open(this.logFile, 'r+');
+    try {
+      const { size } = await handle.stat();
+      const tail = Buffer.alloc(size - offset);
+      await handle.read(tail, 0, tail.length, offset);
+      const aside = `${this.logFile}.torn-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      await fs.writeFile(aside, tail);
+      await handle.truncate(offset);
+      await handle.sync();
+      log.warn({ file: this.logFile, offset, bytes: tail.length, reason, keptIn: aside }, 'cut a torn record at the end of the update log');
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Records in order; `limit` bounds the bytes read (pass the log's durable size while it is live). */
+  records(opts: { from?: number; limit?: number } = {}): AsyncGenerator<ScannedRecord> {
+    return readRecords(this.logFile, opts);
+  }
+
+  /**
+   * The document exactly as it was after every record received at or before `at` (ms, UTC), as a
+   * Yjs update. Starts from the checkpoint when it is not later than `at`.
+   */
+  async stateAt(log: Logger, at: number, limit?: number): Promise<Uint8Array> {
+    const cp = await this.usableCheckpoint(log, limit ?? (await this.logSize()));
+    const doc = new Y.Doc();
+    let from = 0;
+    if (cp && cp.at <= at) {
+      Y.applyUpdate(doc, cp.docUpdate);
+      from = cp.logOffset;
+    }
+    for await (const { record } of this.records({ from, limit })) {
+      if (record.at > at) break;
+      Y.applyUpdate(doc, record.update);
+    }
+    const update = Y.encodeStateAsUpdate(doc);
+    doc.destroy();
+    return update;
+  }
+
+  writeCheckpoint(cp: Checkpoint): Promise<void> {
+    return writeCheckpoint(this.checkpointFile, cp);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Creating and changing incidents. The incident's metadata lives in two places that must agree: the
+ * metadata store (for lists) and the document's `meta` map (so the change is in the attributed,
+ * replayable history). Changes go through the document; the store follows it (`mirrorMeta`).
+ */
+import type { Incident, IncidentStatus, Severity } from '../../shared/api.js';
+import { IncidentStatuses, Severities } from '../../shared/api.js';
+import { newId, setMeta, type Meta } from '../../shared/schema/doc.js';
+import type { IncidentRooms } from '../collab/incident-rooms.js';
+import type { AppEvents } from '../events/app-events.js';
+import type { IncidentRecord, MetadataStore, UserRecord } from '../store/metadata.js';
+
+export interface IncidentDeps {
+  store: MetadataStore;
+  rooms: IncidentRooms;
+  events: AppEvents;
+}
+
+export const presentIncident = (i: IncidentRecord): Incident => ({
+  id: i.id,
+  title: i.title,
+  severity: i.severity,
+  status: i.status,
+  createdAt: i.createdAt,
+  createdBy: i.createdBy,
+  resolvedAt: i.resolvedAt,
+  ...(i.members ? { members: i.members } : {}),
+});
+
+export async function createIncident(
+  deps: IncidentDeps,
+  user: UserRecord,
+  input: { title: string; severity?: Severity; members?: string[] },
+): Promise<Incident> {
+  const now = new Date().toISOString();
+  const record: IncidentRecord = {
+    id: newId(),
+    title: input.title,
+    severity: input.severity ?? 'sev3',
+    status: 'investigating',
+    createdAt: now,
+    createdBy: user.id,
+    resolvedAt: null,
+    ...(input.members ? { members: [...new Set([user.id, ...input.members])] } : {}),
+  };
+  await deps.rooms.createHistory(record.id);
+  await deps.store.addIncident(record);
+  const room = await deps.rooms.open(record.id);
+  await room.applyServerChange(user.id, (doc) =>
+    setMeta(doc, { title: record.title, severity: record.severity, status: record.status, startedAt: now }),
+  );
+  const incident = presentIncident(record);
+  deps.events.incidentCreated(incident);
+  return incident;
+}
+
+export async function updateIncident(
+  deps: IncidentDeps,
+  user: UserRecord,
+  incident: IncidentRecord,
+  change: { title?: string; severity?: Severity; status?: IncidentStatus; members?: string[] | null },
+): Promise<Incident> {
+  if (change.members !== undefined) {
+    const members = change.members === null ? undefined : [...new Set([incident.createdBy, ...change.members])];
+    await deps.store.updateIncident(incident.id, { members });
+  }
+  const meta: Meta = { title: change.title, severity: change.severity, status: change.status };
+  if (change.status === 'resolved' && incident.status !== 'resolved') meta.resolvedAt = new Date().toISOString();
+  if (meta.title !== undefined || meta.severity !== undefined || meta.status !== undefined) {
+    const room = await deps.rooms.open(incident.id);
+    await room.applyServerChange(user.id, (doc) => setMeta(doc, meta));
+    await mirrorMeta(deps, incident.id, { ...meta });
+  } else {
+    deps.events.incidentUpdated(presentIncident(deps.store.incidentById(incident.id)!));
+  }
+  return presentIncident(deps.store.incidentById(incident.id)!);
+}
+
+/** Copies valid `meta` values from the document to the metadata store and announces the change. */
+export async function mirrorMeta(deps: IncidentDeps, incidentId: string, meta: Meta): Promise<void> {
+  const incident = deps.store.incidentById(incidentId);
+  if (!incident) return;
+  const change: Partial<IncidentRecord> = {};
+  if (typeof meta.title === 'string' && meta.title.trim() && meta.title !== incident.title) change.title = meta.title.slice(0, 300);
+  if (Severities.includes(meta.severity as Severity) && meta.severity !== incident.severity) change.severity = meta.severity;
+  if (IncidentStatuses.includes(meta.status as IncidentStatus) && meta.status !== incident.status) {
+    change.status = meta.status;
+    change.resolvedAt = meta.status === 'resolved' ? (meta.resolvedAt ?? new Date().toISOString()) : null;
+  }
+  if (Object.keys(change).length === 0) return;
+  const updated = await deps.store.updateIncident(incidentId, change);
+  if (updated) deps.events.incidentUpdated(presentIncident(updated));
+}

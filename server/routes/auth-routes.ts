@@ -1,0 +1,106 @@
+/**
+ * Sessions and first-run setup. Login is rate limited per address and name; passwords are scrypt
+ * hashes; the session cookie is HttpOnly and SameSite=Lax, and only its hash is stored.
+ */
+import { Router, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { parse as parseCookies } from 'cookie';
+import { LoginRequest, SetupRequest } from '../../shared/api.js';
+import { newId } from '../../shared/schema/doc.js';
+import { SESSION_COOKIE, SESSION_TTL_MS, publicUser } from '../auth/authenticate.js';
+import { hashPassword, hashToken, newToken, verifyPassword } from '../auth/secrets.js';
+import type { UserRecord } from '../store/metadata.js';
+import { authenticated, type RouteContext, userOf } from './context.js';
+import { HttpError, parseBody } from './http-error.js';
+
+/** The one-time first-run setup token, while there are no users (kept in memory only). */
+export class SetupToken {
+  private token: string | undefined;
+  issue(): string {
+    this.token = newToken('setup_');
+    return this.token;
+  }
+  get pending(): boolean {
+    return this.token !== undefined;
+  }
+  consume(token: string): boolean {
+    if (!this.token || hashToken(token) !== hashToken(this.token)) return false;
+    this.token = undefined;
+    return true;
+  }
+}
+
+export function authRoutes(ctx: RouteContext, setup: SetupToken): Router {
+  const router = Router();
+  const loginLimiter = rateLimit({
+    windowMs: 60_000,
+    limit: 10,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req) => `${req.ip}|${typeof req.body?.name === 'string' ? req.body.name : ''}`,
+    message: { error: 'too many login attempts; wait a minute and try again' },
+  });
+
+  async function startSession(res: Response, user: UserRecord): Promise<void> {
+    const token = newToken('bls_');
+    const now = Date.now();
+    await ctx.store.addSession({
+      tokenHash: hashToken(token),
+      userId: user.id,
+      createdAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + SESSION_TTL_MS).toISOString(),
+    });
+    res.cookie(SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: ctx.config.cookieSecure,
+      maxAge: SESSION_TTL_MS,
+      path: '/',
+    });
+  }
+
+  router.get('/api/auth/setup', (_req, res) => {
+    res.json({ needed: setup.pending });
+  });
+
+  router.post('/api/auth/setup', loginLimiter, async (req, res) => {
+    const body = parseBody(SetupRequest, req.body);
+    if (ctx.store.countUsers() > 0 || !setup.consume(body.token)) {
+      throw new HttpError(403, 'this setup link is not valid (it works once, on a server with no users)');
+    }
+    const user: UserRecord = {
+      id: newId(),
+      name: body.name,
+      role: 'admin',
+      passwordHash: await hashPassword(body.password),
+      tokenHash: hashToken(newToken('bl_')),
+      createdAt: new Date().toISOString(),
+    };
+    await ctx.store.addUser(user);
+    ctx.log.info({ user: user.name }, 'first admin created through the setup link');
+    await startSession(res, user);
+    res.status(201).json(publicUser(user));
+  });
+
+  router.post('/api/auth/login', loginLimiter, async (req, res) => {
+    const body = parseBody(LoginRequest, req.body);
+    const user = ctx.store.userByName(body.name);
+    const ok = user?.passwordHash ? await verifyPassword(body.password, user.passwordHash) : false;
+    if (!user || !ok) throw new HttpError(401, 'wrong name or password');
+    await startSession(res, user);
+    res.json(publicUser(user));
+  });
+
+  router.post('/api/auth/logout', async (req, res) => {
+    const token = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
+    if (token) await ctx.store.removeSession(hashToken(token));
+    res.clearCookie(SESSION_COOKIE, { path: '/' });
+    res.status(204).end();
+  });
+
+  router.get('/api/auth/me', authenticated(ctx.auth), (_req, res) => {
+    res.json(publicUser(userOf(res)));
+  });
+
+  return router;
+}

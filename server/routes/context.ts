@@ -1,0 +1,36 @@
+/** What every route needs, and the middleware that puts the authenticated user on the request. */
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import type { Role } from '../../shared/api.js';
+import { hasRole, type Authenticator } from '../auth/authenticate.js';
+import type { IncidentRooms } from '../collab/incident-rooms.js';
+import type { Config } from '../config.js';
+import type { AppEvents } from '../events/app-events.js';
+import type { Metrics } from '../metrics.js';
+import type { MetadataStore, UserRecord } from '../store/metadata.js';
+import { HttpError } from './http-error.js';
+
+export interface RouteContext {
+  config: Config;
+  store: MetadataStore;
+  auth: Authenticator;
+  rooms: IncidentRooms;
+  events: AppEvents;
+  metrics: Metrics;
+  log: Logger;
+}
+
+/** The user authenticated by `authenticated()`. */
+export function userOf(res: Response): UserRecord {
+  return res.locals.user as UserRecord;
+}
+
+export function authenticated(auth: Authenticator, role: Role = 'viewer') {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const user = auth.fromRequest(req);
+    if (!user) return next(new HttpError(401, 'authentication required: log in, or send Authorization: Bearer <token>'));
+    if (!hasRole(user, role)) return next(new HttpError(403, `this needs the ${role} role; you are ${user.role}`));
+    res.locals.user = user;
+    next();
+  };
+}

@@ -1,0 +1,49 @@
+/** Errors as values with a message for the person who caused them, and the field at fault. */
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { ApiError } from '../../shared/api.js';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string) => new HttpError(404, `no such ${what}`);
+
+/** Parses a request body; a 400 names the first offending field. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  if (body === undefined || body === null || typeof body !== 'object') {
+    throw new HttpError(400, 'expected a JSON object body (Content-Type: application/json)');
+  }
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.join('.') || undefined;
+  throw new HttpError(400, field ? `${field}: ${issue.message}` : issue.message, field);
+}
+
+/** Express error handler: every failure becomes `{error, field?}` JSON. */
+export function errorHandler(log: Logger) {
+  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+    let status = 500;
+    let body: ApiError = { error: 'internal error' };
+    if (err instanceof HttpError) {
+      status = err.status;
+      body = err.field ? { error: err.message, field: err.field } : { error: err.message };
+    } else if (typeof err === 'object' && err !== null && 'type' in err && 'status' in err) {
+      // body-parser's errors: malformed JSON, body too large, wrong charset
+      status = Number((err as { status: number }).status) || 400;
+      const type = (err as { type: string }).type;
+      body = { error: type === 'entity.parse.failed' ? 'malformed JSON body' : type === 'entity.too.large' ? 'request body too large' : String((err as { message?: unknown }).message) };
+    } else {
+      log.error({ err }, 'unhandled error in a request');
+    }
+    res.status(status).json(body);
+  };
+}

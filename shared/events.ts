@@ -1,0 +1,24 @@
+/**
+ * socket.io app events. Names say which way they travel: `server:` is server → client,
+ * `client:` is client → server (with an acknowledgement callback).
+ */
+import type { Incident } from './api.js';
+
+export const ServerEvent = {
+  incidentCreated: 'server:incident-created',
+  incidentUpdated: 'server:incident-updated',
+} as const;
+
+export const ClientEvent = {
+  /** Acknowledged with the server's clock: `{ serverTime: number }` (ms since epoch, UTC). */
+  clock: 'client:clock',
+} as const;
+
+export interface ServerToClientEvents {
+  [ServerEvent.incidentCreated]: (incident: Incident) => void;
+  [ServerEvent.incidentUpdated]: (incident: Incident) => void;
+}
+
+export interface ClientToServerEvents {
+  [ClientEvent.clock]: (ack: (reply: { serverTime: number }) => void) => void;
+}

@@ -1,0 +1,186 @@
+/**
+ * Document schema v1 (api.md): one Y.Doc per incident. These helpers are the only code that should
+ * know the shape; server, client, CLI and tests create and read entries through them.
+ *
+ * Entries and hypotheses live in Y.Maps keyed by id: pushing objects onto a Y.Array is quadratic
+ * to replay (architecture.md).
+ */
+import * as Y from 'yjs';
+import type { IncidentStatus, Severity } from '../api.js';
+
+export const SCHEMA_VERSION = 1;
+
+export const EntryKinds = ['test', 'note', 'action', 'conclusion'] as const;
+export type EntryKind = (typeof EntryKinds)[number];
+
+export const HypothesisStatuses = ['open', 'supported', 'ruled-out', 'confirmed'] as const;
+export type HypothesisStatus = (typeof HypothesisStatuses)[number];
+
+export type Verdict = 'supports' | 'refutes';
+
+export interface EvidenceLink {
+  url: string;
+  label: string;
+}
+
+export interface Meta {
+  title?: string;
+  severity?: Severity;
+  status?: IncidentStatus;
+  startedAt?: string;
+  resolvedAt?: string;
+}
+
+export interface EntryInput {
+  kind: EntryKind;
+  title: string;
+  /** When the test was run, ISO-8601 UTC. */
+  ranAt: string;
+  command?: string;
+  observations?: string;
+  conclusion?: string;
+}
+
+/** An entry read out of the document as plain data. */
+export interface Entry extends Required<EntryInput> {
+  id: string;
+  attachments: string[];
+  links: EvidenceLink[];
+  alerts: string[];
+  hypotheses: Record<string, Verdict>;
+}
+
+export interface Hypothesis {
+  id: string;
+  statement: string;
+  status: HypothesisStatus;
+}
+
+export const metaOf = (doc: Y.Doc): Y.Map<unknown> => doc.getMap('meta');
+export const entriesOf = (doc: Y.Doc): Y.Map<Y.Map<unknown>> => doc.getMap('entries');
+export const hypothesesOf = (doc: Y.Doc): Y.Map<Y.Map<unknown>> => doc.getMap('hypotheses');
+
+/** A short random id, safe in URLs; works in browsers outside secure contexts too. */
+export function newId(): string {
+  const bytes = new Uint8Array(12);
+  globalThis.crypto.getRandomValues(bytes);
+  let s = '';
+  for (const b of bytes) s += (b % 36).toString(36);
+  return s;
+}
+
+export function readMeta(doc: Y.Doc): Meta {
+  return metaOf(doc).toJSON() as Meta;
+}
+
+export function setMeta(doc: Y.Doc, meta: Meta): void {
+  doc.transact(() => {
+    const map = metaOf(doc);
+    for (const [key, value] of Object.entries(meta)) {
+      if (value !== undefined && map.get(key) !== value) map.set(key, value);
+    }
+  });
+}
+
+function text(value: string | undefined): Y.Text {
+  return new Y.Text(value ?? '');
+}
+
+/** Adds an entry in one transaction and returns its id. */
+export function createEntry(doc: Y.Doc, input: EntryInput, id: string = newId()): string {
+  doc.transact(() => {
+    const entry = new Y.Map<unknown>();
+    entry.set('kind', input.kind);
+    entry.set('title', input.title);
+    entry.set('ranAt', input.ranAt);
+    entry.set('command', text(input.command));
+    entry.set('observations', text(input.observations));
+    entry.set('conclusion', text(input.conclusion));
+    entry.set('attachments', new Y.Array<string>());
+    entry.set('links', new Y.Array<EvidenceLink>());
+    entry.set('alerts', new Y.Array<string>());
+    entry.set('hypotheses', new Y.Map<Verdict>());
+    entriesOf(doc).set(id, entry);
+  });
+  return id;
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : v instanceof Y.Text ? v.toString() : '');
+const list = <T>(v: unknown): T[] => (v instanceof Y.Array ? (v.toArray() as T[]) : []);
+
+/** Reads an entry leniently: a field another client left out or mistyped reads as empty. */
+export function readEntry(id: string, entry: Y.Map<unknown>): Entry {
+  const kind = entry.get('kind');
+  const verdicts = entry.get('hypotheses');
+  return {
+    id,
+    kind: EntryKinds.includes(kind as EntryKind) ? (kind as EntryKind) : 'note',
+    title: str(entry.get('title')),
+    ranAt: str(entry.get('ranAt')),
+    command: str(entry.get('command')),
+    observations: str(entry.get('observations')),
+    conclusion: str(entry.get('conclusion')),
+    attachments: list<string>(entry.get('attachments')),
+    links: list<EvidenceLink>(entry.get('links')),
+    alerts: list<string>(entry.get('alerts')),
+    hypotheses: verdicts instanceof Y.Map ? (verdicts.toJSON() as Record<string, Verdict>) : {},
+  };
+}
+
+export function getEntry(doc: Y.Doc, id: string): Entry | undefined {
+  const entry = entriesOf(doc).get(id);
+  return entry instanceof Y.Map ? readEntry(id, entry) : undefined;
+}
+
+/** All entries, in the order they were run (ranAt), then by id for a stable order. */
+export function listEntries(doc: Y.Doc): Entry[] {
+  const out: Entry[] = [];
+  entriesOf(doc).forEach((entry, id) => {
+    if (entry instanceof Y.Map) out.push(readEntry(id, entry));
+  });
+  return out.sort((a, b) => a.ranAt.localeCompare(b.ranAt) || a.id.localeCompare(b.id));
+}
+
+/** The collaborative text of one field of an entry, for editors to bind to. */
+export function entryText(doc: Y.Doc, id: string, field: 'command' | 'observations' | 'conclusion'): Y.Text | undefined {
+  const value = entriesOf(doc).get(id)?.get(field);
+  return value instanceof Y.Text ? value : undefined;
+}
+
+export function createHypothesis(doc: Y.Doc, statement: string, id: string = newId()): string {
+  doc.transact(() => {
+    const h = new Y.Map<unknown>();
+    h.set('statement', statement);
+    h.set('status', 'open');
+    hypothesesOf(doc).set(id, h);
+  });
+  return id;
+}
+
+export function setHypothesisStatus(doc: Y.Doc, id: string, status: HypothesisStatus): void {
+  const h = hypothesesOf(doc).get(id);
+  if (!(h instanceof Y.Map)) throw new Error(`no hypothesis ${id}`);
+  h.set('status', status);
+}
+
+export function listHypotheses(doc: Y.Doc): Hypothesis[] {
+  const out: Hypothesis[] = [];
+  hypothesesOf(doc).forEach((h, id) => {
+    if (!(h instanceof Y.Map)) return;
+    const status = h.get('status');
+    out.push({
+      id,
+      statement: str(h.get('statement')),
+      status: HypothesisStatuses.includes(status as HypothesisStatus) ? (status as HypothesisStatus) : 'open',
+    });
+  });
+  return out;
+}
+
+/** Marks an entry as evidence for or against a hypothesis; `null` removes the mark. */
+export function setVerdict(doc: Y.Doc, entryId: string, hypothesisId: string, verdict: Verdict | null): void {
+  const verdicts = entriesOf(doc).get(entryId)?.get('hypotheses');
+  if (!(verdicts instanceof Y.Map)) throw new Error(`no entry ${entryId}`);
+  if (verdict === null) verdicts.delete(hypothesisId);
+  else verdicts.set(hypothesisId, verdict);
+}

@@ -1,0 +1,60 @@
+/** A real Bridgelog server on port 0 with its own data directory, and a small API client for it. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, type RunningServer } from '../../server/app.js';
+import { configFromEnv, type Config } from '../../server/config.js';
+import type { CreatedUser, Role } from '../../shared/api.js';
+
+export const ADMIN_TOKEN = 'bl_test-admin-token-0123456789';
+
+export function tempDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'bridgelog-test-'));
+}
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  wsUrl: string;
+  api: (method: string, urlPath: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }) => Promise<Response>;
+  createUser: (role: Role, name?: string, password?: string) => Promise<CreatedUser>;
+  createIncident: (token: string, body?: Record<string, unknown>) => Promise<{ id: string; title: string }>;
+}
+
+let userCounter = 0;
+
+export async function startTestServer(
+  opts: { dataDir?: string; env?: Record<string, string>; config?: Partial<Config> } = {},
+): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? tempDataDir();
+  const config = {
+    ...configFromEnv({ PORT: '0', DATA_DIR: dataDir, BRIDGELOG_BOOTSTRAP_TOKEN: ADMIN_TOKEN, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...opts.env }),
+    ...opts.config,
+  };
+  const server = await startServer(config);
+  const api: TestServer['api'] = (method, urlPath, { token, body, headers } = {}) =>
+    fetch(server.url + urlPath, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  return {
+    ...server,
+    dataDir,
+    wsUrl: server.url.replace(/^http/, 'ws'),
+    api,
+    async createUser(role, name = `${role}${++userCounter}`, password) {
+      const res = await api('POST', '/api/users', { token: ADMIN_TOKEN, body: { name, role, ...(password ? { password } : {}) } });
+      if (res.status !== 201) throw new Error(`createUser: ${res.status} ${await res.text()}`);
+      return (await res.json()) as CreatedUser;
+    },
+    async createIncident(token, body = {}) {
+      const res = await api('POST', '/api/incidents', { token, body: { title: 'Packet loss on ny-sw01', ...body } });
+      if (res.status !== 201) throw new Error(`createIncident: ${res.status} ${await res.text()}`);
+      return (await res.json()) as { id: string; title: string };
+    },
+  };
+}
