@@ -3,7 +3,7 @@
  * hashes; the session cookie is HttpOnly and SameSite=Lax, and only its hash is stored.
  */
 import { Router, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { parse as parseCookies } from 'cookie';
 import { LoginRequest, SetupRequest } from '../../shared/api.js';
 import { newId } from '../../shared/schema/doc.js';
@@ -37,7 +37,7 @@ export function authRoutes(ctx: RouteContext, setup: SetupToken): Router {
     limit: 10,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    keyGenerator: (req) => `${req.ip}|${typeof req.body?.name === 'string' ? req.body.name : ''}`,
+    keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '')}|${typeof req.body?.name === 'string' ? req.body.name : ''}`,
     message: { error: 'too many login attempts; wait a minute and try again' },
   });
 

@@ -25,12 +25,20 @@ export function userOf(res: Response): UserRecord {
   return res.locals.user as UserRecord;
 }
 
+export function requireRole(user: UserRecord, role: Role): void {
+  if (!hasRole(user, role)) throw new HttpError(403, `this needs the ${role} role; you are ${user.role}`);
+}
+
 export function authenticated(auth: Authenticator, role: Role = 'viewer') {
   return (req: Request, res: Response, next: NextFunction): void => {
     const user = auth.fromRequest(req);
     if (!user) return next(new HttpError(401, 'authentication required: log in, or send Authorization: Bearer <token>'));
-    if (!hasRole(user, role)) return next(new HttpError(403, `this needs the ${role} role; you are ${user.role}`));
     res.locals.user = user;
+    try {
+      requireRole(user, role);
+    } catch (err) {
+      return next(err);
+    }
     next();
   };
 }

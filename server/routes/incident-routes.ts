@@ -6,7 +6,7 @@ import { Router, type Request, type Response } from 'express';
 import { CreateIncidentRequest, UpdateIncidentRequest, type HistoryRecord } from '../../shared/api.js';
 import { canSee, visibleIncident } from '../auth/authenticate.js';
 import { createIncident, presentIncident, updateIncident } from '../incidents/incident-commands.js';
-import { authenticated, type RouteContext, userOf } from './context.js';
+import { authenticated, requireRole, type RouteContext, userOf } from './context.js';
 import { HttpError, notFound, parseBody } from './http-error.js';
 
 /** Parses `?at=` (ISO-8601 with a time zone); absent means now. */
@@ -47,8 +47,9 @@ export function incidentRoutes(ctx: RouteContext): Router {
     res.json(presentIncident(incidentFor(req, res)));
   });
 
-  router.patch('/api/incidents/:id', authenticated(ctx.auth, 'responder'), async (req, res) => {
-    const incident = incidentFor(req, res);
+  router.patch('/api/incidents/:id', authenticated(ctx.auth), async (req, res) => {
+    const incident = incidentFor(req, res); // 404 before 403: a hidden incident does not exist
+    requireRole(userOf(res), 'responder');
     const body = parseBody(UpdateIncidentRequest, req.body);
     const unknown = body.members?.find((id) => !ctx.store.userById(id));
     if (unknown) throw new HttpError(400, `members: no user with id ${unknown}`, 'members');

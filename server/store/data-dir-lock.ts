@@ -23,17 +23,25 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** Directories this process holds: a lock file with our own pid is only stale if it is not one of these. */
+const heldHere = new Set<string>();
+
 export function lockDataDir(dataDir: string): DataDirLock {
   const file = path.join(dataDir, 'LOCK');
+  if (heldHere.has(file)) {
+    throw new DataDirLockedError(`DATA_DIR ${dataDir} is in use by another Bridgelog server (pid ${process.pid}, this process).`);
+  }
   const body = JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(file, body, { flag: 'wx', mode: 0o600 });
+      heldHere.add(file);
       let released = false;
       return {
         release() {
           if (released) return;
           released = true;
+          heldHere.delete(file);
           fs.rmSync(file, { force: true });
         },
       };
