@@ -44,6 +44,19 @@ async function bootstrapAdmin(store: MetadataStore, token: string, log: Logger):
   log.info('created the admin user "admin" with the bootstrap token');
 }
 
+/** The web app loads only its own scripts and talks only to this server. */
+const APP_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self' ws: wss:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
+
 function securityHeaders(_req: express.Request, res: express.Response, next: express.NextFunction): void {
   res.set({
     'X-Content-Type-Options': 'nosniff',
@@ -105,8 +118,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   if (config.clientDir && fs.existsSync(path.join(config.clientDir, 'index.html'))) {
     const index = path.join(config.clientDir, 'index.html');
     app.use(express.static(config.clientDir, { index: false, maxAge: '1h' }));
-    // The web app routes on the client: every other GET gets its page.
-    app.get(/.*/, (_req, res) => res.sendFile(index));
+    // The web app routes on the client: every other page GET gets its page. A missing file (an old
+    // asset after a redeploy) is a 404, not HTML under a script's name.
+    app.get(/^[^.]*$/, (_req, res) => res.set('Content-Security-Policy', APP_CSP).sendFile(index));
   }
   app.use(errorHandler(log));
 

@@ -2,7 +2,8 @@
  * The collaboration socket, `/collab/<incidentId>`. Everything is checked at the upgrade — Origin,
  * authentication, the incident's existence and visibility — so no document is loaded for a request
  * that will be refused. Refusals before the upgrade are plain HTTP (403, 401); an unknown incident
- * is a socket closed with 4404, which browsers can see.
+ * is a socket closed with 4404, and a browser without a valid session one closed with 4401, which
+ * browsers can see.
  */
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -10,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import { CloseCode, Paths } from '../../shared/protocol.js';
 import { Authenticator, hasRole, publicUser, visibleIncident } from '../auth/authenticate.js';
+import { originAllowed } from '../auth/origin.js';
 import type { MetadataStore } from '../store/metadata.js';
 import type { Metrics } from '../metrics.js';
 import { Connection } from './connection.js';
@@ -32,18 +34,6 @@ function refuse(socket: Duplex, status: number, message: string): void {
   socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
 }
 
-/** Browsers send Origin; it must be this server's own or one configured. Non-browser clients send none. */
-function originAllowed(req: http.IncomingMessage, allowed: string[]): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true;
-  if (allowed.includes(origin)) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
 export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): void } {
   // ws closes with 1009 above maxPayload; below it, our own check answers 4413 with a reason.
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes * 2 });
@@ -59,6 +49,12 @@ export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): vo
     const user = opts.auth.fromRequest(req, true);
     if (!user) {
       opts.metrics.rejected.inc({ reason: 'unauthenticated' });
+      // A browser whose session expired cannot read an HTTP status from a failed upgrade, only a
+      // close code: give it 4401 so the page can ask to log in again. Tokens get a plain 401.
+      const sentToken = url.searchParams.has('token') || req.headers.authorization !== undefined;
+      if (req.headers.origin && !sentToken) {
+        return wss.handleUpgrade(req, socket, head, (ws) => ws.close(CloseCode.unauthenticated, 'log in again'));
+      }
       return refuse(socket, 401, 'Unauthorized: a valid token or session is required');
     }
     let incidentId: string;

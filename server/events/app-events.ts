@@ -9,6 +9,7 @@ import type { Incident } from '../../shared/api.js';
 import { ClientEvent, ServerEvent, type ClientToServerEvents, type ServerToClientEvents } from '../../shared/events.js';
 import { Paths } from '../../shared/protocol.js';
 import type { Authenticator } from '../auth/authenticate.js';
+import { originAllowed } from '../auth/origin.js';
 
 export class AppEvents {
   readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
@@ -20,6 +21,8 @@ export class AppEvents {
       // The collaboration socket shares this HTTP server: leave its upgrades alone.
       destroyUpgrade: false,
       cors: allowedOrigins.length > 0 ? { origin: allowedOrigins, credentials: true } : undefined,
+      // Same Origin rule as the collaboration socket: a page elsewhere cannot ride a session cookie.
+      allowRequest: (req, callback) => callback(null, originAllowed(req, allowedOrigins)),
     });
     this.io.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;

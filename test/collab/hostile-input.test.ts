@@ -113,6 +113,21 @@ describe('refused before or at the upgrade', () => {
     expect(await rawSession([], { path: `/collab/${incidentId}?token=bl_wrong` })).toEqual({ status: 401 });
   });
 
+  it('closes a browser’s socket without a valid session with 4401, so the page can ask to log in again', async () => {
+    const result = await rawSession([], { path: `/collab/${incidentId}`, headers: { origin: server.url, cookie: 'bridgelog_session=bls_expired' } });
+    expect(result).toMatchObject({ code: CloseCode.unauthenticated });
+    expect(server.rooms.loaded('x')).toBeUndefined();
+  });
+
+  it('refuses app events (socket.io) from a foreign origin too', async () => {
+    const { io } = await import('socket.io-client');
+    const socket = io(server.url, { auth: { token }, transports: ['websocket'], extraHeaders: { origin: 'https://evil.example' }, reconnection: false });
+    const error = await new Promise<Error>((resolve) => socket.on('connect_error', resolve));
+    expect(socket.connected).toBe(false);
+    expect(error).toBeInstanceOf(Error);
+    socket.close();
+  });
+
   it('refuses a browser page from a foreign origin (403), and accepts the server’s own', async () => {
     expect(await rawSession([], { headers: { origin: 'https://evil.example' } })).toEqual({ status: 403 });
     const own = new WebSocket(`${server.wsUrl}/collab/${incidentId}?token=${token}`, { headers: { origin: server.url } });

@@ -33,6 +33,21 @@ describe('operations', () => {
     }
   });
 
+  it('serves the web app’s pages with a strict CSP, and a missing asset as 404 rather than the page', async () => {
+    const server = await startTestServer({ config: { clientDir: path.resolve('dist/client') } });
+    try {
+      const page = await server.api('GET', '/incidents/abc123');
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="root">');
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+      expect((await server.api('GET', '/assets/index-0ld.js')).status).toBe(404);
+      expect((await server.api('GET', '/api/nothing-here')).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('gives clients the server clock, so a skewed laptop can still log "now" in UTC', async () => {
     const server = await startTestServer();
     try {
@@ -62,7 +77,7 @@ describe('operations', () => {
     // Idle unload: leave, and the document leaves memory (checkpointed on the way out).
     c.provider.disconnect();
     await vi.waitFor(() => expect(server.rooms.loaded(incident.id)).toBeUndefined());
-    expect(fs.existsSync(path.join(server.dataDir, 'incidents', incident.id, 'checkpoint.bin'))).toBe(true);
+    await vi.waitFor(() => expect(fs.existsSync(path.join(server.dataDir, 'incidents', incident.id, 'checkpoint.bin'))).toBe(true));
 
     c.provider.connect();
     await synced(c);

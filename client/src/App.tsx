@@ -1,0 +1,60 @@
+/** Who is logged in decides which pages can be seen; the path decides which one is. */
+import { useEffect, useState } from 'react';
+import type { User } from '../../shared/api';
+import { ApiFailure, api } from './api';
+import { AppHeader } from './components/AppHeader';
+import { IncidentListPage } from './pages/IncidentListPage';
+import { IncidentPage } from './pages/IncidentPage';
+import { LoginPage } from './pages/LoginPage';
+import { SetupPage } from './pages/SetupPage';
+import { navigate, routeOf, usePath } from './router';
+
+export function App() {
+  const route = routeOf(usePath());
+  /** `undefined` until the server has said; `null` when nobody is logged in. */
+  const [user, setUser] = useState<User | null>();
+  const [unreachable, setUnreachable] = useState<string>();
+
+  useEffect(() => {
+    if (user !== undefined || route.page === 'setup') return;
+    let current = true;
+    api<User>('GET', '/api/auth/me').then(
+      (me) => {
+        if (current) setUser(me);
+      },
+      (err: Error) => {
+        if (!current) return;
+        if (err instanceof ApiFailure && err.status === 401) setUser(null);
+        else setUnreachable(err.message);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [user, route.page]);
+
+  useEffect(() => {
+    if (user === null && route.page !== 'login' && route.page !== 'setup') navigate('/login', { replace: true });
+    if (user && route.page === 'login') navigate('/', { replace: true });
+  }, [user, route.page]);
+
+  const loggedIn = (me: User) => {
+    setUser(me);
+    navigate('/');
+  };
+
+  if (route.page === 'setup') return <SetupPage onLoggedIn={loggedIn} />;
+  if (route.page === 'login') return <LoginPage onLoggedIn={loggedIn} />;
+  if (unreachable) return <p className="notice" role="alert">Cannot reach Bridgelog: {unreachable}</p>;
+  if (!user) return <p className="notice">Loading…</p>;
+  return (
+    <>
+      <AppHeader user={user} onLoggedOut={() => setUser(null)} />
+      <main>
+        {route.page === 'incidents' && <IncidentListPage user={user} />}
+        {route.page === 'incident' && <IncidentPage key={route.incidentId} incidentId={route.incidentId} user={user} />}
+        {route.page === 'not-found' && <p className="notice">There is no page here.</p>}
+      </main>
+    </>
+  );
+}

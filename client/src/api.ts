@@ -1,0 +1,27 @@
+/** The HTTP API from the browser: JSON both ways; a failure carries the server's message for the user. */
+import type { ApiError } from '../../shared/api';
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** The request field the server blamed, e.g. `password`. */
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function api<T = void>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) {
+    const error = (await res.json().catch(() => undefined)) as ApiError | undefined;
+    throw new ApiFailure(res.status, error?.error ?? `the server answered ${res.status} ${res.statusText}`, error?.field);
+  }
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
