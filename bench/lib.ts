@@ -23,14 +23,15 @@ export function stats(values: number[]) {
   return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s.at(-1) ?? NaN };
 }
 
-export async function api(url: string, method: string, path: string, token: string, body?: unknown) {
+/** A JSON call to the API; the caller names the answer's shape. */
+export async function api<T = { id: string; token: string }>(url: string, method: string, path: string, token: string, body?: unknown): Promise<T> {
   const res = await fetch(url + path, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
+  return (await res.json()) as T;
 }
 
 /** y-websocket sync step 1 with an empty state vector: "send me everything". */

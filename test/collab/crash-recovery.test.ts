@@ -22,14 +22,14 @@ afterAll(async () => {
   child?.process.kill('SIGKILL');
 });
 
-async function api(url: string, method: string, urlPath: string, token: string, body?: unknown) {
+async function api(url: string, method: string, urlPath: string, token: string, body?: unknown): Promise<{ id: string; token: string }> {
   const res = await fetch(url + urlPath, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${method} ${urlPath}: ${res.status} ${await res.text()}`);
-  return res.json();
+  return (await res.json()) as { id: string; token: string };
 }
 
 describe('crash recovery', () => {
@@ -46,7 +46,7 @@ describe('crash recovery', () => {
     const users = await Promise.all(
       Array.from({ length: WRITERS }, (_, i) => api(child!.url, 'POST', '/api/users', ADMIN_TOKEN, { name: `writer${i}`, role: 'responder' })),
     );
-    const incident = await api(child.url, 'POST', '/api/incidents', users[0].token, { title: 'Crash drill' });
+    const incident = await api(child.url, 'POST', '/api/incidents', users[0]!.token, { title: 'Crash drill' });
     for (const u of users) clients.push(connect(wsUrl, incident.id, u.token));
     await Promise.all(clients.map(synced));
 

@@ -130,4 +130,24 @@ describe('live collaboration', () => {
     await synced(check);
     expect(check.doc.getMap('meta').get('title')).toBe('Packet loss on ny-sw01');
   });
+
+  it('shows presence under the authenticated name, whatever name a client claims', async () => {
+    const pat = await server.createUser('responder', 'pat');
+    const quinn = await server.createUser('viewer', 'quinn');
+    const incident = await server.createIncident(pat.token);
+    const p = open(incident.id, pat.token);
+    const q = open(incident.id, quinn.token);
+    await Promise.all([synced(p), synced(q)]);
+    p.provider.awareness.setLocalStateField('user', { name: 'the CEO', color: '#e11d48' });
+    await vi.waitFor(() => {
+      const seen = q.provider.awareness.getStates().get(p.doc.clientID) as { user?: { name: string; id: string; color: string } } | undefined;
+      expect(seen?.user).toEqual({ name: 'pat', id: pat.id, color: '#e11d48' });
+    });
+    // Viewers are present too (read-only does not mean invisible).
+    q.provider.awareness.setLocalStateField('user', { name: 'whoever' });
+    await vi.waitFor(() => expect((p.provider.awareness.getStates().get(q.doc.clientID) as { user?: { name: string } })?.user?.name).toBe('quinn'));
+    // Leaving removes the presence.
+    q.provider.disconnect();
+    await vi.waitFor(() => expect(p.provider.awareness.getStates().has(q.doc.clientID)).toBe(false));
+  });
 });

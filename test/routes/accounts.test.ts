@@ -1,5 +1,6 @@
 /** Accounts and access: bootstrap token, first-run setup, login sessions, roles, API tokens. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CreatedUser } from '../../shared/api.js';
 import { ADMIN_TOKEN, startTestServer, tempDataDir, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -22,7 +23,7 @@ describe('accounts', () => {
   it('lets an admin create users, whose token works once shown and is never listed', async () => {
     const res = await server.api('POST', '/api/users', { token: ADMIN_TOKEN, body: { name: 'grace', role: 'responder' } });
     expect(res.status).toBe(201);
-    const grace = await res.json();
+    const grace = (await res.json()) as CreatedUser;
     expect(grace).toMatchObject({ name: 'grace', role: 'responder', token: expect.stringMatching(/^bl_/) });
     expect(await (await server.api('GET', '/api/auth/me', { token: grace.token })).json()).toMatchObject({ id: grace.id });
     const list = await (await server.api('GET', '/api/users', { token: grace.token })).text();
