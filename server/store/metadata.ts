@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs/promises';
 import { Low, type Adapter } from 'lowdb';
-import type { IncidentStatus, Role, Severity } from '../../shared/api.js';
+import type { Incident, Role } from '../../shared/api.js';
 import { writeFileAtomic } from './durable-file.js';
 
 export interface UserRecord {
@@ -28,17 +28,8 @@ export interface SessionRecord {
   expiresAt: string;
 }
 
-export interface IncidentRecord {
-  id: string;
-  title: string;
-  severity: Severity;
-  status: IncidentStatus;
-  createdAt: string;
-  createdBy: string;
-  resolvedAt: string | null;
-  /** When set, the incident exists only for these users. */
-  members?: string[];
-}
+/** Stored as the API presents it (shared/api.ts); the store is the only writer. */
+export type IncidentRecord = Incident;
 
 export interface MetadataStore {
   countUsers(): number;
