@@ -4,15 +4,9 @@
  */
 import { z } from 'zod';
 import { Limits } from './protocol.js';
+import { IncidentStatuses, Roles, Severities } from './model.js';
 
-export const Roles = ['admin', 'responder', 'viewer'] as const;
-export type Role = (typeof Roles)[number];
-
-export const Severities = ['sev1', 'sev2', 'sev3', 'sev4'] as const;
-export type Severity = (typeof Severities)[number];
-
-export const IncidentStatuses = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
-export type IncidentStatus = (typeof IncidentStatuses)[number];
+export * from './model.js';
 
 const name = z
   .string()
@@ -41,41 +35,3 @@ export const UpdateIncidentRequest = z
     members: z.array(z.string().min(1)).max(500).nullable().optional(),
   })
   .refine((v) => Object.keys(v).length > 0, { message: 'nothing to change' });
-
-export interface User {
-  id: string;
-  name: string;
-  role: Role;
-}
-
-export interface CreatedUser extends User {
-  /** API token, shown once. */
-  token: string;
-}
-
-export interface Incident {
-  id: string;
-  title: string;
-  severity: Severity;
-  status: IncidentStatus;
-  createdAt: string;
-  createdBy: string;
-  resolvedAt: string | null;
-  /** Present on restricted incidents: the only users for whom it exists. */
-  members?: string[];
-}
-
-export interface HistoryRecord {
-  seq: number;
-  /** Server receive time, ISO-8601 UTC with milliseconds. */
-  at: string;
-  userId: string;
-  userName: string;
-  bytes: number;
-}
-
-export interface ApiError {
-  error: string;
-  /** The request field at fault, e.g. `title`, when there is one. */
-  field?: string;
-}

@@ -2,7 +2,7 @@
  * socket.io app events. Names say which way they travel: `server:` is server → client,
  * `client:` is client → server (with an acknowledgement callback).
  */
-import type { Incident } from './api.js';
+import type { Incident } from './model.js';
 
 export const ServerEvent = {
   incidentCreated: 'server:incident-created',

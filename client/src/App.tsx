@@ -1,6 +1,6 @@
 /** Who is logged in decides which pages can be seen; the path decides which one is. */
 import { useEffect, useState } from 'react';
-import type { User } from '../../shared/api';
+import type { User } from '../../shared/model';
 import { ApiFailure, api } from './api';
 import { AppHeader } from './components/AppHeader';
 import { IncidentListPage } from './pages/IncidentListPage';

@@ -1,5 +1,5 @@
 /** The HTTP API from the browser: JSON both ways; a failure carries the server's message for the user. */
-import type { ApiError } from '../../shared/api';
+import type { ApiError } from '../../shared/model';
 
 export class ApiFailure extends Error {
   constructor(

@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import { io, type Socket } from 'socket.io-client';
-import type { Incident } from '../../shared/api';
+import type { Incident } from '../../shared/model';
 import { ServerEvent, type ClientToServerEvents, type ServerToClientEvents } from '../../shared/events';
 import { Paths } from '../../shared/protocol';
 import { api } from './api';

@@ -6,7 +6,7 @@
  * to replay (architecture.md).
  */
 import * as Y from 'yjs';
-import type { IncidentStatus, Severity } from '../api.js';
+import type { IncidentStatus, Severity } from '../model.js';
 
 export const SCHEMA_VERSION = 1;
 

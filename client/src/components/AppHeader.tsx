@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { User } from '../../../shared/api';
+import type { User } from '../../../shared/model';
 import { api } from '../api';
 import { Link } from '../router';
 

@@ -1,4 +1,4 @@
-import type { IncidentStatus, Severity } from '../../../shared/api';
+import type { IncidentStatus, Severity } from '../../../shared/model';
 
 export function IncidentBadges({ severity, status }: { severity: Severity; status: IncidentStatus }) {
   return (

@@ -1,4 +1,4 @@
-import { Severities, type Incident } from '../../../shared/api';
+import { Severities, type Incident } from '../../../shared/model';
 import { Limits } from '../../../shared/protocol';
 import { api } from '../api';
 import { field, useSubmit } from './form';

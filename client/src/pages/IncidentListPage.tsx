@@ -1,4 +1,4 @@
-import type { User } from '../../../shared/api';
+import type { User } from '../../../shared/model';
 import { IncidentBadges } from '../components/IncidentBadges';
 import { NewIncidentForm } from '../components/NewIncidentForm';
 import { useLiveIncidents } from '../live-incidents';

@@ -1,6 +1,6 @@
 /** One incident: what it is, and its log of entries, live for everyone on it. */
 import { useEffect, useState } from 'react';
-import type { Incident, User } from '../../../shared/api';
+import type { Incident, User } from '../../../shared/model';
 import { api } from '../api';
 import { useIncidentDoc } from '../collab/incident-doc';
 import { EntryForm } from '../components/EntryForm';

@@ -1,4 +1,4 @@
-import type { User } from '../../../shared/api';
+import type { User } from '../../../shared/model';
 import { ApiFailure, api } from '../api';
 import { field, useSubmit } from '../components/form';
 

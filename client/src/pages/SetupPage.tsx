@@ -1,5 +1,5 @@
 /** First run: the setup link the server printed creates the first admin and logs them in. */
-import type { User } from '../../../shared/api';
+import type { User } from '../../../shared/model';
 import { Limits } from '../../../shared/protocol';
 import { api } from '../api';
 import { field, useSubmit } from '../components/form';

@@ -1,0 +1,50 @@
+/**
+ * The API's vocabulary and response shapes, without validation code, so the web app can import them
+ * without bundling zod. Request schemas are in api.ts.
+ */
+export const Roles = ['admin', 'responder', 'viewer'] as const;
+export type Role = (typeof Roles)[number];
+
+export const Severities = ['sev1', 'sev2', 'sev3', 'sev4'] as const;
+export type Severity = (typeof Severities)[number];
+
+export const IncidentStatuses = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
+export type IncidentStatus = (typeof IncidentStatuses)[number];
+
+export interface User {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+export interface CreatedUser extends User {
+  /** API token, shown once. */
+  token: string;
+}
+
+export interface Incident {
+  id: string;
+  title: string;
+  severity: Severity;
+  status: IncidentStatus;
+  createdAt: string;
+  createdBy: string;
+  resolvedAt: string | null;
+  /** Present on restricted incidents: the only users for whom it exists. */
+  members?: string[];
+}
+
+export interface HistoryRecord {
+  seq: number;
+  /** Server receive time, ISO-8601 UTC with milliseconds. */
+  at: string;
+  userId: string;
+  userName: string;
+  bytes: number;
+}
+
+export interface ApiError {
+  error: string;
+  /** The request field at fault, e.g. `title`, when there is one. */
+  field?: string;
+}
