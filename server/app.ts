@@ -9,6 +9,7 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { newId } from '../shared/schema/doc.js';
 import { Authenticator } from './auth/authenticate.js';
+import { originAllowed } from './auth/origin.js';
 import { hashToken } from './auth/secrets.js';
 import { attachCollabEndpoint } from './collab/endpoint.js';
 import { IncidentRooms } from './collab/incident-rooms.js';
@@ -109,6 +110,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(securityHeaders);
+  // A browser page from another origin may not use this API (with the session cookie or at all).
+  app.use('/api', (req, _res, next) => next(originAllowed(req, config.allowedOrigins) ? undefined : new HttpError(403, 'origin not allowed')));
   app.use(express.json({ limit: '1mb' }));
   app.use(systemRoutes(ctx));
   app.use(authRoutes(ctx, setup));

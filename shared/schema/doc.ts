@@ -174,7 +174,8 @@ export function listHypotheses(doc: Y.Doc): Hypothesis[] {
       status: HypothesisStatuses.includes(status as HypothesisStatus) ? (status as HypothesisStatus) : 'open',
     });
   });
-  return out;
+  // Map iteration order differs between replicas; every replica should list the same way.
+  return out.sort((a, b) => a.id.localeCompare(b.id));
 }
 
 /** Marks an entry as evidence for or against a hypothesis; `null` removes the mark. */

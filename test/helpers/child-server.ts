@@ -27,7 +27,8 @@ export function startChildServer(env: Record<string, string>): Promise<ChildServ
   const root = path.resolve(import.meta.dirname, '../..');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server/main.ts')], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    // At least `info`: the "Bridgelog is serving" line is how we learn the server is up.
+    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
