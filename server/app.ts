@@ -8,6 +8,8 @@ import path from 'node:path';
 import express from 'express';
 import type { Logger } from 'pino';
 import { newId } from '../shared/schema/doc.js';
+import { AlertReceiver } from './alerts/alert-receiver.js';
+import { openLowdbAlerts, type AlertStore } from './alerts/alert-store.js';
 import { Authenticator } from './auth/authenticate.js';
 import { originAllowed } from './auth/origin.js';
 import { hashToken } from './auth/secrets.js';
@@ -18,6 +20,7 @@ import { AppEvents } from './events/app-events.js';
 import { mirrorMeta } from './incidents/incident-commands.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
+import { alertRoutes } from './routes/alert-routes.js';
 import { SetupToken, authRoutes } from './routes/auth-routes.js';
 import type { RouteContext } from './routes/context.js';
 import { HttpError, errorHandler } from './routes/http-error.js';
@@ -71,8 +74,10 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(config.dataDir);
   let store: MetadataStore;
+  let alerts: AlertStore;
   try {
     store = await openLowdbMetadata(path.join(config.dataDir, 'bridgelog.json'));
+    alerts = await openLowdbAlerts(config.dataDir);
   } catch (err) {
     lock.release();
     throw err;
@@ -98,7 +103,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     log,
     metrics,
     onMetaChange: (incidentId, meta) =>
-      void mirrorMeta({ store, rooms, events }, incidentId, meta).catch((err) => log.error({ err }, 'could not mirror incident metadata')),
+      void mirrorMeta({ store, events }, incidentId, meta).catch((err) => log.error({ err }, 'could not mirror incident metadata')),
   });
   const collab = attachCollabEndpoint({
     server, auth, store, rooms, metrics, log,
@@ -106,7 +111,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     maxMessageBytes: config.maxMessageBytes,
   });
 
-  const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log };
+  const alertReceiver = new AlertReceiver(alerts, store, events, log);
+  const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver };
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(securityHeaders);
@@ -117,6 +123,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   app.use(authRoutes(ctx, setup));
   app.use(userRoutes(ctx));
   app.use(incidentRoutes(ctx));
+  app.use(alertRoutes(ctx));
   app.use('/api', (_req, _res, next) => next(new HttpError(404, 'no such API endpoint')));
   if (config.clientDir && fs.existsSync(path.join(config.clientDir, 'index.html'))) {
     const index = path.join(config.clientDir, 'index.html');
@@ -148,6 +155,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       server.closeAllConnections();
       await stopped;
       await store.close();
+      await alerts.close();
       lock.release();
     })());
 

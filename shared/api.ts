@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { Limits } from './protocol.js';
 import { IncidentStatuses, Roles, Severities } from './model.js';
+import { AlertSources, parseMatcher } from './alerts.js';
 
 export * from './model.js';
 
@@ -16,6 +17,17 @@ const name = z
   .regex(/^[\p{L}\p{N}._@-]+$/u, 'letters, digits and . _ @ - only');
 const password = z.string().min(Limits.minPasswordChars).max(1024);
 const title = z.string().trim().min(1).max(Limits.maxTitleChars);
+const alertMatchers = z
+  .array(
+    z.string().max(300).superRefine((text, ctx) => {
+      try {
+        parseMatcher(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
+  )
+  .max(20);
 
 export const LoginRequest = z.object({ name, password: z.string().min(1).max(1024) });
 export const SetupRequest = z.object({ token: z.string().min(1), name, password });
@@ -26,6 +38,7 @@ export const CreateIncidentRequest = z.object({
   severity: z.enum(Severities).optional(),
   /** Restrict the incident to these user ids (the creator is always a member). */
   members: z.array(z.string().min(1)).max(500).optional(),
+  alertMatchers: alertMatchers.optional(),
 });
 export const UpdateIncidentRequest = z
   .object({
@@ -33,5 +46,14 @@ export const UpdateIncidentRequest = z
     severity: z.enum(Severities).optional(),
     status: z.enum(IncidentStatuses).optional(),
     members: z.array(z.string().min(1)).max(500).nullable().optional(),
+    alertMatchers: alertMatchers.nullable().optional(),
   })
   .refine((v) => Object.keys(v).length > 0, { message: 'nothing to change' });
+
+export const CreateIntegrationRequest = z.object({ name: z.string().trim().min(1).max(100), kind: z.enum(AlertSources) });
+export const AttachAlertRequest = z.object({ alertId: z.string().min(1).max(100) });
+export const DeclareFromAlertRequest = z.object({
+  title: title.optional(),
+  severity: z.enum(Severities).optional(),
+  alertMatchers: alertMatchers.optional(),
+});

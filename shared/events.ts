@@ -2,11 +2,14 @@
  * socket.io app events. Names say which way they travel: `server:` is server → client,
  * `client:` is client → server (with an acknowledgement callback).
  */
+import type { Alert } from './alerts.js';
 import type { Incident } from './model.js';
 
 export const ServerEvent = {
   incidentCreated: 'server:incident-created',
   incidentUpdated: 'server:incident-updated',
+  /** An alert arrived, changed state, or was attached or detached. */
+  alertChanged: 'server:alert-changed',
 } as const;
 
 export const ClientEvent = {
@@ -17,6 +20,7 @@ export const ClientEvent = {
 export interface ServerToClientEvents {
   [ServerEvent.incidentCreated]: (incident: Incident) => void;
   [ServerEvent.incidentUpdated]: (incident: Incident) => void;
+  [ServerEvent.alertChanged]: (alert: Alert) => void;
 }
 
 export interface ClientToServerEvents {

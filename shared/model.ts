@@ -32,6 +32,8 @@ export interface Incident {
   resolvedAt: string | null;
   /** Present on restricted incidents: the only users for whom it exists. */
   members?: string[];
+  /** Label matchers (e.g. `site=ny`, `alertname=~Interface.*`): matching alerts attach as they arrive. */
+  alertMatchers?: string[];
 }
 
 export interface HistoryRecord {
@@ -47,4 +49,26 @@ export interface ApiError {
   error: string;
   /** The request field at fault, e.g. `title`, when there is one. */
   field?: string;
+}
+
+export interface UserRef {
+  id: string;
+  name: string;
+}
+
+/** Who wrote an entry, as the server's history says (never a field of the document). */
+export interface EntryAuthorship {
+  createdBy: UserRef;
+  /** When the server received the entry, ISO-8601 UTC. */
+  loggedAt: string;
+  /** Everyone else who changed it since, in the order they first did. */
+  editors: UserRef[];
+  /** When it last changed after it was logged, ISO-8601 UTC. */
+  editedAt?: string;
+}
+
+export interface IncidentAuthors {
+  /** The history this answer covers: pass it back as `?after=` for what changed since. */
+  seq: number;
+  entries: Record<string, EntryAuthorship>;
 }

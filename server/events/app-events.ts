@@ -5,7 +5,8 @@
  */
 import type http from 'node:http';
 import { Server } from 'socket.io';
-import type { Incident } from '../../shared/api.js';
+import type { Alert } from '../../shared/alerts.js';
+import type { Incident } from '../../shared/model.js';
 import { ClientEvent, ServerEvent, type ClientToServerEvents, type ServerToClientEvents } from '../../shared/events.js';
 import { Paths } from '../../shared/protocol.js';
 import type { Authenticator } from '../auth/authenticate.js';
@@ -49,6 +50,11 @@ export class AppEvents {
 
   incidentUpdated(incident: Incident): void {
     this.audience(incident).emit(ServerEvent.incidentUpdated, incident);
+  }
+
+  /** `audience`: everyone signed in, or only these users (members of a restricted incident). */
+  alertChanged(alert: Alert, audience: 'everyone' | string[]): void {
+    (audience === 'everyone' ? this.io : this.io.to(audience.map((id) => `user:${id}`))).emit(ServerEvent.alertChanged, alert);
   }
 
   close(): Promise<void> {

@@ -7,6 +7,7 @@ import type { Incident, IncidentStatus, Severity } from '../../shared/api.js';
 import { IncidentStatuses, Severities } from '../../shared/api.js';
 import { newId, setMeta, type Meta } from '../../shared/schema/doc.js';
 import type { IncidentRooms } from '../collab/incident-rooms.js';
+import type { AlertReceiver } from '../alerts/alert-receiver.js';
 import type { AppEvents } from '../events/app-events.js';
 import type { IncidentRecord, MetadataStore, UserRecord } from '../store/metadata.js';
 
@@ -14,6 +15,7 @@ export interface IncidentDeps {
   store: MetadataStore;
   rooms: IncidentRooms;
   events: AppEvents;
+  alertReceiver: AlertReceiver;
 }
 
 export const presentIncident = (i: IncidentRecord): Incident => ({
@@ -25,12 +27,13 @@ export const presentIncident = (i: IncidentRecord): Incident => ({
   createdBy: i.createdBy,
   resolvedAt: i.resolvedAt,
   ...(i.members ? { members: i.members } : {}),
+  ...(i.alertMatchers ? { alertMatchers: i.alertMatchers } : {}),
 });
 
 export async function createIncident(
   deps: IncidentDeps,
   user: UserRecord,
-  input: { title: string; severity?: Severity; members?: string[] },
+  input: { title: string; severity?: Severity; members?: string[]; alertMatchers?: string[] },
 ): Promise<Incident> {
   const now = new Date().toISOString();
   const record: IncidentRecord = {
@@ -42,6 +45,7 @@ export async function createIncident(
     createdBy: user.id,
     resolvedAt: null,
     ...(input.members ? { members: [...new Set([user.id, ...input.members])] } : {}),
+    ...(input.alertMatchers?.length ? { alertMatchers: input.alertMatchers } : {}),
   };
   await deps.rooms.createHistory(record.id);
   await deps.store.addIncident(record);
@@ -51,6 +55,7 @@ export async function createIncident(
   );
   const incident = presentIncident(record);
   deps.events.incidentCreated(incident);
+  if (record.alertMatchers) await deps.alertReceiver.attachMatching(record);
   return incident;
 }
 
@@ -58,11 +63,15 @@ export async function updateIncident(
   deps: IncidentDeps,
   user: UserRecord,
   incident: IncidentRecord,
-  change: { title?: string; severity?: Severity; status?: IncidentStatus; members?: string[] | null },
+  change: { title?: string; severity?: Severity; status?: IncidentStatus; members?: string[] | null; alertMatchers?: string[] | null },
 ): Promise<Incident> {
   if (change.members !== undefined) {
     const members = change.members === null ? undefined : [...new Set([incident.createdBy, ...change.members])];
     await deps.store.updateIncident(incident.id, { members });
+  }
+  if (change.alertMatchers !== undefined) {
+    const updated = await deps.store.updateIncident(incident.id, { alertMatchers: change.alertMatchers?.length ? change.alertMatchers : undefined });
+    if (updated?.alertMatchers) await deps.alertReceiver.attachMatching(updated);
   }
   const meta: Meta = { title: change.title, severity: change.severity, status: change.status };
   if (change.status === 'resolved' && incident.status !== 'resolved') meta.resolvedAt = new Date().toISOString();
@@ -77,7 +86,7 @@ export async function updateIncident(
 }
 
 /** Copies valid `meta` values from the document to the metadata store and announces the change. */
-export async function mirrorMeta(deps: IncidentDeps, incidentId: string, meta: Meta): Promise<void> {
+export async function mirrorMeta(deps: Pick<IncidentDeps, 'store' | 'events'>, incidentId: string, meta: Meta): Promise<void> {
   const incident = deps.store.incidentById(incidentId);
   if (!incident) return;
   const change: Partial<IncidentRecord> = {};

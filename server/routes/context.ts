@@ -2,6 +2,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Role } from '../../shared/api.js';
+import type { AlertReceiver } from '../alerts/alert-receiver.js';
+import type { AlertStore } from '../alerts/alert-store.js';
 import { hasRole, type Authenticator } from '../auth/authenticate.js';
 import type { IncidentRooms } from '../collab/incident-rooms.js';
 import type { Config } from '../config.js';
@@ -18,6 +20,8 @@ export interface RouteContext {
   events: AppEvents;
   metrics: Metrics;
   log: Logger;
+  alerts: AlertStore;
+  alertReceiver: AlertReceiver;
 }
 
 /** The user authenticated by `authenticated()`. */

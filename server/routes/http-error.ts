@@ -28,6 +28,17 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   throw new HttpError(400, field ? `${field}: ${issue.message}` : issue.message, field);
 }
 
+/** Parses `?at=` (ISO-8601 with a time zone); absent means now. */
+export function parseTime(value: unknown): number {
+  if (value === undefined) return Date.now();
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+    throw new HttpError(400, 'at: expected an ISO-8601 time with a zone, e.g. 2026-03-04T06:12:30.500Z', 'at');
+  }
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new HttpError(400, `at: not a valid time: ${value}`, 'at');
+  return ms;
+}
+
 /** Express error handler: every failure becomes `{error, field?}` JSON. */
 export function errorHandler(log: Logger) {
   return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {

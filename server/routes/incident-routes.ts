@@ -3,26 +3,17 @@
  * a member of answers 404 everywhere, exactly like one that does not exist.
  */
 import { Router, type Request, type Response } from 'express';
-import { CreateIncidentRequest, UpdateIncidentRequest, type HistoryRecord } from '../../shared/api.js';
+import { CreateIncidentRequest, UpdateIncidentRequest, type HistoryRecord, type IncidentAuthors, type UserRef } from '../../shared/api.js';
 import { canSee, visibleIncident } from '../auth/authenticate.js';
+import { Authorship } from '../history/authorship.js';
 import { createIncident, presentIncident, updateIncident } from '../incidents/incident-commands.js';
 import { authenticated, requireRole, type RouteContext, userOf } from './context.js';
-import { HttpError, notFound, parseBody } from './http-error.js';
-
-/** Parses `?at=` (ISO-8601 with a time zone); absent means now. */
-function parseAt(value: unknown): number {
-  if (value === undefined) return Date.now();
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    throw new HttpError(400, 'at: expected an ISO-8601 time with a zone, e.g. 2026-03-04T06:12:30.500Z', 'at');
-  }
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new HttpError(400, `at: not a valid time: ${value}`, 'at');
-  return ms;
-}
+import { HttpError, notFound, parseBody, parseTime } from './http-error.js';
 
 export function incidentRoutes(ctx: RouteContext): Router {
   const router = Router();
-  const deps = { store: ctx.store, rooms: ctx.rooms, events: ctx.events };
+  const deps = { store: ctx.store, rooms: ctx.rooms, events: ctx.events, alertReceiver: ctx.alertReceiver };
+  const authors = new Authorship();
 
   const incidentFor = (req: Request, res: Response) => {
     const incident = visibleIncident(ctx.store, userOf(res), String(req.params.id));
@@ -80,10 +71,36 @@ export function incidentRoutes(ctx: RouteContext): Router {
     res.json(out);
   });
 
+  /**
+   * Who created each entry and when it was logged, and who changed it since, from the history.
+   * `?after=<seq>` answers only the entries changed after that point (the `seq` of an earlier answer).
+   */
+  router.get('/api/incidents/:id/authors', authenticated(ctx.auth), async (req, res) => {
+    const incident = incidentFor(req, res);
+    const after = Number(req.query.after ?? 0);
+    if (!Number.isInteger(after) || after < 0) throw new HttpError(400, 'after: expected a sequence number', 'after');
+    const room = await ctx.rooms.open(incident.id);
+    const authorship = authors.of(incident.id, ctx.rooms.historyOf(incident.id));
+    await authorship.catchUp(room.doc, room.durableLogBytes);
+    const users = new Map(ctx.store.listUsers().map((u) => [u.id, u.name]));
+    const ref = (id: string): UserRef => ({ id, name: users.get(id) ?? id });
+    const out: IncidentAuthors = { seq: authorship.seq, entries: {} };
+    for (const [id, entry] of authorship.entries) {
+      if (entry.seq <= after) continue;
+      out.entries[id] = {
+        createdBy: ref(entry.createdBy),
+        loggedAt: new Date(entry.loggedAt).toISOString(),
+        editors: entry.editors.map(ref),
+        ...(entry.editedAt !== undefined ? { editedAt: new Date(entry.editedAt).toISOString() } : {}),
+      };
+    }
+    res.json(out);
+  });
+
   /** The document as it was after every update received at or before `at`, as a Yjs update. */
   router.get('/api/incidents/:id/state', authenticated(ctx.auth), async (req, res) => {
     const incident = incidentFor(req, res);
-    const at = parseAt(req.query.at);
+    const at = parseTime(req.query.at);
     const room = ctx.rooms.loaded(incident.id);
     const state = await ctx.rooms.historyOf(incident.id).stateAt(ctx.log, at, room?.durableLogBytes);
     res.type('application/octet-stream').send(Buffer.from(state));

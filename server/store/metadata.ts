@@ -155,7 +155,8 @@ export async function openLowdbMetadata(file: string): Promise<MetadataStore> {
       const incident = data.incidents.find((i) => i.id === id);
       if (!incident) return undefined;
       Object.assign(incident, change);
-      if (change.members === undefined && 'members' in change) delete incident.members;
+      // An optional field set to undefined is removed, not stored as null.
+      for (const key of ['members', 'alertMatchers'] as const) if (key in change && change[key] === undefined) delete incident[key];
       await db.write();
       return incident;
     },

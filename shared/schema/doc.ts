@@ -105,6 +105,17 @@ export function createEntry(doc: Y.Doc, input: EntryInput, id: string = newId())
   return id;
 }
 
+/** Changes an entry's plain fields (its texts are edited in place, through `entryText`). */
+export function updateEntry(doc: Y.Doc, id: string, change: Partial<Pick<EntryInput, 'kind' | 'title' | 'ranAt'>>): void {
+  const entry = entriesOf(doc).get(id);
+  if (!(entry instanceof Y.Map)) throw new Error(`no entry ${id}`);
+  doc.transact(() => {
+    for (const [key, value] of Object.entries(change)) {
+      if (value !== undefined && entry.get(key) !== value) entry.set(key, value);
+    }
+  });
+}
+
 const str = (v: unknown): string => (typeof v === 'string' ? v : v instanceof Y.Text ? v.toString() : '');
 const list = <T>(v: unknown): T[] => (v instanceof Y.Array ? (v.toArray() as T[]) : []);
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
-  createEntry, createHypothesis, entriesOf, entryText, getEntry, listEntries, listHypotheses, setHypothesisStatus, setVerdict,
+  createEntry, createHypothesis, entriesOf, entryText, getEntry, listEntries, listHypotheses, setHypothesisStatus, setVerdict, updateEntry,
 } from '../../shared/schema/doc.js';
 
 describe('document schema v1', () => {
@@ -23,6 +23,18 @@ describe('document schema v1', () => {
     createEntry(doc, { kind: 'test', title: 'second', ranAt: '2026-03-04T06:30:00.000Z' });
     createEntry(doc, { kind: 'test', title: 'first (back-filled)', ranAt: '2026-03-04T06:10:00.000Z' });
     expect(listEntries(doc).map((e) => e.title)).toEqual(['first (back-filled)', 'second']);
+  });
+
+  it('corrects an entry’s kind, title and run time in one change, and moves it in the log', () => {
+    const doc = new Y.Doc();
+    const ping = createEntry(doc, { kind: 'note', title: 'ping', ranAt: '2026-03-04T06:30:00.000Z' });
+    createEntry(doc, { kind: 'test', title: 'mtr', ranAt: '2026-03-04T06:20:00.000Z' });
+    let changes = 0;
+    doc.on('update', () => changes++);
+    updateEntry(doc, ping, { kind: 'test', title: 'ping db01', ranAt: '2026-03-04T06:10:00.000Z' });
+    expect(changes).toBe(1);
+    expect(listEntries(doc).map((e) => [e.kind, e.title])).toEqual([['test', 'ping db01'], ['test', 'mtr']]);
+    expect(() => updateEntry(doc, 'nope', { title: 'x' })).toThrow('no entry nope');
   });
 
   it('tracks hypotheses and which tests support or refute them', () => {

@@ -1,0 +1,76 @@
+/**
+ * Which alerts a test probably relates to: those firing around the time it ran, on the same things
+ * the incident is about. Each suggestion says why, in words a responder checks at a glance.
+ */
+import { parseMatcher } from '../../shared/alerts.js';
+import type { IncidentRecord } from '../store/metadata.js';
+import type { AlertRecord } from './alert-store.js';
+
+const MINUTE = 60_000;
+/** Alerts further than this from the test are not suggested. */
+const HORIZON_MS = 6 * 60 * MINUTE;
+/** Labels that say what an alert is, not where: no evidence of relatedness by themselves. */
+const NOT_CONTEXT = new Set(['alertname', 'severity', 'grafana_folder', '__name__']);
+
+function minutes(ms: number): string {
+  const m = Math.round(ms / MINUTE);
+  if (m < 1) return 'less than a minute';
+  if (m < 120) return `${m} min`;
+  return `${Math.round(m / 60)} h`;
+}
+
+/** The labels the incident is about: its equality matchers, and what all its alerts share. */
+export function incidentContext(incident: IncidentRecord, attached: AlertRecord[]): Record<string, string> {
+  const context: Record<string, string> = {};
+  for (const m of incident.alertMatchers ?? []) {
+    const matcher = parseMatcher(m);
+    if (matcher.op === '=' && !NOT_CONTEXT.has(matcher.name)) context[matcher.name] = matcher.value;
+  }
+  const [first, ...rest] = attached;
+  for (const [key, value] of Object.entries(first?.labels ?? {})) {
+    if (!NOT_CONTEXT.has(key) && rest.every((a) => a.labels[key] === value)) context[key] ??= value;
+  }
+  return context;
+}
+
+function timing(alert: AlertRecord, ranAt: number, now: number): { distance: number; words: string } {
+  const start = Date.parse(alert.startsAt);
+  const end = alert.endsAt ? Date.parse(alert.endsAt) : now;
+  if (ranAt >= start && ranAt <= end) return { distance: 0, words: `firing when this test ran (since ${minutes(ranAt - start)} before)` };
+  if (ranAt < start) return { distance: start - ranAt, words: `fired ${minutes(start - ranAt)} after this test` };
+  return { distance: ranAt - end, words: `resolved ${minutes(ranAt - end)} before this test` };
+}
+
+export interface RankedAlert {
+  alert: AlertRecord;
+  score: number;
+  reason: string;
+}
+
+export function suggestAlerts(
+  incident: IncidentRecord,
+  candidates: AlertRecord[],
+  ranAt: number,
+  now = Date.now(),
+  limit = 10,
+): RankedAlert[] {
+  const attached = candidates.filter((a) => a.incidents.includes(incident.id));
+  const context = incidentContext(incident, attached);
+  const contextKeys = Object.keys(context);
+  const out: RankedAlert[] = [];
+  for (const alert of candidates) {
+    const { distance, words } = timing(alert, ranAt, now);
+    if (distance > HORIZON_MS) continue;
+    const same = contextKeys.filter((k) => alert.labels[k] === context[k]);
+    const isAttached = alert.incidents.includes(incident.id);
+    if (same.length === 0 && !isAttached && contextKeys.length > 0) continue;
+    const timeScore = 1 / (1 + distance / (5 * MINUTE));
+    const labelScore = contextKeys.length ? same.length / contextKeys.length : 0;
+    const score = 0.6 * timeScore + 0.3 * labelScore + (isAttached ? 0.1 : 0);
+    const reasons = [words];
+    if (same.length) reasons.push(`same ${same.slice(0, 3).join(', ')}`);
+    if (isAttached) reasons.push('on this incident');
+    out.push({ alert, score: Math.round(score * 1000) / 1000, reason: reasons.join(', ') });
+  }
+  return out.sort((a, b) => b.score - a.score).slice(0, limit);
+}

@@ -1,0 +1,90 @@
+/**
+ * Alerts from monitoring, as the API presents them, and label matchers (Prometheus syntax:
+ * `name=value`, `name!=value`, `name=~regex`, `name!~regex`; regexes are anchored, as in Prometheus).
+ */
+export const AlertSources = ['alertmanager', 'grafana', 'generic'] as const;
+export type AlertSource = (typeof AlertSources)[number];
+export type AlertStatus = 'firing' | 'resolved';
+
+export interface AlertTransition {
+  status: AlertStatus;
+  /** When it happened according to the sender (startsAt or endsAt), ISO UTC. */
+  at: string;
+  /** When Bridgelog heard of it, ISO UTC. */
+  receivedAt: string;
+}
+
+export interface Alert {
+  id: string;
+  fingerprint: string;
+  status: AlertStatus;
+  title: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  /** `null` while firing. */
+  endsAt: string | null;
+  source: AlertSource;
+  /** Link to the source graph or alert. */
+  url: string | null;
+  transitions: AlertTransition[];
+  /** Incidents it is attached to (only those the caller can see). */
+  incidents: string[];
+}
+
+export interface Integration {
+  id: string;
+  name: string;
+  kind: AlertSource;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+export interface AlertSuggestion {
+  alert: Alert;
+  score: number;
+  /** Why it is suggested, e.g. "fired 2 min before this test, same site". */
+  reason: string;
+}
+
+export interface LabelMatcher {
+  name: string;
+  op: '=' | '!=' | '=~' | '!~';
+  value: string;
+}
+
+const MATCHER = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*$/;
+
+/** Parses `site=ny` and friends; throws with a message naming the matcher when it is not one. */
+export function parseMatcher(text: string): LabelMatcher {
+  const m = MATCHER.exec(text);
+  if (!m) throw new Error(`not a label matcher: "${text}" (expected name=value, name!=value, name=~regex or name!~regex)`);
+  const matcher: LabelMatcher = { name: m[1]!, op: m[2] as LabelMatcher['op'], value: m[3]! };
+  if (matcher.op === '=~' || matcher.op === '!~') {
+    try {
+      new RegExp(`^(?:${matcher.value})$`);
+    } catch {
+      throw new Error(`not a valid regex in "${text}"`);
+    }
+  }
+  return matcher;
+}
+
+export function matches(matcher: LabelMatcher, labels: Record<string, string>): boolean {
+  const value = labels[matcher.name] ?? '';
+  switch (matcher.op) {
+    case '=':
+      return value === matcher.value;
+    case '!=':
+      return value !== matcher.value;
+    case '=~':
+      return new RegExp(`^(?:${matcher.value})$`).test(value);
+    case '!~':
+      return !new RegExp(`^(?:${matcher.value})$`).test(value);
+  }
+}
+
+/** All matchers must match; an empty list matches nothing (an incident without matchers takes no alerts). */
+export function matchesAll(matchers: readonly LabelMatcher[], labels: Record<string, string>): boolean {
+  return matchers.length > 0 && matchers.every((m) => matches(m, labels));
+}
