@@ -1,7 +1,8 @@
 /**
  * Every route and both sockets, tried without a token, with a wrong one, with a viewer's token for
  * writes, across incidents (a restricted incident the caller is not a member of) and from a foreign
- * Origin: all refused, and nothing changes.
+ * Origin: all refused, and nothing changes. (Webhooks take integration tokens instead: see
+ * test/alerts/webhooks.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -49,6 +50,17 @@ const routes: Route[] = [
   { method: 'PATCH', path: (id) => `/api/incidents/${id}`, body: { status: 'resolved' }, role: 'responder', incident: true },
   { method: 'GET', path: (id) => `/api/incidents/${id}/history`, role: 'viewer', incident: true },
   { method: 'GET', path: (id) => `/api/incidents/${id}/state`, role: 'viewer', incident: true },
+  { method: 'GET', path: (id) => `/api/incidents/${id}/authors`, role: 'viewer', incident: true },
+  { method: 'GET', path: (id) => `/api/incidents/${id}/alert-suggestions`, role: 'viewer', incident: true },
+  { method: 'GET', path: (id) => `/api/alerts?incident=${id}`, role: 'viewer', incident: true },
+  { method: 'POST', path: (id) => `/api/incidents/${id}/alerts`, body: { alertId: 'some-alert' }, role: 'responder', incident: true },
+  { method: 'DELETE', path: (id) => `/api/incidents/${id}/alerts/some-alert`, role: 'responder', incident: true },
+  { method: 'GET', path: () => '/api/alerts', role: 'viewer', incident: false },
+  { method: 'GET', path: () => '/api/alerts/some-alert', role: 'viewer', incident: false },
+  { method: 'POST', path: () => '/api/alerts/some-alert/declare', body: {}, role: 'responder', incident: false },
+  { method: 'GET', path: () => '/api/integrations', role: 'admin', incident: false },
+  { method: 'POST', path: () => '/api/integrations', body: { name: 'intruder', kind: 'generic' }, role: 'admin', incident: false },
+  { method: 'DELETE', path: () => '/api/integrations/some-integration', role: 'admin', incident: false },
 ];
 
 const call = (route: Route, incidentId: string, headers: Record<string, string>) =>
