@@ -9,6 +9,9 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { newId } from '../shared/schema/doc.js';
 import { AlertReceiver } from './alerts/alert-receiver.js';
+import { openLowdbAttachments, type AttachmentStore } from './attachments/attachment-store.js';
+import { CaptureAnalyses } from './capture/capture-analyses.js';
+import { fileBlobStore } from './store/blob-store.js';
 import { openLowdbAlerts, type AlertStore } from './alerts/alert-store.js';
 import { Authenticator } from './auth/authenticate.js';
 import { originAllowed } from './auth/origin.js';
@@ -21,6 +24,7 @@ import { mirrorMeta } from './incidents/incident-commands.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { alertRoutes } from './routes/alert-routes.js';
+import { attachmentRoutes } from './routes/attachment-routes.js';
 import { SetupToken, authRoutes } from './routes/auth-routes.js';
 import type { RouteContext } from './routes/context.js';
 import { HttpError, errorHandler } from './routes/http-error.js';
@@ -75,9 +79,11 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const lock = lockDataDir(config.dataDir);
   let store: MetadataStore;
   let alerts: AlertStore;
+  let attachments: AttachmentStore;
   try {
     store = await openLowdbMetadata(path.join(config.dataDir, 'bridgelog.json'));
     alerts = await openLowdbAlerts(config.dataDir);
+    attachments = await openLowdbAttachments(config.dataDir);
   } catch (err) {
     lock.release();
     throw err;
@@ -112,6 +118,14 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
 
   const alertReceiver = new AlertReceiver(alerts, store, events, log);
+  const blobs = fileBlobStore(config.dataDir);
+  const analyses = new CaptureAnalyses(path.join(config.dataDir, 'analyses'), log, (sha256, state) => {
+    for (const a of attachments.all().filter((x) => x.sha256 === sha256)) {
+      const incident = store.incidentById(a.incidentId);
+      const progress = state.status === 'running' ? { bytesRead: state.bytesRead, totalBytes: state.totalBytes } : {};
+      if (incident) events.captureAnalysis(incident, { attachmentId: a.id, incidentId: a.incidentId, status: state.status, ...progress });
+    }
+  });
   const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver };
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -124,6 +138,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   app.use(userRoutes(ctx));
   app.use(incidentRoutes(ctx));
   app.use(alertRoutes(ctx));
+  app.use(attachmentRoutes(ctx, { attachments, blobs, analyses, uploadLimits: config.uploadLimits }));
   app.use('/api', (_req, _res, next) => next(new HttpError(404, 'no such API endpoint')));
   if (config.clientDir && fs.existsSync(path.join(config.clientDir, 'index.html'))) {
     const index = path.join(config.clientDir, 'index.html');
@@ -156,6 +171,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await stopped;
       await store.close();
       await alerts.close();
+      await attachments.close();
       lock.release();
     })());
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Limits } from '../shared/protocol.js';
+import { DefaultUploadLimits, type AttachmentKind } from '../shared/attachments.js';
 
 export interface Config {
   host: string;
@@ -18,6 +19,8 @@ export interface Config {
   /** Mark the session cookie Secure (serve behind HTTPS). */
   cookieSecure: boolean;
   logLevel: string;
+  /** Largest upload per kind, bytes. */
+  uploadLimits: Record<AttachmentKind, number>;
   /** Directory of the built web app; absent in tests that do not need it. */
   clientDir?: string;
 }
@@ -41,6 +44,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv, clientDir?: string): Confi
     maxMessageBytes: int(env.MAX_MESSAGE_BYTES, Limits.maxMessageBytes, 'MAX_MESSAGE_BYTES'),
     cookieSecure: env.COOKIE_SECURE === '1' || env.COOKIE_SECURE === 'true',
     logLevel: env.LOG_LEVEL || 'info',
+    uploadLimits: {
+      image: int(env.UPLOAD_LIMIT_IMAGE_MB, DefaultUploadLimits.image / 2 ** 20, 'UPLOAD_LIMIT_IMAGE_MB') * 2 ** 20,
+      capture: int(env.UPLOAD_LIMIT_CAPTURE_MB, DefaultUploadLimits.capture / 2 ** 20, 'UPLOAD_LIMIT_CAPTURE_MB') * 2 ** 20,
+      text: int(env.UPLOAD_LIMIT_TEXT_MB, DefaultUploadLimits.text / 2 ** 20, 'UPLOAD_LIMIT_TEXT_MB') * 2 ** 20,
+      other: int(env.UPLOAD_LIMIT_OTHER_MB, DefaultUploadLimits.other / 2 ** 20, 'UPLOAD_LIMIT_OTHER_MB') * 2 ** 20,
+    },
     clientDir,
   };
 }

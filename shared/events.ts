@@ -10,7 +10,17 @@ export const ServerEvent = {
   incidentUpdated: 'server:incident-updated',
   /** An alert arrived, changed state, or was attached or detached. */
   alertChanged: 'server:alert-changed',
+  /** A capture's analysis moved on: pending, running (with bytes read), done or failed. */
+  captureAnalysis: 'server:capture-analysis',
 } as const;
+
+export interface CaptureAnalysisEvent {
+  attachmentId: string;
+  incidentId: string;
+  status: 'pending' | 'running' | 'done' | 'failed';
+  bytesRead?: number;
+  totalBytes?: number;
+}
 
 export const ClientEvent = {
   /** Acknowledged with the server's clock: `{ serverTime: number }` (ms since epoch, UTC). */
@@ -21,6 +31,7 @@ export interface ServerToClientEvents {
   [ServerEvent.incidentCreated]: (incident: Incident) => void;
   [ServerEvent.incidentUpdated]: (incident: Incident) => void;
   [ServerEvent.alertChanged]: (alert: Alert) => void;
+  [ServerEvent.captureAnalysis]: (event: CaptureAnalysisEvent) => void;
 }
 
 export interface ClientToServerEvents {

@@ -7,7 +7,7 @@ import type http from 'node:http';
 import { Server } from 'socket.io';
 import type { Alert } from '../../shared/alerts.js';
 import type { Incident } from '../../shared/model.js';
-import { ClientEvent, ServerEvent, type ClientToServerEvents, type ServerToClientEvents } from '../../shared/events.js';
+import { ClientEvent, ServerEvent, type CaptureAnalysisEvent, type ClientToServerEvents, type ServerToClientEvents } from '../../shared/events.js';
 import { Paths } from '../../shared/protocol.js';
 import type { Authenticator } from '../auth/authenticate.js';
 import { originAllowed } from '../auth/origin.js';
@@ -50,6 +50,10 @@ export class AppEvents {
 
   incidentUpdated(incident: Incident): void {
     this.audience(incident).emit(ServerEvent.incidentUpdated, incident);
+  }
+
+  captureAnalysis(incident: Incident, event: CaptureAnalysisEvent): void {
+    this.audience(incident).emit(ServerEvent.captureAnalysis, event);
   }
 
   /** `audience`: everyone signed in, or only these users (members of a restricted incident). */

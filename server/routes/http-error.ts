@@ -42,6 +42,7 @@ export function parseTime(value: unknown): number {
 /** Express error handler: every failure becomes `{error, field?}` JSON. */
 export function errorHandler(log: Logger) {
   return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+    if (res.headersSent) return;
     let status = 500;
     let body: ApiError = { error: 'internal error' };
     if (err instanceof HttpError) {

@@ -1,0 +1,154 @@
+/**
+ * Evidence files. Uploads stream to disk through ContentAddressedStorage (hash, sniff, limits, no
+ * partial files); downloads are never rendered by the browser except raster images; captures get
+ * their analysis in a worker thread, with progress announced live.
+ */
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import multer from 'multer';
+import type { Attachment } from '../../shared/attachments.js';
+import { newId } from '../../shared/schema/doc.js';
+import type { AttachmentStore } from '../attachments/attachment-store.js';
+import { ContentAddressedStorage, UploadRefused, type StoredUpload } from '../attachments/upload-storage.js';
+import { safeFileName } from '../attachments/sniff.js';
+import { visibleIncident } from '../auth/authenticate.js';
+import { burstsAt, type CaptureAnalyses } from '../capture/capture-analyses.js';
+import type { BlobStore } from '../store/blob-store.js';
+import { authenticated, requireRole, type RouteContext, userOf } from './context.js';
+import { HttpError, notFound } from './http-error.js';
+
+export interface AttachmentDeps {
+  attachments: AttachmentStore;
+  blobs: BlobStore;
+  analyses: CaptureAnalyses;
+  uploadLimits: Record<Attachment['kind'], number>;
+}
+
+/** Multipart framing around the file: a body this much over the largest limit is refused unread. */
+const MULTIPART_SLACK = 64 * 1024;
+
+const present = (a: Attachment) => ({ id: a.id, name: a.name, size: a.size, sha256: a.sha256, kind: a.kind });
+
+/** RFC 6266 / 5987: an ASCII fallback and the exact UTF-8 name. */
+function contentDisposition(type: 'inline' | 'attachment', name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `${type}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+export function attachmentRoutes(ctx: RouteContext, deps: AttachmentDeps): Router {
+  const router = Router();
+  const maxUpload = Math.max(...Object.values(deps.uploadLimits));
+  const upload = multer({
+    storage: new ContentAddressedStorage(deps.blobs, deps.uploadLimits, (req, err) => {
+      const res = req.res!;
+      if (res.headersSent) return;
+      res.set('Connection', 'close').status(err.status).json({ error: err.message });
+    }),
+    limits: { files: 1, fields: 4, parts: 6, fieldNameSize: 64, fieldSize: 4096, headerPairs: 50 },
+    // Browsers send UTF-8 file names; busboy would read them as Latin-1.
+    defParamCharset: 'utf8',
+  }).single('file') as unknown as RequestHandler;
+
+  const incidentFor = (req: Request, res: Response) => {
+    const incident = visibleIncident(ctx.store, userOf(res), String(req.params.id));
+    if (!incident) throw notFound('incident');
+    return incident;
+  };
+
+  /** Refusals during an upload close the connection, so the rest of the body is never read. */
+  function uploadErrors(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+    if (res.headersSent) return; // answered already, the moment a limit was crossed
+    res.set('Connection', 'close');
+    if (err instanceof UploadRefused) return next(new HttpError(err.status, err.message));
+    if (err instanceof multer.MulterError) {
+      const field = err.field ? ` (${err.field.slice(0, 64)})` : '';
+      const message =
+        err.code === 'LIMIT_UNEXPECTED_FILE' ? `unexpected file field${field}: send one file in the field "file"` : `malformed upload: ${err.message}${field}`;
+      return next(new HttpError(400, message, 'file'));
+    }
+    if (err instanceof Error && /Unexpected end of form|Malformed part header|Multipart: Boundary not found/i.test(err.message)) {
+      return next(new HttpError(400, `malformed multipart body: ${err.message}`));
+    }
+    next(err);
+  }
+
+  router.post(
+    '/api/incidents/:id/attachments',
+    authenticated(ctx.auth),
+    (req: Request, res: Response, next: NextFunction) => {
+      incidentFor(req, res);
+      requireRole(userOf(res), 'responder');
+      if (!req.is('multipart/form-data')) throw new HttpError(415, 'send the file as multipart/form-data in the field "file"');
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > maxUpload + MULTIPART_SLACK) {
+        res.set('Connection', 'close');
+        throw new HttpError(413, `the upload is over the ${Math.floor(maxUpload / 2 ** 20)} MiB limit`);
+      }
+      next();
+    },
+    upload,
+    uploadErrors,
+    async (req: Request, res: Response) => {
+      const incident = incidentFor(req, res);
+      const file = req.file as (Express.Multer.File & StoredUpload) | undefined;
+      if (!file) throw new HttpError(400, 'no file: send it in the multipart field "file"', 'file');
+      const attachment: Attachment = {
+        id: newId(),
+        incidentId: incident.id,
+        name: safeFileName(file.originalname),
+        size: file.size,
+        sha256: file.sha256,
+        kind: file.kind,
+        mime: file.mime,
+        uploadedBy: userOf(res).id,
+        uploadedAt: new Date().toISOString(),
+      };
+      await deps.attachments.add(attachment);
+      if (attachment.kind === 'capture') deps.analyses.start(attachment.sha256, deps.blobs.pathOf(attachment.sha256));
+      res.status(201).json(present(attachment));
+    },
+  );
+
+  const attachmentFor = (req: Request, res: Response): Attachment => {
+    const attachment = deps.attachments.byId(String(req.params.id));
+    if (!attachment || !visibleIncident(ctx.store, userOf(res), attachment.incidentId)) throw notFound('attachment');
+    return attachment;
+  };
+
+  router.get('/api/incidents/:id/attachments', authenticated(ctx.auth), (req, res) => {
+    res.json(deps.attachments.forIncident(incidentFor(req, res).id).map(present));
+  });
+
+  router.get('/api/attachments/:id', authenticated(ctx.auth), (req, res, next) => {
+    const a = attachmentFor(req, res);
+    const inline = a.kind === 'image'; // raster images only: SVG and HTML are text, never rendered
+    res.sendFile(deps.blobs.pathOf(a.sha256), {
+      headers: {
+        'Content-Type': inline ? a.mime : 'application/octet-stream',
+        'Content-Disposition': contentDisposition(inline ? 'inline' : 'attachment', a.name),
+        'Content-Security-Policy': "default-src 'none'; sandbox",
+        'Cache-Control': 'private, max-age=31536000, immutable',
+      },
+    }, (err) => {
+      if (err && !res.headersSent) next(new HttpError(404, 'the file of this attachment is missing on the server'));
+    });
+  });
+
+  /** `?capacityBps=` sets the link capacity for the bursts (default 1 Gbit/s). */
+  router.get('/api/attachments/:id/analysis', authenticated(ctx.auth), (req, res) => {
+    const a = attachmentFor(req, res);
+    if (a.kind !== 'capture') throw new HttpError(404, 'this attachment is not a packet capture');
+    let state = deps.analyses.state(a.sha256);
+    if (!state) {
+      deps.analyses.start(a.sha256, deps.blobs.pathOf(a.sha256));
+      state = { status: 'pending' };
+    }
+    const capacityBps = req.query.capacityBps === undefined ? undefined : Number(req.query.capacityBps);
+    if (capacityBps !== undefined && !(Number.isFinite(capacityBps) && capacityBps > 0)) {
+      throw new HttpError(400, 'capacityBps: expected a link capacity in bits per second, e.g. 1000000000', 'capacityBps');
+    }
+    if (state.status === 'done' && capacityBps) state = { ...state, bursts: burstsAt(state, capacityBps / 8 / 1000) };
+    res.json(state);
+  });
+
+  return router;
+}

@@ -1,0 +1,263 @@
+/**
+ * Evidence uploads as a responder's browser or script sends them — and as an attacker would: spoofed
+ * types, hostile names, SVG with script, polyglots, oversize bodies, broken multipart, aborted uploads.
+ * Files are kept by content, served safely, and nothing partial is ever left behind.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { io } from 'socket.io-client';
+import { ServerEvent, type CaptureAnalysisEvent } from '../../shared/events.js';
+import { safeFileName } from '../../server/attachments/sniff.js';
+import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
+import { burstyTraffic, writePcap } from '../helpers/capture-writer.js';
+
+const MiB = 1024 * 1024;
+let server: TestServer;
+let token: string;
+let incidentId: string;
+
+beforeAll(async () => {
+  server = await startTestServer({ config: { uploadLimits: { image: 1 * MiB, capture: 20 * MiB, text: 2 * MiB, other: 2 * MiB } } });
+  token = (await server.createUser('responder', 'uploader')).token;
+  incidentId = (await server.createIncident(token)).id;
+});
+afterAll(async () => {
+  await server.close();
+});
+
+/** A 1×1 PNG (real, decodable). */
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cfc0f01f0005000201a5f6c8e20000000049454e44ae426082', 'hex');
+
+function upload(file: Buffer | string, name: string, opts: { type?: string; field?: string; token?: string; incident?: string } = {}) {
+  const form = new FormData();
+  form.append(opts.field ?? 'file', new Blob([typeof file === 'string' ? file : new Uint8Array(file)], { type: opts.type ?? 'application/octet-stream' }), name);
+  return fetch(`${server.url}/api/incidents/${opts.incident ?? incidentId}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${opts.token ?? token}` }, body: form });
+}
+
+const blobCount = () => {
+  const root = path.join(server.dataDir, 'blobs');
+  return fs.readdirSync(root).flatMap((d) => fs.readdirSync(path.join(root, d))).length;
+};
+const tempFiles = () => fs.readdirSync(path.join(server.dataDir, 'tmp'));
+const download = (id: string, t = token) => fetch(`${server.url}/api/attachments/${id}`, { headers: { authorization: `Bearer ${t}` } });
+
+describe('uploading evidence', () => {
+  it('stores a screenshot by content and serves it inline, safely', async () => {
+    const res = await upload(PNG, 'screenshot 06:12Z.png', { type: 'image/png' });
+    expect(res.status).toBe(201);
+    const a = (await res.json()) as { id: string; name: string; size: number; sha256: string; kind: string };
+    expect(a).toMatchObject({ name: 'screenshot 06:12Z.png', size: PNG.length, kind: 'image', sha256: createHash('sha256').update(PNG).digest('hex') });
+    const got = await download(a.id);
+    expect(got.headers.get('content-type')).toBe('image/png');
+    expect(got.headers.get('content-disposition')).toMatch(/^inline; filename="screenshot 06:12Z.png"/);
+    expect(got.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(got.headers.get('content-security-policy')).toContain('sandbox');
+    expect(Buffer.from(await got.arrayBuffer())).toEqual(PNG);
+
+    // The same file again is the same blob, stored once.
+    const before = blobCount();
+    const again = (await (await upload(PNG, 'again.png')).json()) as { sha256: string; id: string };
+    expect(again.sha256).toBe(a.sha256);
+    expect(again.id).not.toBe(a.id);
+    expect(blobCount()).toBe(before);
+  });
+
+  it('decides the kind from the content, not the name or the claimed type', async () => {
+    const spoofed = (await (await upload('just some text, not an image', 'evil.png', { type: 'image/png' })).json()) as { id: string; kind: string };
+    expect(spoofed.kind).toBe('text');
+    const got = await download(spoofed.id);
+    expect(got.headers.get('content-type')).toBe('application/octet-stream');
+    expect(got.headers.get('content-disposition')).toMatch(/^attachment;/);
+  });
+
+  it('never serves SVG inline, script or not', async () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>';
+    const a = (await (await upload(svg, 'graph.svg', { type: 'image/svg+xml' })).json()) as { id: string; kind: string };
+    expect(a.kind).toBe('text');
+    const got = await download(a.id);
+    expect(got.headers.get('content-type')).toBe('application/octet-stream');
+    expect(got.headers.get('content-disposition')).toMatch(/^attachment;/);
+  });
+
+  it('serves a GIF/HTML polyglot only as an image, with nosniff and a sandbox', async () => {
+    const polyglot = Buffer.concat([Buffer.from('GIF89a/*'), Buffer.alloc(10), Buffer.from('*/=1;<html><script>alert(document.cookie)</script></html>')]);
+    const a = (await (await upload(polyglot, 'poly.gif.html', { type: 'text/html' })).json()) as { id: string; kind: string };
+    expect(a.kind).toBe('image');
+    const got = await download(a.id);
+    expect(got.headers.get('content-type')).toBe('image/gif');
+    expect(got.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(got.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
+  });
+
+  it('cleans hostile file names', async () => {
+    const cases: Array<[string, string]> = [
+      ['../../etc/passwd', 'passwd'],
+      ['..\\..\\windows\\system.ini', 'system.ini'],
+      ['...', 'file'],
+      [`${'ü'.repeat(300)}.txt`, 'ü'.repeat(200)],
+    ];
+    for (const [name, expected] of cases) {
+      const a = (await (await upload('x', name)).json()) as { name: string };
+      expect(a.name).toBe(expected);
+    }
+    // Control characters break the multipart header itself: refused as malformed by the parser...
+    for (const name of ['bad\u0000name.txt', 'bad\u001bname\u0007.txt']) expect((await upload('x', name)).status).toBe(400);
+    // ...and were they to get through, the name would be cleaned.
+    expect(safeFileName('bad\u001bname\u0007\u0085.txt')).toBe('badname.txt');
+    // Unicode survives the download header intact.
+    const u = (await (await upload('x', 'Mitschnitt – Störung.txt')).json()) as { id: string };
+    expect((await download(u.id)).headers.get('content-disposition')).toContain("filename*=UTF-8''Mitschnitt%20%E2%80%93%20St%C3%B6rung.txt");
+  });
+});
+
+describe('refused uploads leave nothing behind', () => {
+  it('refuses an empty file', async () => {
+    const before = blobCount();
+    const res = await upload(Buffer.alloc(0), 'empty.pcap');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/empty/);
+    expect(blobCount()).toBe(before);
+    expect(tempFiles()).toEqual([]);
+  });
+
+  it('answers 413 for an oversized image before the whole body is read', async () => {
+    const before = blobCount();
+    const big = Buffer.concat([PNG.subarray(0, 16), Buffer.alloc(8 * MiB)]);
+    const boundary = 'xBOUNDARYx';
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n`);
+    const result = await new Promise<{ status: number; sent: number }>((resolve) => {
+      const req = http.request(`${server.url}/api/incidents/${incidentId}/attachments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + big.length + 100 },
+      });
+      let sent = 0;
+      req.on('response', (res) => {
+        resolve({ status: res.statusCode ?? 0, sent });
+        req.destroy();
+      });
+      req.on('error', () => undefined);
+      req.write(head);
+      // Send slowly, in 256 KiB pieces, and stop as soon as the server answers.
+      const pump = () => {
+        if (sent >= big.length || req.destroyed) return;
+        req.write(big.subarray(sent, sent + 256 * 1024), () => setTimeout(pump, 5));
+        sent += 256 * 1024;
+      };
+      pump();
+    });
+    expect(result.status).toBe(413);
+    expect(result.sent).toBeLessThan(big.length);
+    expect(blobCount()).toBe(before);
+    await vi.waitFor(() => expect(tempFiles()).toEqual([]));
+  });
+
+  it('answers 413 at once when the declared length is over every limit', async () => {
+    const res = await new Promise<number>((resolve) => {
+      const req = http.request(`${server.url}/api/incidents/${incidentId}/attachments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/form-data; boundary=b', 'content-length': 10 * 1024 * MiB },
+      });
+      req.on('response', (r) => (resolve(r.statusCode ?? 0), req.destroy()));
+      req.on('error', () => undefined);
+      req.write('--b\r\n');
+    });
+    expect(res).toBe(413);
+  });
+
+  it.each([
+    ['a file under another field name', () => upload('x', 'a.txt', { field: 'upload' })],
+    ['a file under an empty field name', () => upload('x', 'a.txt', { field: '' })],
+    ['a deeply nested field name', () => upload('x', 'a.txt', { field: `file${'[a]'.repeat(200)}` })],
+    ['no file at all', () => fetch(`${server.url}/api/incidents/${incidentId}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: (() => { const f = new FormData(); f.append('note', 'hi'); return f; })() })],
+    ['a body that is not multipart', () => fetch(`${server.url}/api/incidents/${incidentId}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' })],
+    ['a multipart body cut in the middle', () => fetch(`${server.url}/api/incidents/${incidentId}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/form-data; boundary=zz' }, body: '--zz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhalf a fi' })],
+  ])('refuses %s with a clear error', async (_name, send) => {
+    const before = blobCount();
+    const res = await send();
+    expect([400, 413, 415]).toContain(res.status);
+    expect(((await res.json()) as { error: string }).error.length).toBeGreaterThan(5);
+    expect(blobCount()).toBe(before);
+    await vi.waitFor(() => expect(tempFiles()).toEqual([]));
+    expect((await server.api('GET', '/healthz')).status).toBe(200);
+  });
+
+  it('leaks no file and no descriptor after 100 clients abort mid-upload', async () => {
+    const fds = () => fs.readdirSync('/proc/self/fd').length;
+    const baseline = fds();
+    for (let i = 0; i < 100; i++) {
+      await new Promise<void>((resolve) => {
+        const req = http.request(`${server.url}/api/incidents/${incidentId}/attachments`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/form-data; boundary=ab', 'content-length': 5 * MiB },
+        });
+        req.on('error', () => resolve());
+        req.write(`--ab\r\nContent-Disposition: form-data; name="file"; filename="cap${i}.pcap"\r\n\r\n`);
+        req.write(writePcap(burstyTraffic(1_772_604_750_000_000_000n, 50), { nanos: true, little: true }), () => setTimeout(() => (req.destroy(), resolve()), 2));
+      });
+    }
+    await vi.waitFor(() => expect(tempFiles()).toEqual([]), { timeout: 10_000 });
+    await vi.waitFor(() => expect(fds()).toBeLessThanOrEqual(baseline + 5), { timeout: 10_000 });
+    expect((await server.api('GET', '/healthz')).status).toBe(200);
+  });
+});
+
+describe('who may upload and download', () => {
+  it('lets viewers download but not upload, and hides restricted incidents’ files', async () => {
+    const viewer = (await server.createUser('viewer')).token;
+    expect((await upload(PNG, 'v.png', { token: viewer })).status).toBe(403);
+    const a = (await (await upload(PNG, 'team.png')).json()) as { id: string };
+    expect((await download(a.id, viewer)).status).toBe(200);
+    const secret = await server.createIncident(token, { title: 'secret', members: [] });
+    const s = (await (await upload(PNG, 'secret.png', { incident: secret.id })).json()) as { id: string };
+    expect((await download(s.id, viewer)).status).toBe(404);
+    expect((await download(s.id, ADMIN_TOKEN)).status).toBe(404);
+    expect((await upload(PNG, 'x.png', { token: viewer, incident: secret.id })).status).toBe(404);
+  });
+});
+
+describe('captures', () => {
+  it('analyzes an uploaded capture in the background, with live progress, and reports it per api.md', async () => {
+    const socket = io(server.url, { auth: { token }, transports: ['websocket'] });
+    const events: CaptureAnalysisEvent[] = [];
+    socket.on(ServerEvent.captureAnalysis, (e: CaptureAnalysisEvent) => events.push(e));
+    await vi.waitFor(() => expect(socket.connected).toBe(true));
+
+    const capture = zlib.gzipSync(writePcap(burstyTraffic(1_772_604_750_123_456_789n, 2000), { nanos: true, little: true }));
+    const a = (await (await upload(capture, 'ny-sw01.pcap.gz', { type: 'application/gzip' })).json()) as { id: string; kind: string };
+    expect(a.kind).toBe('capture');
+    const analysis = async (q = '') => (await (await fetch(`${server.url}/api/attachments/${a.id}/analysis${q}`, { headers: { authorization: `Bearer ${token}` } })).json()) as Record<string, unknown>;
+    await vi.waitFor(async () => expect((await analysis()).status).toBe('done'), { timeout: 20_000, interval: 100 });
+    const done = await analysis();
+    expect(done).toMatchObject({
+      packets: 2000,
+      firstPacketAt: '2026-03-04T06:12:30.123Z',
+      linkTypes: [{ linkType: 1, name: 'Ethernet' }],
+      ioGraph: { bucketMs: 1 },
+      bursts: { capacityBytesPerMs: 125_000 },
+      warnings: [],
+    });
+    expect((done.ioGraph as { peakBytes: number }).peakBytes).toBeGreaterThan(125_000);
+    expect((done.bursts as { msOverCapacity: number }).msOverCapacity).toBeGreaterThan(0);
+    const at10g = await analysis('?capacityBps=10000000000');
+    expect(at10g.bursts).toMatchObject({ capacityBytesPerMs: 1_250_000, msOverCapacity: 0 });
+    expect((await fetch(`${server.url}/api/attachments/${a.id}/analysis?capacityBps=fast`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(400);
+    await vi.waitFor(() => expect(events.filter((e) => e.attachmentId === a.id).map((e) => e.status)).toContain('done'));
+    socket.close();
+  });
+
+  it('reports what it could read of a truncated capture, and refuses analysis of a non-capture', async () => {
+    const whole = writePcap(burstyTraffic(1_772_604_750_000_000_000n, 300), { nanos: false, little: false });
+    const a = (await (await upload(whole.subarray(0, whole.length - 700), 'cut.pcap')).json()) as { id: string };
+    const get = async (id: string) => fetch(`${server.url}/api/attachments/${id}/analysis`, { headers: { authorization: `Bearer ${token}` } });
+    await vi.waitFor(async () => expect(((await (await get(a.id)).json()) as { status: string }).status).toBe('done'), { timeout: 20_000, interval: 100 });
+    const result = (await (await get(a.id)).json()) as { packets: number; warnings: string[] };
+    expect(result.packets).toBeGreaterThan(290);
+    expect(result.warnings.join(' ')).toMatch(/truncated/);
+    const text = (await (await upload('not a capture', 'fake.pcap')).json()) as { id: string };
+    expect((await get(text.id)).status).toBe(404);
+  });
+});
