@@ -11,6 +11,9 @@ export default defineConfig({
   build: {
     outDir: '../dist/client',
     emptyOutDir: true,
+    // The editor's chunk (CodeMirror, with the languages Markdown embeds) is just over Vite's default
+    // warning size; it loads only after the log is on screen (components/EntryLog.tsx).
+    chunkSizeWarningLimit: 600,
   },
   server: {
     proxy: {

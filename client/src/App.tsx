@@ -1,8 +1,9 @@
 /** Who is logged in decides which pages can be seen; the path decides which one is. */
 import { useEffect, useState } from 'react';
 import type { User } from '../../shared/model';
-import { ApiFailure, api } from './api';
+import { ApiFailure } from './api';
 import { AppHeader } from './components/AppHeader';
+import { getRemembered } from './offline';
 import { IncidentListPage } from './pages/IncidentListPage';
 import { IncidentPage } from './pages/IncidentPage';
 import { LoginPage } from './pages/LoginPage';
@@ -18,7 +19,7 @@ export function App() {
   useEffect(() => {
     if (user !== undefined || route.page === 'setup') return;
     let current = true;
-    api<User>('GET', '/api/auth/me').then(
+    getRemembered<User>('/api/auth/me').then(
       (me) => {
         if (current) setUser(me);
       },
@@ -50,7 +51,7 @@ export function App() {
   return (
     <>
       <AppHeader user={user} onLoggedOut={() => setUser(null)} />
-      <main>
+      <main className={route.page === 'incident' ? 'wide' : undefined}>
         {route.page === 'incidents' && <IncidentListPage user={user} />}
         {route.page === 'incident' && <IncidentPage key={route.incidentId} incidentId={route.incidentId} user={user} />}
         {route.page === 'not-found' && <p className="notice">There is no page here.</p>}

@@ -72,14 +72,14 @@ describe('entry authorship', () => {
     await synced(b);
     entryText(b.doc, ping, 'command')!.delete(0, 5);
     // A deletion adds nothing to the state vector, so "saved" cannot see it: wait for the history.
-    let later = await authors(incident.id, alice.token, changed.seq);
+    let later: IncidentAuthors | undefined;
     await vi.waitFor(async () => {
       later = await authors(incident.id, alice.token, changed.seq);
       expect(Object.keys(later.entries).sort()).toEqual([ping, reboot].sort());
     });
-    expect(later.entries[reboot]!.editors).toEqual([{ id: alice.id, name: 'alice' }]);
-    expect(later.entries[ping]!.editors).toEqual([{ id: bob.id, name: 'bob' }]);
-    expect((await authors(incident.id, alice.token, later.seq)).entries).toEqual({});
+    expect(later!.entries[reboot]!.editors).toEqual([{ id: alice.id, name: 'alice' }]);
+    expect(later!.entries[ping]!.editors).toEqual([{ id: bob.id, name: 'bob' }]);
+    expect((await authors(incident.id, alice.token, later!.seq)).entries).toEqual({});
   });
 
   it('attributes an entry written offline to its author, logged when it reached the server', async () => {

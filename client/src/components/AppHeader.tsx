@@ -1,11 +1,19 @@
 import { useState } from 'react';
 import type { User } from '../../../shared/model';
 import { api } from '../api';
+import { forgetRemembered } from '../offline';
 import { Link } from '../router';
+import { useStore } from '../store';
+import { theme, toggleTheme } from '../theme';
 
 export function AppHeader({ user, onLoggedOut }: { user: User; onLoggedOut: () => void }) {
   const [error, setError] = useState<string>();
-  const logOut = () => api('POST', '/api/auth/logout').then(onLoggedOut, (err: Error) => setError(err.message));
+  const current = useStore(theme);
+  const loggedOut = () => {
+    forgetRemembered();
+    onLoggedOut();
+  };
+  const logOut = () => api('POST', '/api/auth/logout').then(loggedOut, (err: Error) => setError(err.message));
   return (
     <header className="app-header">
       <Link to="/" className="brand">
@@ -14,6 +22,9 @@ export function AppHeader({ user, onLoggedOut }: { user: User; onLoggedOut: () =
       <span className="who" data-testid="current-user">
         {user.name} <span className="role">{user.role}</span>
       </span>
+      <button type="button" className="quiet" onClick={toggleTheme} aria-label={`Switch to the ${current === 'dark' ? 'light' : 'dark'} theme`} title="Switch theme (t)">
+        {current === 'dark' ? '☀' : '☾'}
+      </button>
       <button type="button" className="quiet" onClick={logOut}>
         Log out
       </button>

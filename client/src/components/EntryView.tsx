@@ -1,31 +1,138 @@
-/** One log entry, as plain text. */
-import type { Entry } from '../../../shared/schema/doc';
-import { formatUtc } from '../time';
+/**
+ * One log entry as everyone reads it: when it was run (UTC; local time on hover), who wrote it and
+ * who changed it since (as the server's history says), how to repeat it, what it showed, what it
+ * means, and what it says about each hypothesis.
+ */
+import { memo, useState } from 'react';
+import type * as Y from 'yjs';
+import type { EntryAuthorship } from '../../../shared/model';
+import type { Entry, Hypothesis } from '../../../shared/schema/doc';
+import type { Person } from '../collab/presence';
+import { formatLocal, formatUtc } from '../time';
+import { EvidencePicker } from './EvidencePicker';
+import { Markdown } from './Markdown';
 
-export function EntryView({ entry }: { entry: Entry }) {
+interface Props {
+  entry: Entry;
+  authors: EntryAuthorship | undefined;
+  /** Others editing it right now. */
+  editingBy: Person[] | undefined;
+  /** This browser has changes to it that the server does not have yet. */
+  unsaved: boolean;
+  hypotheses: Hypothesis[];
+  selected: boolean;
+  canWrite: boolean;
+  doc: Y.Doc;
+  onSelect: (id: string) => void;
+  onEdit: (id: string) => void;
+}
+
+const LOGGED_LATE_MS = 60_000;
+
+function Byline({ entry, authors, unsaved }: Pick<Props, 'entry' | 'authors' | 'unsaved'>) {
+  if (!authors) return <p className="byline">{unsaved ? 'by you' : 'by …'}</p>;
+  const late = Date.parse(authors.loggedAt) - Date.parse(entry.ranAt) > LOGGED_LATE_MS;
   return (
-    <article className={`entry entry-${entry.kind}`} aria-label={entry.title}>
+    <p className="byline">
+      by <span className="author">{authors.createdBy.name}</span>
+      {late && (
+        <>
+          {' '}· logged <time dateTime={authors.loggedAt} title={formatLocal(authors.loggedAt)}>{formatUtc(authors.loggedAt)}</time>
+        </>
+      )}
+      {authors.editors.length > 0 && (
+        <>
+          {' '}· edited by <span className="editors">{authors.editors.map((e) => e.name).join(', ')}</span>
+        </>
+      )}
+    </p>
+  );
+}
+
+function CopyButton({ text }: { text: string }) {
+  const [copied, setCopied] = useState(false);
+  if (!navigator.clipboard) return null; // only in secure contexts
+  const copy = () =>
+    navigator.clipboard.writeText(text).then(() => {
+      setCopied(true);
+      setTimeout(() => setCopied(false), 1500);
+    });
+  return (
+    <button type="button" className="quiet small copy" onClick={copy}>
+      {copied ? 'Copied' : 'Copy'}
+    </button>
+  );
+}
+
+export const EntryView = memo(function EntryView(props: Props) {
+  const { entry, editingBy, unsaved, hypotheses, selected, canWrite, doc, onSelect, onEdit } = props;
+  const [picking, setPicking] = useState(false);
+  const verdicts = Object.entries(entry.hypotheses)
+    .map(([id, verdict]) => ({ id, verdict, statement: hypotheses.find((h) => h.id === id)?.statement }))
+    .filter((v) => v.statement !== undefined);
+  return (
+    <article
+      className={`entry entry-${entry.kind}${selected ? ' selected' : ''}`}
+      aria-label={entry.title}
+      aria-current={selected || undefined}
+      onClick={() => onSelect(entry.id)}
+    >
       <header className="entry-header">
         <span className={`badge kind-${entry.kind}`}>{entry.kind}</span>
-        <h3>{entry.title}</h3>
-        <time dateTime={entry.ranAt}>{formatUtc(entry.ranAt)}</time>
+        <h3>{entry.title || '(untitled)'}</h3>
+        <time className="ran-at" dateTime={entry.ranAt} title={formatLocal(entry.ranAt)}>
+          {formatUtc(entry.ranAt)}
+        </time>
       </header>
+      <div className="entry-meta">
+        <Byline entry={entry} authors={props.authors} unsaved={unsaved} />
+        {unsaved && <span className="unsaved-mark">not yet saved</span>}
+        {editingBy?.map((p) => (
+          <span key={p.id} className="editing-now" style={{ borderColor: p.color }}>
+            <span className="dot" style={{ background: p.color }} /> {p.name} is editing
+          </span>
+        ))}
+      </div>
       {entry.command && (
-        <pre className="command">
-          <code>{entry.command}</code>
-        </pre>
+        <div className="command">
+          <pre>
+            <code>{entry.command}</code>
+          </pre>
+          <CopyButton text={entry.command} />
+        </div>
       )}
-      {entry.observations && <EntryText label="Observations" text={entry.observations} />}
-      {entry.conclusion && <EntryText label="Conclusion" text={entry.conclusion} />}
+      {entry.observations && (
+        <section className="entry-text" aria-label="Observations">
+          <h4>Observations</h4>
+          <Markdown text={entry.observations} />
+        </section>
+      )}
+      {entry.conclusion && (
+        <section className="entry-text" aria-label="Conclusion">
+          <h4>Conclusion</h4>
+          <Markdown text={entry.conclusion} />
+        </section>
+      )}
+      {picking && <EvidencePicker doc={doc} entry={entry} hypotheses={hypotheses} onClose={() => setPicking(false)} />}
+      {(verdicts.length > 0 || canWrite) && (
+        <footer className="entry-footer">
+          {verdicts.map((v) => (
+            <span key={v.id} className={`verdict verdict-${v.verdict}`}>
+              {v.verdict} “{v.statement}”
+            </span>
+          ))}
+          {canWrite && (
+            <span className="entry-actions">
+              <button type="button" className="quiet small" aria-expanded={picking} onClick={() => setPicking(!picking)}>
+                Evidence…
+              </button>
+              <button type="button" className="quiet small" onClick={() => onEdit(entry.id)}>
+                Edit
+              </button>
+            </span>
+          )}
+        </footer>
+      )}
     </article>
   );
-}
-
-function EntryText({ label, text }: { label: string; text: string }) {
-  return (
-    <section className="entry-text">
-      <h4>{label}</h4>
-      <p>{text}</p>
-    </section>
-  );
-}
+});

@@ -1,10 +1,10 @@
 import type { IncidentStatus, Severity } from '../../../shared/model';
 
-export function IncidentBadges({ severity, status }: { severity: Severity; status: IncidentStatus }) {
+export function IncidentBadges({ severity, status }: { severity: Severity; status?: IncidentStatus }) {
   return (
     <>
       <span className={`badge severity-${severity}`}>{severity}</span>
-      <span className={`badge status-${status}`}>{status}</span>
+      {status && <span className={`badge status-${status}`}>{status}</span>}
     </>
   );
 }

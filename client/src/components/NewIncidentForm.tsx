@@ -1,5 +1,4 @@
 import { Severities, type Incident } from '../../../shared/model';
-import { Limits } from '../../../shared/protocol';
 import { api } from '../api';
 import { field, useSubmit } from './form';
 
@@ -14,7 +13,7 @@ export function NewIncidentForm({ onCreated }: { onCreated: (incident: Incident)
       <div className="row">
         <label className="grow">
           Title
-          <input name="title" required maxLength={Limits.maxTitleChars} placeholder="What is broken, for whom" />
+          <input name="title" required placeholder="What is broken, for whom" />
         </label>
         <label>
           Severity

@@ -1,13 +1,22 @@
-/** One incident: what it is, and its log of entries, live for everyone on it. */
-import { useEffect, useState } from 'react';
+/**
+ * One incident: its header, the log of entries live for everyone on it, a composer to log a test,
+ * and "What we know". Works offline: the page opens from what this browser kept.
+ */
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import type { Incident, User } from '../../../shared/model';
-import { api } from '../api';
-import { useIncidentDoc } from '../collab/incident-doc';
-import { EntryForm } from '../components/EntryForm';
-import { EntryView } from '../components/EntryView';
-import { IncidentBadges } from '../components/IncidentBadges';
-import { SaveIndicator } from '../components/SaveIndicator';
-import { formatUtc, serverClockOffset } from '../time';
+import type { Entry } from '../../../shared/schema/doc';
+import { useIncidentSession, type IncidentSession } from '../collab/incident-session';
+import { EntryComposer } from '../components/EntryComposer';
+import { EntryLog, preloadEditor } from '../components/EntryLog';
+import { IncidentHeader } from '../components/IncidentHeader';
+import { ShortcutHelp } from '../components/ShortcutHelp';
+import type { VirtualListHandle } from '../components/VirtualList';
+import { WhatWeKnow } from '../components/WhatWeKnow';
+import { getRemembered } from '../offline';
+import { useShortcuts } from '../shortcuts';
+import { useStore } from '../store';
+import { serverClockOffset } from '../time';
+import { toggleTheme } from '../theme';
 
 export function IncidentPage({ incidentId, user }: { incidentId: string; user: User }) {
   const [incident, setIncident] = useState<Incident>();
@@ -15,36 +24,167 @@ export function IncidentPage({ incidentId, user }: { incidentId: string; user: U
 
   useEffect(() => {
     void serverClockOffset(); // measured now, ready when the first entry is written
-    api<Incident>('GET', `/api/incidents/${encodeURIComponent(incidentId)}`).then(setIncident, (err: Error) => setError(err.message));
+    getRemembered<Incident>(`/api/incidents/${encodeURIComponent(incidentId)}`).then(setIncident, (err: Error) => setError(err.message));
   }, [incidentId]);
 
-  if (error) return <p className="error" role="alert">{error}</p>;
+  if (error) return <p className="error notice" role="alert">{error}</p>;
   if (!incident) return <p className="notice">Loading…</p>;
-  return <IncidentLog incident={incident} canWrite={user.role !== 'viewer'} />;
+  return <IncidentWorkspace incident={incident} user={user} />;
 }
 
-function IncidentLog({ incident, canWrite }: { incident: Incident; canWrite: boolean }) {
-  const { doc, entries, meta, save, refused } = useIncidentDoc(incident.id);
+function IncidentWorkspace({ incident, user }: { incident: Incident; user: User }) {
+  const session = useIncidentSession(incident.id, user);
+  if (!session) return <p className="notice">Loading…</p>;
+  return <IncidentLog session={session} incident={incident} canWrite={user.role !== 'viewer'} />;
+}
+
+/** The editor's code is fetched this long after the log is on screen, out of the latecomer's way. */
+const EDITOR_AFTER_MS = 1500;
+
+/** Where the page has room for the log and a side column (style.css). */
+const WIDE = '(min-width: 60rem)';
+
+const count = (n: number) => `${n.toLocaleString('en')} ${n === 1 ? 'entry' : 'entries'}`;
+
+const matches = (entry: Entry, words: string[]) => {
+  const haystack = `${entry.title}\n${entry.command}\n${entry.observations}\n${entry.conclusion}`.toLowerCase();
+  return words.every((w) => haystack.includes(w));
+};
+
+function IncidentLog({ session, incident, canWrite }: { session: IncidentSession; incident: Incident; canWrite: boolean }) {
+  const entries = useStore(session.entries.sorted);
+  const hypotheses = useStore(session.hypotheses);
+  const meta = useStore(session.meta);
+  const save = useStore(session.save);
+  const presence = useStore(session.presence);
+  const authors = useStore(session.authors.authors);
+  const refused = useStore(session.refused);
+  const loaded = useStore(session.loaded);
+  const keptInBrowser = useStore(session.keptInBrowser);
+
+  const [filter, setFilter] = useState('');
+  const deferredFilter = useDeferredValue(filter);
+  const [selectedId, setSelectedId] = useState<string>();
+  const [editingId, setEditingId] = useState<string>();
+  const [help, setHelp] = useState(false);
+  const [knowOpen, setKnowOpen] = useState(() => window.matchMedia(WIDE).matches);
+  const log = useRef<VirtualListHandle>(null);
+  const composerTitle = useRef<HTMLInputElement>(null);
+  const hypothesisInput = useRef<HTMLInputElement>(null);
+  const filterInput = useRef<HTMLInputElement>(null);
+
+  const shown = useMemo(() => {
+    const words = deferredFilter.toLowerCase().split(/\s+/).filter(Boolean);
+    return words.length === 0 ? entries : entries.filter((e) => matches(e, words));
+  }, [entries, deferredFilter]);
+
+  const jump = useCallback((id: string) => {
+    setFilter('');
+    setSelectedId(id);
+    requestAnimationFrame(() => log.current?.scrollTo(id));
+  }, []);
+  const edit = useCallback((id: string | undefined) => {
+    if (id) setSelectedId(id);
+    setEditingId(id);
+  }, []);
+  const step = (by: number) => {
+    if (shown.length === 0) return;
+    const at = shown.findIndex((e) => e.id === selectedId);
+    const next = shown[at < 0 ? (by > 0 ? 0 : shown.length - 1) : Math.min(shown.length - 1, Math.max(0, at + by))]!;
+    setSelectedId(next.id);
+    log.current?.scrollTo(next.id, 'nearest');
+  };
+
+  useEffect(() => {
+    if (!loaded || !canWrite) return;
+    const timer = setTimeout(preloadEditor, EDITOR_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, [loaded, canWrite]);
+
+  useShortcuts({
+    n: () => composerTitle.current?.focus(),
+    j: () => step(1),
+    k: () => step(-1),
+    e: () => canWrite && selectedId && setEditingId(selectedId),
+    '/': () => filterInput.current?.focus(),
+    h: () => {
+      if (hypothesisInput.current) return hypothesisInput.current.focus();
+      setKnowOpen(true);
+      requestAnimationFrame(() => hypothesisInput.current?.focus());
+    },
+    G: () => shown.length > 0 && jump(shown[shown.length - 1]!.id),
+    t: toggleTheme,
+    '?': () => setHelp(true),
+  });
+
   return (
     <article className="incident">
-      <header className="incident-header">
-        <h1>{meta.title ?? incident.title}</h1>
-        <div className="incident-facts">
-          <IncidentBadges severity={meta.severity ?? incident.severity} status={meta.status ?? incident.status} />
-          <span>
-            started <time dateTime={incident.createdAt}>{formatUtc(incident.createdAt)}</time>
-          </span>
-          <SaveIndicator state={save} />
-        </div>
-      </header>
-      {refused && <p className="error" role="alert">Not connected: {refused}</p>}
-      <section aria-label="Log">
-        {entries.length === 0 && <p className="hint">Nothing logged yet.</p>}
-        {entries.map((entry) => (
-          <EntryView key={entry.id} entry={entry} />
-        ))}
-      </section>
-      {canWrite && doc && <EntryForm doc={doc} />}
+      <IncidentHeader
+        incident={incident}
+        meta={meta}
+        presence={presence}
+        save={save}
+        keptInBrowser={keptInBrowser}
+        canWrite={canWrite}
+        onHelp={() => setHelp(true)}
+      />
+      {refused && (
+        <p className="error banner" role="alert">
+          Not connected: {refused}
+        </p>
+      )}
+      {!canWrite && <p className="hint banner">You are a viewer: you can read this incident as it happens, but not change it.</p>}
+      <div className="incident-body">
+        <section className="log" aria-label="Log">
+          <div className="log-toolbar">
+            <span data-testid="entry-count">
+              {shown.length === entries.length ? count(entries.length) : `${shown.length.toLocaleString('en')} of ${count(entries.length)}`}
+            </span>
+            <input
+              ref={filterInput}
+              type="search"
+              aria-label="Filter the log"
+              placeholder="Filter (/)"
+              value={filter}
+              onChange={(e) => setFilter(e.target.value)}
+              onKeyDown={(e) => e.key === 'Escape' && e.currentTarget.blur()}
+            />
+            <button type="button" className="quiet small" onClick={() => shown.length > 0 && jump(shown[shown.length - 1]!.id)}>
+              Latest ↓
+            </button>
+          </div>
+          {loaded && entries.length === 0 && <p className="hint">Nothing logged yet.{canWrite && ' Press n to log the first test.'}</p>}
+          <EntryLog
+            doc={session.doc}
+            awareness={session.provider.awareness}
+            entries={shown}
+            authors={authors}
+            editing={presence.editing}
+            unsaved={save.unsaved}
+            hypotheses={hypotheses}
+            canWrite={canWrite}
+            selectedId={selectedId}
+            editingId={editingId}
+            onSelect={setSelectedId}
+            onEdit={edit}
+            handle={log}
+          />
+        </section>
+        <aside className="side">
+          {canWrite && <EntryComposer doc={session.doc} titleRef={composerTitle} onLogged={jump} />}
+          <WhatWeKnow
+            doc={session.doc}
+            entries={entries}
+            hypotheses={hypotheses}
+            canWrite={canWrite}
+            hypothesisRef={hypothesisInput}
+            open={knowOpen}
+            onToggle={() => setKnowOpen(!knowOpen)}
+            onJump={jump}
+          />
+        </aside>
+      </div>
+      {help && <ShortcutHelp onClose={() => setHelp(false)} />}
     </article>
   );
 }

@@ -1,0 +1,142 @@
+/**
+ * Logs a test in seconds from the keyboard: `n` to get here, Tab between fields, Ctrl+Enter to add.
+ * Ran-at is now on the server's clock unless a time is typed (a test run earlier). Text over the
+ * limits is refused with a message and left as typed, never cut.
+ */
+import { useEffect, useState, type KeyboardEvent, type Ref } from 'react';
+import type * as Y from 'yjs';
+import { Limits } from '../../../shared/protocol';
+import { createEntry, EntryKinds, type EntryKind } from '../../../shared/schema/doc';
+import { formatUtc, parseRanAt, serverNow, serverNowSync } from '../time';
+import { field, useSubmit } from './form';
+
+interface Props {
+  doc: Y.Doc;
+  titleRef: Ref<HTMLInputElement>;
+  onLogged: (id: string) => void;
+}
+
+const kindOf = (value: string): EntryKind => EntryKinds.find((kind) => kind === value) ?? 'note';
+
+const TEXTS = [
+  { name: 'command', label: 'Command', rows: 2, className: 'mono', placeholder: 'How to repeat it, e.g. iperf3 -c db01 -t 30' },
+  { name: 'observations', label: 'Observations', rows: 3, placeholder: 'What it showed (Markdown)' },
+  { name: 'conclusion', label: 'Conclusion', rows: 2, placeholder: 'What it means for the problem' },
+] as const;
+
+/** Ticks once a second while the ran-at field is empty, so "now" on screen is now. */
+function useNowEverySecond(active: boolean): Date {
+  const [now, setNow] = useState(serverNowSync);
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => setNow(serverNowSync()), 1000);
+    return () => clearInterval(timer);
+  }, [active]);
+  return now;
+}
+
+function RanAtHint({ text }: { text: string }) {
+  const now = useNowEverySecond(text.trim() === '');
+  if (text.trim() === '') return <span className="hint">now: {formatUtc(now.toISOString())}</span>;
+  const parsed = parseRanAt(text, serverNowSync());
+  if (typeof parsed === 'string') return <span className="hint error-text">{parsed}</span>;
+  return <span className="hint">{formatUtc(parsed.toISOString())}</span>;
+}
+
+const isEmpty = (form: HTMLFormElement) =>
+  [...form.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('input, textarea')].every((el) => el.value === '');
+
+export function EntryComposer({ doc, titleRef, onLogged }: Props) {
+  const [ranAt, setRanAt] = useState('');
+  // On a phone only the title shows until the composer is used (style.css), so the log is in reach.
+  const [expanded, setExpanded] = useState(false);
+  const { onSubmit, error, busy } = useSubmit(async (fields, form) => {
+    const title = field(fields, 'title').trim();
+    if (!title) throw new Error('Give the entry a title: what you checked or did.');
+    if (title.length > Limits.maxTitleChars) throw new Error(`The title is ${title.length.toLocaleString('en')} characters; the limit is ${Limits.maxTitleChars}.`);
+    const texts = Object.fromEntries(TEXTS.map(({ name }) => [name, field(fields, name)])) as Record<(typeof TEXTS)[number]['name'], string>;
+    for (const { name, label } of TEXTS) {
+      const length = texts[name].length;
+      if (length > Limits.maxFieldChars) {
+        throw new Error(
+          `${label} is ${length.toLocaleString('en')} characters; the limit is ${Limits.maxFieldChars.toLocaleString('en')}. ` +
+            'Nothing was logged: trim it, or put the full output somewhere and link to it.',
+        );
+      }
+    }
+    const when = parseRanAt(ranAt, await serverNow());
+    if (typeof when === 'string') throw new Error(`Ran at: ${when}.`);
+    const id = createEntry(doc, { kind: kindOf(field(fields, 'kind')), title, ranAt: when.toISOString(), ...texts });
+    form.reset();
+    setRanAt('');
+    (form.elements.namedItem('title') as HTMLInputElement).focus();
+    onLogged(id);
+  });
+  // Ctrl/Cmd+Enter from any field adds the entry; Esc leaves the composer.
+  const onKeyDown = (event: KeyboardEvent<HTMLFormElement>) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      event.currentTarget.requestSubmit();
+    } else if (event.key === 'Escape' && event.target instanceof HTMLElement) {
+      event.target.blur();
+    }
+  };
+  return (
+    <form
+      className={expanded ? 'card composer expanded' : 'card composer'}
+      onSubmit={onSubmit}
+      onKeyDown={onKeyDown}
+      onFocus={() => setExpanded(true)}
+      onBlur={(e) => !e.currentTarget.contains(e.relatedTarget) && isEmpty(e.currentTarget) && setExpanded(false)}
+      aria-label="New entry"
+    >
+      <h2>Log a test</h2>
+      <div className="row">
+        <label>
+          Kind
+          <select name="kind" defaultValue="test">
+            {EntryKinds.map((kind) => (
+              <option key={kind}>{kind}</option>
+            ))}
+          </select>
+        </label>
+        <label className="grow">
+          Title
+          <input name="title" ref={titleRef} placeholder="What you checked or did" autoComplete="off" />
+        </label>
+      </div>
+      <div className="composer-more">
+        <label>
+          <span>
+            Ran at (UTC) <RanAtHint text={ranAt} />
+          </span>
+          <input
+            name="ranAt"
+            className="mono"
+            value={ranAt}
+            onChange={(e) => setRanAt(e.target.value)}
+            placeholder="now — or 06:12, -15m, 2026-03-04 06:12:30Z"
+            autoComplete="off"
+          />
+        </label>
+        {TEXTS.map(({ name, label, rows, placeholder, ...rest }) => (
+          <label key={name}>
+            {label}
+            <textarea name={name} rows={rows} placeholder={placeholder} spellCheck={name !== 'command'} className={'className' in rest ? rest.className : undefined} />
+          </label>
+        ))}
+      </div>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="row">
+        <button type="submit" disabled={busy}>
+          Add entry
+        </button>
+        <span className="hint">Ctrl+Enter</span>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,109 @@
+/**
+ * What the incident is and how it stands: title, severity, status (responders change it here),
+ * when it started (UTC) and for how long it has been going on, who is here, and whether your
+ * changes are saved.
+ */
+import { useEffect, useRef, useState } from 'react';
+import { IncidentStatuses, type Incident, type IncidentStatus } from '../../../shared/model';
+import type { Meta } from '../../../shared/schema/doc';
+import type { Presence } from '../collab/presence';
+import type { SaveState } from '../collab/save-state';
+import { api } from '../api';
+import { formatElapsed, formatLocal, formatUtc, serverNowSync } from '../time';
+import { IncidentBadges } from './IncidentBadges';
+import { PresenceList } from './PresenceList';
+import { SaveIndicator } from './SaveIndicator';
+
+interface Props {
+  incident: Incident;
+  meta: Meta;
+  presence: Presence;
+  save: SaveState;
+  keptInBrowser: boolean;
+  canWrite: boolean;
+  onHelp: () => void;
+}
+
+function useTicking(ms: number): Date {
+  const [now, setNow] = useState(serverNowSync);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(serverNowSync()), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+  return now;
+}
+
+function StatusPicker({ incident, status }: { incident: Incident; status: IncidentStatus }) {
+  const [error, setError] = useState<string>();
+  const change = (next: IncidentStatus) =>
+    api('PATCH', `/api/incidents/${encodeURIComponent(incident.id)}`, { status: next }).then(
+      () => setError(undefined),
+      (err: Error) => setError(`Status not changed: ${err.message}`),
+    );
+  return (
+    <>
+      <select aria-label="Status" className={`status-select status-${status}`} value={status} onChange={(e) => void change(e.target.value as IncidentStatus)}>
+        {IncidentStatuses.map((s) => (
+          <option key={s}>{s}</option>
+        ))}
+      </select>
+      {error && (
+        <span className="error" role="alert">
+          {error}
+        </span>
+      )}
+    </>
+  );
+}
+
+/** The header's height, for what sticks below it (style.css `--header-height`). */
+function useHeightAsCssVariable() {
+  const header = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const root = document.documentElement.style;
+    const observer = new ResizeObserver(([entry]) => root.setProperty('--header-height', `${entry!.borderBoxSize[0]!.blockSize}px`));
+    observer.observe(header.current!);
+    return () => {
+      observer.disconnect();
+      root.removeProperty('--header-height');
+    };
+  }, []);
+  return header;
+}
+
+export function IncidentHeader({ incident, meta, presence, save, keptInBrowser, canWrite, onHelp }: Props) {
+  const now = useTicking(15_000);
+  const header = useHeightAsCssVariable();
+  const status = meta.status ?? incident.status;
+  const startedAt = meta.startedAt ?? incident.createdAt;
+  const resolvedAt = status === 'resolved' ? (meta.resolvedAt ?? incident.resolvedAt ?? undefined) : undefined;
+  const elapsed = formatElapsed((resolvedAt ? Date.parse(resolvedAt) : now.getTime()) - Date.parse(startedAt));
+  return (
+    <header className="incident-header" ref={header}>
+      <div className="incident-title-row">
+        <h1>{meta.title ?? incident.title}</h1>
+        <SaveIndicator state={save} keptInBrowser={keptInBrowser} />
+      </div>
+      <div className="incident-facts">
+        {canWrite ? (
+          <>
+            <IncidentBadges severity={meta.severity ?? incident.severity} />
+            <StatusPicker incident={incident} status={status} />
+          </>
+        ) : (
+          <IncidentBadges severity={meta.severity ?? incident.severity} status={status} />
+        )}
+        <span>
+          started <time dateTime={startedAt} title={formatLocal(startedAt)}>{formatUtc(startedAt)}</time>
+        </span>
+        <span className="elapsed" title={resolvedAt ? `resolved ${formatUtc(resolvedAt)}` : 'elapsed so far'}>
+          {resolvedAt ? `lasted ${elapsed}` : `${elapsed} elapsed`}
+        </span>
+        <PresenceList presence={presence} />
+        <button type="button" className="quiet small help-button" onClick={onHelp} aria-label="Keyboard shortcuts">
+          ?
+        </button>
+      </div>
+    </header>
+  );
+}

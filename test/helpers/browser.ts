@@ -1,0 +1,53 @@
+/**
+ * Debian's Chromium driven by playwright-core, against a real server serving the built web app
+ * (dist/client: run `npm run build` first; `npm test` does).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { startTestServer, type TestServer } from './server.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const clientDir = path.resolve('dist/client');
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** A test server that also serves the web app. */
+export function startWebServer(): Promise<TestServer> {
+  if (!fs.existsSync(path.join(clientDir, 'index.html'))) throw new Error('dist/client is missing: run `npm run build` first');
+  return startTestServer({ config: { clientDir } });
+}
+
+/** A page in a browser context of its own (its own cookies and IndexedDB), logged in as `name`. */
+export async function loggedInPage(browser: Browser, server: TestServer, name: string, password: string, options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, ...options });
+  const res = await context.request.post(`${server.url}/api/auth/login`, { data: { name, password } });
+  expect(res.status()).toBe(200);
+  return context.newPage();
+}
+
+/** Opens the incident and waits until the page says everything is saved (connected and synced). */
+export async function openIncident(page: Page, server: TestServer, incidentId: string): Promise<void> {
+  await page.goto(`${server.url}/incidents/${incidentId}`);
+  await expect.poll(() => page.getByTestId('save-state').textContent()).toBe('Saved');
+}
+
+/** Logs a test from the keyboard only: Esc (out of any field), `n`, type, Ctrl+Enter. */
+export async function logFromKeyboard(page: Page, entry: { title: string; command?: string; observations?: string; conclusion?: string }): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('n');
+  await page.keyboard.type(entry.title);
+  const form = page.getByRole('form', { name: 'New entry' });
+  if (entry.command) await form.getByLabel('Command').fill(entry.command);
+  if (entry.observations) await form.getByLabel('Observations').fill(entry.observations);
+  if (entry.conclusion) await form.getByLabel('Conclusion', { exact: true }).fill(entry.conclusion);
+  await page.keyboard.press('Control+Enter');
+}
+
+export const entry = (page: Page, title: string) => page.getByRole('article', { name: title, exact: true });
