@@ -25,6 +25,7 @@ import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { alertRoutes } from './routes/alert-routes.js';
 import { attachmentRoutes } from './routes/attachment-routes.js';
+import { exportRoutes } from './routes/export-routes.js';
 import { SetupToken, authRoutes } from './routes/auth-routes.js';
 import type { RouteContext } from './routes/context.js';
 import { HttpError, errorHandler } from './routes/http-error.js';
@@ -139,6 +140,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   app.use(incidentRoutes(ctx));
   app.use(alertRoutes(ctx));
   app.use(attachmentRoutes(ctx, { attachments, blobs, analyses, uploadLimits: config.uploadLimits }));
+  app.use(exportRoutes(ctx, { attachments, blobs, analyses }));
   app.use('/api', (_req, _res, next) => next(new HttpError(404, 'no such API endpoint')));
   if (config.clientDir && fs.existsSync(path.join(config.clientDir, 'index.html'))) {
     const index = path.join(config.clientDir, 'index.html');

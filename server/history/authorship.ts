@@ -79,11 +79,15 @@ export class IncidentAuthorship {
 
   constructor(private readonly history: IncidentHistory) {}
 
-  /** Folds in the records up to `limit` bytes of the log (its durable size while it is live). */
-  catchUp(doc: Y.Doc, limit?: number): Promise<void> {
+  /**
+   * Folds in the records up to `limit` bytes of the log (its durable size while it is live), and
+   * only those received at or before `until` (ms, UTC) when given: authorship as of a moment.
+   */
+  catchUp(doc: Y.Doc, limit?: number, until = Infinity): Promise<void> {
     // One reader at a time; a failed read leaves the offset where it was for the next one.
     const run = this.catchingUp.then(async () => {
       for await (const { record, end } of this.history.records({ from: this.offset, limit })) {
+        if (record.at > until) break;
         this.add(doc, record);
         this.offset = end;
       }

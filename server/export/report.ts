@@ -1,0 +1,227 @@
+/**
+ * Everything a postmortem report holds, gathered once as plain data, as of any moment: the document
+ * replayed to that moment, authorship from the update log, the alerts as they stood, the evidence.
+ * Every format (Markdown, HTML, JSON, zip) is rendered from this one model.
+ */
+import * as Y from 'yjs';
+import type { Logger } from 'pino';
+import type { Alert, AlertStatus } from '../../shared/alerts.js';
+import type { Attachment } from '../../shared/attachments.js';
+import type { Incident } from '../../shared/model.js';
+import { listEntries, listHypotheses, readMeta, type Entry, type HypothesisStatus } from '../../shared/schema/doc.js';
+import type { AlertStore } from '../alerts/alert-store.js';
+import { presentAlert } from '../alerts/alert-receiver.js';
+import type { AttachmentStore } from '../attachments/attachment-store.js';
+import type { CaptureAnalyses } from '../capture/capture-analyses.js';
+import { IncidentAuthorship } from '../history/authorship.js';
+import type { IncidentHistory } from '../history/incident-history.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { MetadataStore } from '../store/metadata.js';
+
+export const REPORT_SCHEMA = 'https://bridgelog.dev/schema/export/v1';
+
+export interface Person {
+  id: string;
+  name: string;
+}
+
+export interface ReportAttachment extends Pick<Attachment, 'id' | 'name' | 'size' | 'sha256' | 'kind' | 'mime'> {
+  /** The file is not on the server's disk (the report says so; the export goes on). */
+  missing: boolean;
+  capture?: {
+    packets: number;
+    bytes: number;
+    firstPacketAt: string | null;
+    lastPacketAt: string | null;
+    durationMs: number;
+    peakMbitPerMs: number;
+    capacityMbit: number;
+    msOverCapacity: number;
+    /** The 1 ms IO graph, bytes per bucket (at most the first minute, for the report's picture). */
+    ioGraph1ms: number[];
+  };
+}
+
+export interface ReportEntry extends Omit<Entry, 'attachments' | 'alerts'> {
+  createdBy: Person | null;
+  /** When the server received it (UTC); `ranAt` is when it was run. */
+  loggedAt: string | null;
+  editors: Person[];
+  editedAt: string | null;
+  /** Logged much later than it was run (over 15 minutes). */
+  backfilled: boolean;
+  attachments: ReportAttachment[];
+  /** Attachment ids the entry names that the server has no record of. */
+  unknownAttachments: string[];
+  alerts: Array<Pick<Alert, 'id' | 'title' | 'status' | 'startsAt' | 'endsAt'>>;
+}
+
+export interface ReportHypothesis {
+  id: string;
+  statement: string;
+  status: HypothesisStatus;
+  supportedBy: string[];
+  refutedBy: string[];
+}
+
+export interface TimelineRow {
+  at: string;
+  who: string;
+  what: string;
+  kind: 'entry' | 'alert-firing' | 'alert-resolved' | 'incident';
+}
+
+export interface Report {
+  $schema: typeof REPORT_SCHEMA;
+  generatedAt: string;
+  /** The moment the report describes (now, or the `at` asked for). */
+  asOf: string;
+  incident: Pick<Incident, 'id' | 'title' | 'severity' | 'status' | 'createdAt'> & { startedAt: string | null; resolvedAt: string | null; createdBy: Person };
+  /** First alert (or the incident's start) → resolution. */
+  impact: { start: string | null; end: string | null };
+  responders: Array<Person & { entries: number; edits: number }>;
+  summary: { conclusions: Array<{ entryId: string; title: string; conclusion: string }>; hypotheses: ReportHypothesis[] };
+  timeline: TimelineRow[];
+  entries: ReportEntry[];
+  alerts: Array<Alert & { statusAsOf: AlertStatus }>;
+  attachments: ReportAttachment[];
+}
+
+export interface ReportSources {
+  store: MetadataStore;
+  alerts: AlertStore;
+  attachments: AttachmentStore;
+  blobs: BlobStore;
+  analyses: CaptureAnalyses;
+  log: Logger;
+}
+
+const BACKFILL_MS = 15 * 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export async function buildReport(
+  src: ReportSources,
+  incident: Incident,
+  history: IncidentHistory,
+  at: number,
+  limit?: number,
+): Promise<Report> {
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, await history.stateAt(src.log, at, limit));
+  const authorship = new IncidentAuthorship(history);
+  await authorship.catchUp(doc, limit, at);
+
+  const names = new Map(src.store.listUsers().map((u) => [u.id, u.name]));
+  const person = (id: string): Person => ({ id, name: names.get(id) ?? id });
+  const meta = readMeta(doc);
+  const atIso = iso(at);
+
+  const attachmentOf = (id: string): ReportAttachment | undefined => {
+    const a = src.attachments.byId(id);
+    if (!a || a.incidentId !== incident.id) return undefined;
+    const missing = !src.blobs.has(a.sha256);
+    const out: ReportAttachment = { id: a.id, name: a.name, size: a.size, sha256: a.sha256, kind: a.kind, mime: a.mime, missing };
+    const analysis = a.kind === 'capture' ? src.analyses.state(a.sha256) : undefined;
+    if (analysis?.status === 'done') {
+      out.capture = {
+        packets: analysis.packets,
+        bytes: analysis.bytes,
+        firstPacketAt: analysis.firstPacketAt,
+        lastPacketAt: analysis.lastPacketAt,
+        durationMs: analysis.durationMs,
+        peakMbitPerMs: (analysis.ioGraph.peakBytes * 8) / 1e3,
+        capacityMbit: (analysis.bursts.capacityBytesPerMs * 8) / 1e3,
+        msOverCapacity: analysis.bursts.msOverCapacity,
+        ioGraph1ms: analysis.ioGraph.bytes.slice(0, 60_000),
+      };
+    }
+    return out;
+  };
+
+  // Alerts as they stood at the moment: only transitions heard of by then.
+  const alerts = src.alerts
+    .alerts()
+    .filter((a) => a.incidents.includes(incident.id) && Date.parse(a.receivedAt) <= at)
+    .map((a) => {
+      const transitions = a.transitions.filter((t) => Date.parse(t.receivedAt) <= at);
+      return { ...presentAlert(a, [incident.id]), transitions, statusAsOf: transitions.at(-1)?.status ?? a.status };
+    })
+    .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
+  const alertById = new Map(alerts.map((a) => [a.id, a]));
+
+  const entries: ReportEntry[] = listEntries(doc).map((e) => {
+    const who = authorship.entries.get(e.id);
+    const attachments = e.attachments.map(attachmentOf);
+    return {
+      ...e,
+      createdBy: who ? person(who.createdBy) : null,
+      loggedAt: who ? iso(who.loggedAt) : null,
+      editors: (who?.editors ?? []).map(person),
+      editedAt: who?.editedAt !== undefined ? iso(who.editedAt) : null,
+      backfilled: who !== undefined && Date.parse(e.ranAt) > 0 && who.loggedAt - Date.parse(e.ranAt) > BACKFILL_MS,
+      attachments: attachments.filter((a): a is ReportAttachment => a !== undefined),
+      unknownAttachments: e.attachments.filter((_, i) => attachments[i] === undefined),
+      alerts: e.alerts.flatMap((id) => {
+        const a = alertById.get(id) ?? (src.alerts.alertById(id) ? presentAlert(src.alerts.alertById(id)!, []) : undefined);
+        return a ? [{ id: a.id, title: a.title, status: a.status, startsAt: a.startsAt, endsAt: a.endsAt }] : [];
+      }),
+    };
+  });
+
+  const hypotheses: ReportHypothesis[] = listHypotheses(doc).map((h) => ({
+    ...h,
+    supportedBy: entries.filter((e) => e.hypotheses[h.id] === 'supports').map((e) => e.id),
+    refutedBy: entries.filter((e) => e.hypotheses[h.id] === 'refutes').map((e) => e.id),
+  }));
+
+  const responders = new Map<string, Person & { entries: number; edits: number }>();
+  const count = (p: Person | null, field: 'entries' | 'edits') => {
+    if (!p) return;
+    const r = responders.get(p.id) ?? { ...p, entries: 0, edits: 0 };
+    r[field]++;
+    responders.set(p.id, r);
+  };
+  for (const e of entries) {
+    count(e.createdBy, 'entries');
+    for (const ed of e.editors) count(ed, 'edits');
+  }
+
+  const timeline: TimelineRow[] = [
+    ...(meta.startedAt ? [{ at: meta.startedAt, who: person(incident.createdBy).name, what: `Incident declared: ${meta.title ?? incident.title}`, kind: 'incident' as const }] : []),
+    ...entries.map((e) => ({ at: e.ranAt, who: e.createdBy?.name ?? 'unknown', what: `${e.kind}: ${e.title}`, kind: 'entry' as const })),
+    ...alerts.flatMap((a) =>
+      a.transitions.map((t) => ({ at: t.at, who: a.source, what: `Alert ${t.status}: ${a.title}`, kind: t.status === 'firing' ? ('alert-firing' as const) : ('alert-resolved' as const) })),
+    ),
+    ...(meta.resolvedAt && Date.parse(meta.resolvedAt) <= at ? [{ at: meta.resolvedAt, who: '', what: 'Incident resolved', kind: 'incident' as const }] : []),
+  ].sort((a, b) => a.at.localeCompare(b.at));
+
+  const firstAlert = alerts[0]?.startsAt;
+  const start = [firstAlert, meta.startedAt].filter((x): x is string => !!x).sort()[0] ?? null;
+  const referenced = new Map(entries.flatMap((e) => e.attachments).map((a) => [a.id, a]));
+  doc.destroy();
+  return {
+    $schema: REPORT_SCHEMA,
+    generatedAt: new Date().toISOString(),
+    asOf: atIso,
+    incident: {
+      id: incident.id,
+      title: meta.title ?? incident.title,
+      severity: (meta.severity ?? incident.severity),
+      status: (meta.status ?? incident.status),
+      createdAt: incident.createdAt,
+      startedAt: meta.startedAt ?? null,
+      resolvedAt: meta.resolvedAt ?? null,
+      createdBy: person(incident.createdBy),
+    },
+    impact: { start, end: meta.status === 'resolved' ? (meta.resolvedAt ?? null) : null },
+    responders: [...responders.values()].sort((a, b) => b.entries - a.entries || a.name.localeCompare(b.name)),
+    summary: {
+      conclusions: entries.filter((e) => e.conclusion.trim()).map((e) => ({ entryId: e.id, title: e.title, conclusion: e.conclusion })),
+      hypotheses,
+    },
+    timeline,
+    entries,
+    alerts,
+    attachments: [...referenced.values()],
+  };
+}

@@ -1,0 +1,42 @@
+/** `GET /api/incidents/:id/export?format=md|html|json|zip[&at=<ISO>]`: the postmortem report, as of any moment. */
+import { Router } from 'express';
+import { visibleIncident } from '../auth/authenticate.js';
+import type { AttachmentStore } from '../attachments/attachment-store.js';
+import type { CaptureAnalyses } from '../capture/capture-analyses.js';
+import { writeBundle } from '../export/bundle.js';
+import { writeHtml } from '../export/html.js';
+import { toMarkdown } from '../export/markdown.js';
+import { buildReport } from '../export/report.js';
+import type { BlobStore } from '../store/blob-store.js';
+import { authenticated, type RouteContext, userOf } from './context.js';
+import { HttpError, notFound, parseTime } from './http-error.js';
+
+const FORMATS = { md: 'text/markdown; charset=utf-8', html: 'text/html; charset=utf-8', json: 'application/json', zip: 'application/zip' } as const;
+
+export function exportRoutes(ctx: RouteContext, deps: { attachments: AttachmentStore; blobs: BlobStore; analyses: CaptureAnalyses }): Router {
+  const router = Router();
+  router.get('/api/incidents/:id/export', authenticated(ctx.auth), async (req, res) => {
+    const incident = visibleIncident(ctx.store, userOf(res), String(req.params.id));
+    if (!incident) throw notFound('incident');
+    const format = String(req.query.format ?? 'md') as keyof typeof FORMATS;
+    if (!(format in FORMATS)) throw new HttpError(400, 'format: expected md, html, json or zip', 'format');
+    const at = parseTime(req.query.at);
+    if (at < Date.parse(incident.createdAt)) throw new HttpError(400, `at: the incident did not exist yet at ${new Date(at).toISOString()} (it was declared ${incident.createdAt})`, 'at');
+
+    const room = ctx.rooms.loaded(incident.id);
+    const report = await buildReport({ ...deps, store: ctx.store, alerts: ctx.alerts, log: ctx.log }, incident, ctx.rooms.historyOf(incident.id), at, room?.durableLogBytes);
+    const stamp = report.asOf.replace(/[:.]/g, '-');
+    res.set({
+      'Content-Type': FORMATS[format],
+      'Content-Disposition': `attachment; filename="incident-${incident.id}-${stamp}.${format}"`,
+      'Cache-Control': 'no-store',
+    });
+    if (format === 'md') res.send(toMarkdown(report, { attachmentHref: (a) => `/api/attachments/${a.id}` }));
+    else if (format === 'json') res.send(JSON.stringify(report, null, 2));
+    else if (format === 'html') {
+      await writeHtml(report, res, deps.blobs);
+      res.end();
+    } else await writeBundle(report, res, deps.blobs);
+  });
+  return router;
+}
