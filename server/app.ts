@@ -20,6 +20,7 @@ import { attachCollabEndpoint } from './collab/endpoint.js';
 import { IncidentRooms } from './collab/incident-rooms.js';
 import type { Config } from './config.js';
 import { AppEvents } from './events/app-events.js';
+import { Authorship } from './history/authorship.js';
 import { mirrorMeta } from './incidents/incident-commands.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -127,7 +128,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       if (incident) events.captureAnalysis(incident, { attachmentId: a.id, incidentId: a.incidentId, status: state.status, ...progress });
     }
   });
-  const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver };
+  const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver, authorship: new Authorship() };
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(securityHeaders);

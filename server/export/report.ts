@@ -13,7 +13,7 @@ import type { AlertStore } from '../alerts/alert-store.js';
 import { presentAlert } from '../alerts/alert-receiver.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { CaptureAnalyses } from '../capture/capture-analyses.js';
-import { IncidentAuthorship } from '../history/authorship.js';
+import { IncidentAuthorship, type EntryAuthors } from '../history/authorship.js';
 import type { IncidentHistory } from '../history/incident-history.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { MetadataStore } from '../store/metadata.js';
@@ -99,18 +99,24 @@ export interface ReportSources {
 const BACKFILL_MS = 15 * 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export async function buildReport(
-  src: ReportSources,
-  incident: Incident,
-  history: IncidentHistory,
-  at: number,
-  limit?: number,
-): Promise<Report> {
+/** The document and its authorship at the report's moment. */
+export interface Snapshot {
+  doc: Y.Doc;
+  authors: ReadonlyMap<string, EntryAuthors>;
+  at: number;
+}
+
+/** The incident as it was at `at`, replayed from its history (a document of its own). */
+export async function snapshotAt(log: Logger, history: IncidentHistory, at: number, limit?: number): Promise<Snapshot> {
   const doc = new Y.Doc();
-  Y.applyUpdate(doc, await history.stateAt(src.log, at, limit));
+  Y.applyUpdate(doc, await history.stateAt(log, at, limit));
   const authorship = new IncidentAuthorship(history);
   await authorship.catchUp(doc, limit, at);
+  return { doc, authors: authorship.entries, at };
+}
 
+export function buildReport(src: ReportSources, incident: Incident, snapshot: Snapshot): Report {
+  const { doc, authors, at } = snapshot;
   const names = new Map(src.store.listUsers().map((u) => [u.id, u.name]));
   const person = (id: string): Person => ({ id, name: names.get(id) ?? id });
   const meta = readMeta(doc);
@@ -150,7 +156,7 @@ export async function buildReport(
   const alertById = new Map(alerts.map((a) => [a.id, a]));
 
   const entries: ReportEntry[] = listEntries(doc).map((e) => {
-    const who = authorship.entries.get(e.id);
+    const who = authors.get(e.id);
     const attachments = e.attachments.map(attachmentOf);
     return {
       ...e,
@@ -198,7 +204,6 @@ export async function buildReport(
   const firstAlert = alerts[0]?.startsAt;
   const start = [firstAlert, meta.startedAt].filter((x): x is string => !!x).sort()[0] ?? null;
   const referenced = new Map(entries.flatMap((e) => e.attachments).map((a) => [a.id, a]));
-  doc.destroy();
   return {
     $schema: REPORT_SCHEMA,
     generatedAt: new Date().toISOString(),

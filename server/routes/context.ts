@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Role } from '../../shared/api.js';
 import type { AlertReceiver } from '../alerts/alert-receiver.js';
 import type { AlertStore } from '../alerts/alert-store.js';
+import type { Authorship } from '../history/authorship.js';
 import { hasRole, type Authenticator } from '../auth/authenticate.js';
 import type { IncidentRooms } from '../collab/incident-rooms.js';
 import type { Config } from '../config.js';
@@ -22,6 +23,8 @@ export interface RouteContext {
   log: Logger;
   alerts: AlertStore;
   alertReceiver: AlertReceiver;
+  /** Who wrote each entry, folded in from the update logs as they grow (shared by every route). */
+  authorship: Authorship;
 }
 
 /** The user authenticated by `authenticated()`. */

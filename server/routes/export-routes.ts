@@ -6,7 +6,7 @@ import type { CaptureAnalyses } from '../capture/capture-analyses.js';
 import { writeBundle } from '../export/bundle.js';
 import { writeHtml } from '../export/html.js';
 import { toMarkdown } from '../export/markdown.js';
-import { buildReport } from '../export/report.js';
+import { buildReport, snapshotAt, type Snapshot } from '../export/report.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { authenticated, type RouteContext, userOf } from './context.js';
 import { HttpError, notFound, parseTime } from './http-error.js';
@@ -23,8 +23,19 @@ export function exportRoutes(ctx: RouteContext, deps: { attachments: AttachmentS
     const at = parseTime(req.query.at);
     if (at < Date.parse(incident.createdAt)) throw new HttpError(400, `at: the incident did not exist yet at ${new Date(at).toISOString()} (it was declared ${incident.createdAt})`, 'at');
 
-    const room = ctx.rooms.loaded(incident.id);
-    const report = await buildReport({ ...deps, store: ctx.store, alerts: ctx.alerts, log: ctx.log }, incident, ctx.rooms.historyOf(incident.id), at, room?.durableLogBytes);
+    const history = ctx.rooms.historyOf(incident.id);
+    let snapshot: Snapshot;
+    if (req.query.at === undefined) {
+      // Now: the live document and the server's running authorship, no replay, no second copy.
+      const room = await ctx.rooms.open(incident.id);
+      const authorship = ctx.authorship.of(incident.id, history);
+      await authorship.catchUp(room.doc, room.durableLogBytes);
+      snapshot = { doc: room.doc, authors: authorship.entries, at };
+    } else {
+      snapshot = await snapshotAt(ctx.log, history, at, ctx.rooms.loaded(incident.id)?.durableLogBytes);
+    }
+    const report = buildReport({ ...deps, store: ctx.store, alerts: ctx.alerts, log: ctx.log }, incident, snapshot);
+    if (req.query.at !== undefined) snapshot.doc.destroy();
     const stamp = report.asOf.replace(/[:.]/g, '-');
     res.set({
       'Content-Type': FORMATS[format],

@@ -5,7 +5,6 @@
 import { Router, type Request, type Response } from 'express';
 import { CreateIncidentRequest, UpdateIncidentRequest, type HistoryRecord, type IncidentAuthors, type UserRef } from '../../shared/api.js';
 import { canSee, visibleIncident } from '../auth/authenticate.js';
-import { Authorship } from '../history/authorship.js';
 import { createIncident, presentIncident, updateIncident } from '../incidents/incident-commands.js';
 import { authenticated, requireRole, type RouteContext, userOf } from './context.js';
 import { HttpError, notFound, parseBody, parseTime } from './http-error.js';
@@ -13,7 +12,6 @@ import { HttpError, notFound, parseBody, parseTime } from './http-error.js';
 export function incidentRoutes(ctx: RouteContext): Router {
   const router = Router();
   const deps = { store: ctx.store, rooms: ctx.rooms, events: ctx.events, alertReceiver: ctx.alertReceiver };
-  const authors = new Authorship();
 
   const incidentFor = (req: Request, res: Response) => {
     const incident = visibleIncident(ctx.store, userOf(res), String(req.params.id));
@@ -80,7 +78,7 @@ export function incidentRoutes(ctx: RouteContext): Router {
     const after = Number(req.query.after ?? 0);
     if (!Number.isInteger(after) || after < 0) throw new HttpError(400, 'after: expected a sequence number', 'after');
     const room = await ctx.rooms.open(incident.id);
-    const authorship = authors.of(incident.id, ctx.rooms.historyOf(incident.id));
+    const authorship = ctx.authorship.of(incident.id, ctx.rooms.historyOf(incident.id));
     await authorship.catchUp(room.doc, room.durableLogBytes);
     const users = new Map(ctx.store.listUsers().map((u) => [u.id, u.name]));
     const ref = (id: string): UserRef => ({ id, name: users.get(id) ?? id });
