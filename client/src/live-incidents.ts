@@ -4,11 +4,10 @@
  * (re)connects, since events sent while it was not connected are lost.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { io, type Socket } from 'socket.io-client';
 import type { Incident } from '../../shared/model';
-import { ServerEvent, type ClientToServerEvents, type ServerToClientEvents } from '../../shared/events';
-import { Paths } from '../../shared/protocol';
+import { ServerEvent } from '../../shared/events';
 import { api } from './api';
+import { connectAppEvents } from './app-events';
 
 export function useLiveIncidents() {
   const [byId, setById] = useState(new Map<string, Incident>());
@@ -16,7 +15,7 @@ export function useLiveIncidents() {
   const put = useCallback((incident: Incident) => setById((prev) => new Map(prev).set(incident.id, incident)), []);
 
   useEffect(() => {
-    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({ path: Paths.events, withCredentials: true });
+    const socket = connectAppEvents();
     // Events that arrive while a fetch is under way are newer than its answer: they are applied on top.
     const fetches = new Set<Incident[]>();
     const arrive = (incident: Incident) => {

@@ -3,11 +3,13 @@
  * Ran-at is now on the server's clock unless a time is typed (a test run earlier). Text over the
  * limits is refused with a message and left as typed, never cut.
  */
-import { useEffect, useState, type KeyboardEvent, type Ref } from 'react';
+import { useEffect, useState, type ComponentProps, type KeyboardEvent, type Ref } from 'react';
 import type * as Y from 'yjs';
 import { Limits } from '../../../shared/protocol';
 import { createEntry, EntryKinds, type EntryKind } from '../../../shared/schema/doc';
+import { linkAlert } from '../collab/entry-evidence';
 import { formatUtc, parseRanAt, serverNow, serverNowSync } from '../time';
+import { AlertSuggestions } from './AlertSuggestions';
 import { field, useSubmit } from './form';
 
 interface Props {
@@ -43,6 +45,16 @@ function RanAtHint({ text }: { text: string }) {
   return <span className="hint">{formatUtc(parsed.toISOString())}</span>;
 }
 
+const MINUTE = 60_000;
+
+/** Suggestions for the minute the test ran in: asked again when the minute changes, not every second. */
+function RelatedAlerts({ ranAt, ...rest }: { ranAt: string } & Omit<ComponentProps<typeof AlertSuggestions>, 'at'>) {
+  const now = useNowEverySecond(ranAt.trim() === '');
+  const parsed = parseRanAt(ranAt, now);
+  const minute = typeof parsed === 'string' ? undefined : new Date(Math.floor(parsed.getTime() / MINUTE) * MINUTE).toISOString();
+  return <AlertSuggestions at={minute} {...rest} />;
+}
+
 const isEmpty = (form: HTMLFormElement) =>
   [...form.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('input, textarea')].every((el) => el.value === '');
 
@@ -50,6 +62,7 @@ export function EntryComposer({ doc, titleRef, onLogged }: Props) {
   const [ranAt, setRanAt] = useState('');
   // On a phone only the title shows until the composer is used (style.css), so the log is in reach.
   const [expanded, setExpanded] = useState(false);
+  const [alertIds, setAlertIds] = useState<string[]>([]);
   const { onSubmit, error, busy } = useSubmit(async (fields, form) => {
     const title = field(fields, 'title').trim();
     if (!title) throw new Error('Give the entry a title: what you checked or did.');
@@ -66,9 +79,15 @@ export function EntryComposer({ doc, titleRef, onLogged }: Props) {
     }
     const when = parseRanAt(ranAt, await serverNow());
     if (typeof when === 'string') throw new Error(`Ran at: ${when}.`);
-    const id = createEntry(doc, { kind: kindOf(field(fields, 'kind')), title, ranAt: when.toISOString(), ...texts });
+    // One transaction: the entry reaches everyone with its alerts already linked.
+    let id = '';
+    doc.transact(() => {
+      id = createEntry(doc, { kind: kindOf(field(fields, 'kind')), title, ranAt: when.toISOString(), ...texts });
+      for (const alertId of alertIds) linkAlert(doc, id, alertId);
+    });
     form.reset();
     setRanAt('');
+    setAlertIds([]);
     (form.elements.namedItem('title') as HTMLInputElement).focus();
     onLogged(id);
   });
@@ -125,6 +144,14 @@ export function EntryComposer({ doc, titleRef, onLogged }: Props) {
             <textarea name={name} rows={rows} placeholder={placeholder} spellCheck={name !== 'command'} className={'className' in rest ? rest.className : undefined} />
           </label>
         ))}
+        <div className="field">
+          <span className="field-label">Related alerts</span>
+          <RelatedAlerts
+            ranAt={ranAt}
+            linked={alertIds}
+            onToggle={(alert, link) => setAlertIds(link ? [...alertIds, alert.id] : alertIds.filter((id) => id !== alert.id))}
+          />
+        </div>
       </div>
       {error && (
         <p className="error" role="alert">

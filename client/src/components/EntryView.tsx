@@ -3,13 +3,19 @@
  * who changed it since (as the server's history says), how to repeat it, what it showed, what it
  * means, and what it says about each hypothesis.
  */
-import { memo, useState } from 'react';
+import { memo, useRef, useState, type DragEvent } from 'react';
 import type * as Y from 'yjs';
 import type { EntryAuthorship } from '../../../shared/model';
 import type { Entry, Hypothesis } from '../../../shared/schema/doc';
 import type { Person } from '../collab/presence';
+import { useEvidence } from '../evidence/incident-evidence';
+import { linkAlert, unlinkAlert } from '../collab/entry-evidence';
 import { formatLocal, formatUtc } from '../time';
+import { AlertSuggestions } from './AlertSuggestions';
+import { EntryAlerts } from './EntryAlerts';
+import { EntryFiles } from './EntryFiles';
 import { EvidencePicker } from './EvidencePicker';
+import { LinkForm } from './LinkForm';
 import { Markdown } from './Markdown';
 
 interface Props {
@@ -64,18 +70,44 @@ function CopyButton({ text }: { text: string }) {
   );
 }
 
+const carriesFiles = (event: DragEvent) => event.dataTransfer.types.includes('Files');
+
 export const EntryView = memo(function EntryView(props: Props) {
   const { entry, editingBy, unsaved, hypotheses, selected, canWrite, doc, onSelect, onEdit } = props;
   const [picking, setPicking] = useState(false);
+  const [linkingAlerts, setLinkingAlerts] = useState(false);
+  const [addingLink, setAddingLink] = useState(false);
+  const [dropping, setDropping] = useState(false);
+  const filePicker = useRef<HTMLInputElement>(null);
+  const { attachments } = useEvidence();
+  // Files dropped on the entry are uploaded as its evidence (pasted ones: IncidentPage).
+  const drop = canWrite
+    ? {
+        onDragOver: (event: DragEvent) => {
+          if (!carriesFiles(event)) return;
+          event.preventDefault();
+          setDropping(true);
+        },
+        onDragLeave: (event: DragEvent) => !event.currentTarget.contains(event.relatedTarget as Node | null) && setDropping(false),
+        onDrop: (event: DragEvent) => {
+          if (!carriesFiles(event)) return;
+          event.preventDefault();
+          setDropping(false);
+          attachments.attachFiles(doc, entry.id, event.dataTransfer.files);
+        },
+      }
+    : {};
   const verdicts = Object.entries(entry.hypotheses)
     .map(([id, verdict]) => ({ id, verdict, statement: hypotheses.find((h) => h.id === id)?.statement }))
     .filter((v) => v.statement !== undefined);
   return (
     <article
-      className={`entry entry-${entry.kind}${selected ? ' selected' : ''}`}
+      className={`entry entry-${entry.kind}${selected ? ' selected' : ''}${dropping ? ' dropping' : ''}`}
       aria-label={entry.title}
+      data-entry-id={entry.id}
       aria-current={selected || undefined}
       onClick={() => onSelect(entry.id)}
+      {...drop}
     >
       <header className="entry-header">
         <span className={`badge kind-${entry.kind}`}>{entry.kind}</span>
@@ -113,6 +145,22 @@ export const EntryView = memo(function EntryView(props: Props) {
           <Markdown text={entry.conclusion} />
         </section>
       )}
+      <EntryFiles doc={doc} entry={entry} canWrite={canWrite} />
+      {addingLink && <LinkForm doc={doc} entryId={entry.id} onDone={() => setAddingLink(false)} />}
+      <EntryAlerts doc={doc} entry={entry} canWrite={canWrite} />
+      {linkingAlerts && (
+        <fieldset className="alert-linker" onKeyDown={(e) => e.key === 'Escape' && setLinkingAlerts(false)}>
+          <legend>Alerts around {formatUtc(entry.ranAt)}</legend>
+          <AlertSuggestions
+            at={entry.ranAt}
+            linked={entry.alerts}
+            onToggle={(alert, link) => (link ? linkAlert : unlinkAlert)(doc, entry.id, alert.id)}
+          />
+          <button type="button" className="quiet small" onClick={() => setLinkingAlerts(false)}>
+            Done
+          </button>
+        </fieldset>
+      )}
       {picking && <EvidencePicker doc={doc} entry={entry} hypotheses={hypotheses} onClose={() => setPicking(false)} />}
       {(verdicts.length > 0 || canWrite) && (
         <footer className="entry-footer">
@@ -123,6 +171,25 @@ export const EntryView = memo(function EntryView(props: Props) {
           ))}
           {canWrite && (
             <span className="entry-actions">
+              <input
+                ref={filePicker}
+                type="file"
+                multiple
+                hidden
+                onChange={(e) => {
+                  attachments.attachFiles(doc, entry.id, [...(e.currentTarget.files ?? [])]);
+                  e.currentTarget.value = '';
+                }}
+              />
+              <button type="button" className="quiet small" onClick={() => filePicker.current?.click()} title="Or drop files on the entry, or paste a screenshot">
+                Attach…
+              </button>
+              <button type="button" className="quiet small" aria-expanded={addingLink} onClick={() => setAddingLink(!addingLink)}>
+                Link…
+              </button>
+              <button type="button" className="quiet small" aria-expanded={linkingAlerts} onClick={() => setLinkingAlerts(!linkingAlerts)}>
+                Alerts…
+              </button>
               <button type="button" className="quiet small" aria-expanded={picking} onClick={() => setPicking(!picking)}>
                 Evidence…
               </button>

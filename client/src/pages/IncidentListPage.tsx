@@ -1,4 +1,5 @@
 import type { User } from '../../../shared/model';
+import { AlertInbox } from '../components/AlertInbox';
 import { IncidentBadges } from '../components/IncidentBadges';
 import { NewIncidentForm } from '../components/NewIncidentForm';
 import { useLiveIncidents } from '../live-incidents';
@@ -10,6 +11,7 @@ export function IncidentListPage({ user }: { user: User }) {
   return (
     <>
       {user.role !== 'viewer' && <NewIncidentForm onCreated={put} />}
+      <AlertInbox canDeclare={user.role !== 'viewer'} />
       <section aria-labelledby="incidents-heading">
         <h1 id="incidents-heading">Incidents</h1>
         {error && <p className="error" role="alert">{error}</p>}

@@ -6,12 +6,14 @@ import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } f
 import type { Incident, User } from '../../../shared/model';
 import type { Entry } from '../../../shared/schema/doc';
 import { useIncidentSession, type IncidentSession } from '../collab/incident-session';
+import { AlertsPanel } from '../components/AlertsPanel';
 import { EntryComposer } from '../components/EntryComposer';
 import { EntryLog, preloadEditor } from '../components/EntryLog';
 import { IncidentHeader } from '../components/IncidentHeader';
 import { ShortcutHelp } from '../components/ShortcutHelp';
 import type { VirtualListHandle } from '../components/VirtualList';
 import { WhatWeKnow } from '../components/WhatWeKnow';
+import { EvidenceContext, useEvidence, useIncidentEvidence } from '../evidence/incident-evidence';
 import { getRemembered } from '../offline';
 import { useShortcuts } from '../shortcuts';
 import { useStore } from '../store';
@@ -34,8 +36,13 @@ export function IncidentPage({ incidentId, user }: { incidentId: string; user: U
 
 function IncidentWorkspace({ incident, user }: { incident: Incident; user: User }) {
   const session = useIncidentSession(incident.id, user);
-  if (!session) return <p className="notice">Loading…</p>;
-  return <IncidentLog session={session} incident={incident} canWrite={user.role !== 'viewer'} />;
+  const evidence = useIncidentEvidence(incident.id);
+  if (!session || !evidence) return <p className="notice">Loading…</p>;
+  return (
+    <EvidenceContext value={evidence}>
+      <IncidentLog session={session} incident={incident} canWrite={user.role !== 'viewer'} />
+    </EvidenceContext>
+  );
 }
 
 /** The editor's code is fetched this long after the log is on screen, out of the latecomer's way. */
@@ -50,6 +57,28 @@ const matches = (entry: Entry, words: string[]) => {
   const haystack = `${entry.title}\n${entry.command}\n${entry.observations}\n${entry.conclusion}`.toLowerCase();
   return words.every((w) => haystack.includes(w));
 };
+
+/**
+ * A screenshot pasted anywhere on the page goes to the entry it was pasted in, or else to the one
+ * selected; not from inside a form (the composer), where it would land on an entry nobody meant.
+ */
+function usePastedFiles(session: IncidentSession, selectedId: string | undefined, canWrite: boolean) {
+  const { attachments } = useEvidence();
+  useEffect(() => {
+    if (!canWrite) return;
+    const onPaste = (event: ClipboardEvent) => {
+      const files = [...(event.clipboardData?.files ?? [])];
+      const target = event.target instanceof Element ? event.target : null;
+      if (files.length === 0 || event.defaultPrevented || target?.closest('form')) return;
+      const entryId = target?.closest<HTMLElement>('[data-entry-id]')?.dataset.entryId ?? selectedId;
+      if (!entryId) return;
+      event.preventDefault();
+      attachments.attachFiles(session.doc, entryId, files);
+    };
+    document.addEventListener('paste', onPaste);
+    return () => document.removeEventListener('paste', onPaste);
+  }, [session, selectedId, canWrite, attachments]);
+}
 
 function IncidentLog({ session, incident, canWrite }: { session: IncidentSession; incident: Incident; canWrite: boolean }) {
   const entries = useStore(session.entries.sorted);
@@ -100,6 +129,8 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
     const timer = setTimeout(preloadEditor, EDITOR_AFTER_MS);
     return () => clearTimeout(timer);
   }, [loaded, canWrite]);
+
+  usePastedFiles(session, selectedId, canWrite);
 
   useShortcuts({
     n: () => composerTitle.current?.focus(),
@@ -172,6 +203,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
         </section>
         <aside className="side">
           {canWrite && <EntryComposer doc={session.doc} titleRef={composerTitle} onLogged={jump} />}
+          <AlertsPanel matchers={incident.alertMatchers ?? []} canWrite={canWrite} />
           <WhatWeKnow
             doc={session.doc}
             entries={entries}

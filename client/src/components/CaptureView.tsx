@@ -1,0 +1,166 @@
+/**
+ * A packet capture on an entry: its analysis as it runs (live progress over the app events), then
+ * what a responder checks first — how much, how long, when (UTC), the peak 1 ms rate against the
+ * link's capacity, the top conversations — and the IO graph at 1 s or down to 1 ms.
+ */
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { api } from '../api';
+import type { AttachmentInfo } from '../evidence/attachment-shelf';
+import type { AnalysisState, CaptureAnalysis, IoView } from '../evidence/capture-analysis';
+import { useEvidence } from '../evidence/incident-evidence';
+import { formatBytes, formatMbps, mbitPerSecond } from '../numbers';
+import { useStore } from '../store';
+import { fileUrl } from './ImageViewer';
+
+const IoGraph = lazy(() => import('./IoGraph').then((m) => ({ default: m.IoGraph })));
+
+interface Props {
+  capture: AttachmentInfo;
+  onRemove: (() => void) | undefined;
+}
+
+/** Capture times to the millisecond: bursts are that short. */
+const formatUtcMs = (iso: string | null) => (iso ? `${iso.replace('T', ' ').slice(0, 23)}Z` : '—');
+
+const formatDuration = (ms: number) => (ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(3)} s`);
+
+const bucketName = (ms: number) => (ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`);
+
+/** Drawing millions of 1 ms points is slow: a long capture opens on a coarser view. */
+const MAX_POINTS_FIRST = 200_000;
+
+function useAnalysis(capture: AttachmentInfo): AnalysisState | { status: 'unavailable'; error: string } | undefined {
+  const live = useStore(useEvidence().attachments.analyses).get(capture.id);
+  const [state, setState] = useState<AnalysisState | { status: 'unavailable'; error: string }>();
+  const finished = live?.status === 'done' || live?.status === 'failed';
+  useEffect(() => {
+    let current = true;
+    api<AnalysisState>('GET', `/api/attachments/${encodeURIComponent(capture.id)}/analysis`).then(
+      (answer) => current && setState(answer),
+      (err: Error) => current && setState({ status: 'unavailable', error: err.message }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [capture.id, finished]);
+  // Live progress is newer than a fetched "pending" or "running".
+  if (live && !finished && (!state || state.status === 'pending' || state.status === 'running')) {
+    return live.status === 'running' ? { status: 'running', bytesRead: live.bytesRead ?? 0, totalBytes: live.totalBytes ?? capture.size } : { status: 'pending' };
+  }
+  return state;
+}
+
+export function CaptureView({ capture, onRemove }: Props) {
+  const state = useAnalysis(capture);
+  return (
+    <section className="capture" aria-label={`Capture ${capture.name}`}>
+      <header className="capture-header">
+        <a href={fileUrl(capture.id)} download={capture.name}>
+          {capture.name}
+        </a>
+        <span className="hint">{formatBytes(capture.size)}</span>
+        {onRemove && (
+          <button type="button" className="quiet small unlink" aria-label={`Remove ${capture.name} from this entry`} onClick={onRemove}>
+            ×
+          </button>
+        )}
+      </header>
+      {!state || state.status === 'pending' ? (
+        <p className="hint capture-progress">Waiting to be analyzed…</p>
+      ) : state.status === 'running' ? (
+        <p className="hint capture-progress">
+          Analyzing: <progress max={state.totalBytes} value={state.bytesRead} /> {formatBytes(state.bytesRead)} of {formatBytes(state.totalBytes)}
+        </p>
+      ) : state.status === 'done' ? (
+        <CaptureSummary analysis={state} />
+      ) : (
+        <p className="error-text">The analysis failed: {state.error}</p>
+      )}
+    </section>
+  );
+}
+
+function CaptureSummary({ analysis }: { analysis: CaptureAnalysis }) {
+  const { ioGraph, bursts } = analysis;
+  const views: IoView[] = [...ioGraph.views, ioGraph].sort((a, b) => b.bucketMs - a.bucketMs);
+  const [bucketMs, setBucketMs] = useState(ioGraph.bytes.length <= MAX_POINTS_FIRST ? 1 : 1000);
+  const view = views.find((v) => v.bucketMs === bucketMs) ?? views[0]!;
+  const capacityMbps = mbitPerSecond(bursts.capacityBytesPerMs, 1);
+  const peakMbps = mbitPerSecond(ioGraph.peakBytes, 1);
+  return (
+    <>
+      <dl className="capture-facts">
+        <div>
+          <dt>Packets</dt>
+          <dd>{analysis.packets.toLocaleString('en')}</dd>
+        </div>
+        <div>
+          <dt>Bytes</dt>
+          <dd>{formatBytes(analysis.bytes)}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{formatDuration(analysis.durationMs)}</dd>
+        </div>
+        <div>
+          <dt>Average</dt>
+          <dd>{formatMbps(analysis.averageBitsPerSecond / 1e6)}</dd>
+        </div>
+        <div>
+          <dt>First packet</dt>
+          <dd className="mono">{formatUtcMs(analysis.firstPacketAt)}</dd>
+        </div>
+        <div>
+          <dt>Last packet</dt>
+          <dd className="mono">{formatUtcMs(analysis.lastPacketAt)}</dd>
+        </div>
+        <div className={peakMbps > capacityMbps ? 'over-capacity' : undefined}>
+          <dt>Peak 1 ms</dt>
+          <dd>
+            {formatMbps(peakMbps)} <span className="hint">of {formatMbps(capacityMbps)}</span>
+          </dd>
+        </div>
+        <div className={bursts.msOverCapacity > 0 ? 'over-capacity' : undefined}>
+          <dt>Over capacity</dt>
+          <dd>{bursts.msOverCapacity.toLocaleString('en')} ms</dd>
+        </div>
+      </dl>
+      <div className="io-graph-toolbar" role="group" aria-label="IO graph bucket">
+        {views.map((v) => (
+          <button key={v.bucketMs} type="button" className="quiet small" aria-pressed={v.bucketMs === view.bucketMs} onClick={() => setBucketMs(v.bucketMs)}>
+            {bucketName(v.bucketMs)}
+          </button>
+        ))}
+      </div>
+      <Suspense fallback={<div className="io-graph" />}>
+        <IoGraph view={view} capacityMbps={capacityMbps} maxMbps={Math.max(peakMbps, capacityMbps) * 1.1} />
+      </Suspense>
+      {analysis.conversations.length > 0 && (
+        <table className="conversations">
+          <caption>Top conversations</caption>
+          <thead>
+            <tr>
+              <th>Conversation</th>
+              <th>Packets</th>
+              <th>Bytes</th>
+            </tr>
+          </thead>
+          <tbody>
+            {analysis.conversations.slice(0, 5).map((c) => (
+              <tr key={c.conversation}>
+                <td className="mono">{c.conversation}</td>
+                <td>{c.packets.toLocaleString('en')}</td>
+                <td>{formatBytes(c.bytes)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {analysis.warnings.map((w) => (
+        <p key={w} className="hint">
+          ⚠ {w}
+        </p>
+      ))}
+    </>
+  );
+}

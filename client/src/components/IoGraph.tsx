@@ -1,0 +1,64 @@
+/**
+ * A capture's IO graph (uPlot): the rate over time at one bucket size, and the link's capacity.
+ * Rates are in Mbit/s whatever the bucket, and the y axis stays put when the bucket changes, so
+ * switching from 1 s to 1 ms shows the bursts the average hides reaching over the capacity line.
+ */
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { IoView } from '../evidence/capture-analysis';
+import { mbitPerSecond } from '../numbers';
+
+interface Props {
+  view: IoView;
+  capacityMbps: number;
+  /** Top of the y axis, the same for every view. */
+  maxMbps: number;
+}
+
+const HEIGHT = 220;
+
+/** The page's theme colors, so the graph reads like the rest of it in dark and light. */
+function themeColor(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+export function IoGraph({ view, capacityMbps, maxMbps }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const seconds = view.bytes.map((_, i) => (i * view.bucketMs) / 1000);
+    const rates = view.bytes.map((b) => mbitPerSecond(b, view.bucketMs));
+    const capacity = seconds.map(() => capacityMbps);
+    const axis = { stroke: themeColor('--muted'), grid: { stroke: themeColor('--border'), width: 1 }, ticks: { stroke: themeColor('--border'), width: 1 } };
+    const plot = new uPlot(
+      {
+        width: el.clientWidth,
+        height: HEIGHT,
+        scales: { x: { time: false }, y: { range: [0, maxMbps] } },
+        axes: [
+          { ...axis, label: 's from the first packet', labelSize: 20, size: 32 },
+          { ...axis, label: 'Mbit/s', labelSize: 20, size: 56 },
+        ],
+        series: [
+          { label: 's', value: (_u, v) => (v == null ? '' : v.toFixed(3)) },
+          { label: `per ${view.bucketMs >= 1000 ? `${view.bucketMs / 1000} s` : `${view.bucketMs} ms`}`, stroke: themeColor('--accent'), width: 1, fill: themeColor('--accent-soft'), value: (_u, v) => (v == null ? '' : `${v.toFixed(1)} Mbit/s`) },
+          { label: 'capacity', stroke: themeColor('--danger'), width: 1.5, dash: [6, 4], points: { show: false }, value: (_u, v) => (v == null ? '' : `${v} Mbit/s`) },
+        ],
+        cursor: { drag: { x: true, y: false } },
+      },
+      [seconds, rates, capacity],
+      el,
+    );
+    const resize = new ResizeObserver(() => plot.setSize({ width: el.clientWidth, height: HEIGHT }));
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
+  }, [view, capacityMbps, maxMbps]);
+
+  return <div ref={box} className="io-graph" role="img" aria-label={`IO graph, ${view.bucketMs} ms buckets`} />;
+}
