@@ -14,6 +14,61 @@ import type { BlobStore } from '../store/blob-store.js';
 import { sniff, type Sniffed } from './sniff.js';
 
 const SNIFF_BYTES = 4096;
+/** Bytes queued for the disk before the upload stream is paused (backpressure). */
+const MAX_QUEUED = 8 * 1024 * 1024;
+
+/**
+ * Writes chunks to a file in batches (one writev per round trip to the thread pool), so a fast
+ * upload is not slowed to one syscall and one pause per 64 KiB chunk.
+ */
+class BatchedFile {
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  private inFlight = false;
+  private failure: unknown;
+  private idle: Array<(err?: unknown) => void> = [];
+
+  constructor(
+    readonly fd: number,
+    /** Called when the queue has room again after `write` said it was full. */
+    private readonly onRoom: () => void,
+  ) {}
+
+  /** Queues a chunk; false means the queue is full: pause the source until `onRoom`. */
+  write(chunk: Buffer): boolean {
+    this.queued.push(chunk);
+    this.queuedBytes += chunk.length;
+    this.pump();
+    return this.queuedBytes < MAX_QUEUED;
+  }
+
+  /** Resolves when everything queued is written (rejects if a write failed). */
+  flushed(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (!this.inFlight && this.queued.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.idle.push((err) => (err ? reject(err) : resolve())));
+  }
+
+  private pump(): void {
+    if (this.inFlight || this.queued.length === 0 || this.failure) return;
+    const batch = this.queued;
+    const wasFull = this.queuedBytes >= MAX_QUEUED;
+    this.queued = [];
+    this.queuedBytes = 0;
+    this.inFlight = true;
+    fs.writev(this.fd, batch, (err) => {
+      this.inFlight = false;
+      if (err) this.failure = err;
+      if (err || this.queued.length === 0) {
+        for (const done of this.idle.splice(0)) done(err ?? undefined);
+      }
+      if (!err) {
+        if (wasFull) this.onRoom();
+        this.pump();
+      }
+    });
+  }
+}
 
 export interface StoredUpload {
   sha256: string;
@@ -57,7 +112,7 @@ export class ContentAddressedStorage implements StorageEngine {
     let headBytes = 0;
     let sniffed: Sniffed | undefined;
     let size = 0;
-    let writing = Promise.resolve();
+    const out = new BatchedFile(fd, () => file.stream.resume());
     let finished = false;
     let ended = false;
     const maxAny = Math.max(...Object.values(this.limits));
@@ -67,7 +122,7 @@ export class ContentAddressedStorage implements StorageEngine {
       finished = true;
       file.stream.removeAllListeners('data');
       file.stream.resume(); // let busboy drain what is left; we keep none of it
-      void writing.finally(() => {
+      void out.flushed().catch(() => undefined).finally(() => {
         fs.close(fd, () => {
           if (err) fs.rm(temp, { force: true }, () => cb(err));
           else this.blobs.adopt(temp, info!.sha256).then(() => cb(null, info), (e: unknown) => fs.rm(temp, { force: true }, () => cb(e)));
@@ -90,14 +145,7 @@ export class ContentAddressedStorage implements StorageEngine {
         return finish(err);
       }
       hash.update(chunk);
-      file.stream.pause();
-      writing = writing.then(
-        () =>
-          new Promise<void>((resolve, reject) =>
-            fs.write(fd, chunk, 0, chunk.length, null, (e) => (e ? reject(e) : resolve())),
-          ),
-      );
-      writing.then(() => file.stream.resume(), (e: unknown) => finish(e));
+      if (!out.write(chunk)) file.stream.pause();
     });
     file.stream.on('error', (err: unknown) => finish(err));
     // A client that goes away mid-upload: busboy closes the stream without an end.
@@ -113,8 +161,10 @@ export class ContentAddressedStorage implements StorageEngine {
         return finish(new UploadRefused(413, `the file is over the ${Math.floor(this.limits[sniffed.kind] / 2 ** 20)} MiB limit for ${sniffed.kind}`));
       }
       const info: StoredUpload = { sha256: hash.digest('hex'), size, kind: sniffed.kind, mime: sniffed.mime };
-      writing = writing.then(() => new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve()))));
-      writing.then(() => finish(null, info), (e: unknown) => finish(e));
+      out
+        .flushed()
+        .then(() => new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve()))))
+        .then(() => finish(null, info), (e: unknown) => finish(e));
     });
   }
 
