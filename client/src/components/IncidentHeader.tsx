@@ -10,6 +10,7 @@ import type { Presence } from '../collab/presence';
 import type { SaveState } from '../collab/save-state';
 import { api } from '../api';
 import { formatElapsed, formatLocal, formatUtc, serverNowSync } from '../time';
+import { ExportMenu } from './ExportMenu';
 import { IncidentBadges } from './IncidentBadges';
 import { PresenceList } from './PresenceList';
 import { SaveIndicator } from './SaveIndicator';
@@ -100,6 +101,7 @@ export function IncidentHeader({ incident, meta, presence, save, keptInBrowser, 
           {resolvedAt ? `lasted ${elapsed}` : `${elapsed} elapsed`}
         </span>
         <PresenceList presence={presence} />
+        <ExportMenu incidentId={incident.id} />
         <button type="button" className="quiet small help-button" onClick={onHelp} aria-label="Keyboard shortcuts">
           ?
         </button>
