@@ -1,97 +1,192 @@
 /**
- * Update → durable → delivered: one writer at a steady rate, N readers. Readers do not decode Yjs:
- * the server broadcasts in order, so the k-th sync-update frame a reader gets is the writer's k-th
- * update. Latency = reader arrival − writer send; durable = writer's type-100 ack − send.
+ * Update → delivered, under load: W writers at a steady rate each, N readers, one document. Readers
+ * and writers run in their own processes (bench/load/); every update carries a marker with its send
+ * time, so each reader computes arrival − send without decoding Yjs. For Bridgelog, writers also time
+ * send → "persisted" (message 100): the update is fdatasync'd.
  */
-import * as Y from 'yjs';
-import * as decoding from 'lib0/decoding';
-import { createEntry, entryText } from '../shared/schema/doc.js';
-import { ADMIN, api, openSocket, sleep, stats, syncStep1Empty, syncUpdateFrame, type ChildServer } from './lib.js';
+import { cpuShares, progress, sleep, stats, type Stats } from './lib.js';
+import { LoadProcess, type CpuUse } from './load/ipc.js';
+import type { ReadersConfig, ReadersReady, ReadersReport } from './load/readers.js';
+import type { WritersConfig, WritersResult } from './load/writers.js';
+import { now } from './load/wire.js';
+import type { ServerKind, ServerUnderTest } from './servers.js';
 
-export interface FanoutResult {
-  readers: number;
+export interface LoadShape {
+  writers: number;
+  /** Updates per second, per writer. */
   rate: number;
+  readers: number;
   seconds: number;
-  sent: number;
-  deliveryRatio: number;
-  delivered: ReturnType<typeof stats>;
-  durable: ReturnType<typeof stats>;
 }
 
-export async function fanout(server: ChildServer, readers: number, rate: number, seconds: number): Promise<FanoutResult> {
-  const responder = await api(server.url, 'POST', '/api/users', ADMIN, { name: `fan${readers}-${Date.now()}`, role: 'responder' });
-  const incident = await api(server.url, 'POST', '/api/incidents', responder.token, { title: `fan-out ${readers}` });
-  const wsUrl = `${server.url.replace(/^http/, 'ws')}/collab/${incident.id}?token=`;
+/** What one run measured, kept per run when runs are pooled. */
+export interface RunSummary {
+  latency: Stats;
+  durable: Stats | null;
+  deliveryRatio: number;
+  serverCpu: number;
+  machineBusy: number;
+  othersCpu: number;
+  loadCpu: { writers: CpuUse; readers: CpuUse[] };
+}
 
-  const arrivals: number[][] = [];
-  const sockets = [];
-  for (let r = 0; r < readers; r++) {
-    const ws = await openSocket(wsUrl + ADMIN);
-    const mine: number[] = [];
-    arrivals.push(mine);
-    ws.on('message', (data: Buffer) => {
-      if (data[0] === 0 && data[1] === 2) mine.push(performance.now());
-    });
-    ws.send(syncStep1Empty());
-    sockets.push(ws);
+export interface FanoutResult {
+  server: ServerKind;
+  shape: LoadShape;
+  sent: number;
+  /** Distinct (reader, update) pairs delivered, of sent × readers. */
+  delivered: number;
+  deliveryRatio: number;
+  duplicates: number;
+  readersClosed: number;
+  latency: Stats;
+  /** Bridgelog: send → "persisted". */
+  durable: Stats | null;
+  /** Bridgelog: updates acknowledged durable per second of the run. */
+  durablePerSecond: number | null;
+  /** Bridgelog: updates per group commit (fdatasync) over the run, from /metrics. */
+  updatesPerSync: number | null;
+  /** Sends the writer process made more than 5 ms late (the generator, not the server, fell behind). */
+  lateSends: number;
+  /** Share of one core the server used during the run. */
+  serverCpu: number;
+  /** Share of all the machine's cores busy during the run (server, generators, kernel). */
+  machineBusy: number;
+  /** Cores used during the run by processes that are not the benchmark's (a shared machine). */
+  othersCpu: number;
+  /** Bridgelog: mean write + fdatasync of a group commit during the run, ms (from /metrics). */
+  fdatasyncMeanMs: number | null;
+  connectMs: number;
+  /** Each run's own figures (the fields above pool them: latencies over all runs, CPU averaged). */
+  runs: RunSummary[];
+}
+
+/** One run, with its raw samples, so that runs can be pooled. */
+export interface FanoutRun extends FanoutResult {
+  samples: { latency: Float64Array; durable: Float64Array };
+}
+
+function concat(arrays: Float64Array[]): Float64Array {
+  const out = new Float64Array(arrays.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of arrays) {
+    out.set(a, at);
+    at += a.length;
   }
+  return out;
+}
 
-  // The writer: a real Yjs doc, typing into one entry's observations.
-  const doc = new Y.Doc();
-  const writer = await openSocket(wsUrl + responder.token);
-  const acks: Array<{ clock: number; at: number }> = [];
-  writer.on('message', (data: Buffer) => {
-    if (data[0] !== 100) return;
-    const dec = decoding.createDecoder(data);
-    decoding.readVarUint(dec);
-    const sv = Y.decodeStateVector(decoding.readVarUint8Array(dec));
-    acks.push({ clock: sv.get(doc.clientID) ?? 0, at: performance.now() });
-  });
-  writer.send(syncStep1Empty());
-  await sleep(500);
-  const updates: Uint8Array[] = [];
-  doc.on('update', (u: Uint8Array) => updates.push(u));
-  const id = createEntry(doc, { kind: 'test', title: 'fan-out', ranAt: new Date().toISOString() });
-  const text = entryText(doc, id, 'observations')!;
-  updates.length = 0;
-
-  // First frame (the entry itself) is not timed; warm-up.
-  writer.send(syncUpdateFrame(Y.encodeStateAsUpdate(doc)));
-  await sleep(300);
-  for (const a of arrivals) a.length = 0;
-  acks.length = 0;
-
-  const sent: Array<{ at: number; clock: number }> = [];
-  const total = rate * seconds;
-  const started = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    text.insert(text.length, `${i % 10}`);
-    const update = updates.pop()!;
-    sent.push({ at: performance.now(), clock: Y.getState(doc.store, doc.clientID) });
-    writer.send(syncUpdateFrame(update));
-  }
-  await sleep(2000);
-
-  const delivered: number[] = [];
-  let received = 0;
-  for (const mine of arrivals) {
-    received += Math.min(mine.length, sent.length);
-    for (let k = 0; k < Math.min(mine.length, sent.length); k++) delivered.push(mine[k]! - sent[k]!.at);
-  }
-  const durable = sent.map((s) => {
-    const ack = acks.find((a) => a.clock >= s.clock);
-    return ack ? ack.at - s.at : NaN;
-  }).filter((x) => !Number.isNaN(x));
-
-  for (const ws of sockets) ws.terminate();
-  writer.terminate();
+/** Several runs of one server on one load shape as one result: percentiles over every sample of every run. */
+export function pool(runs: FanoutRun[]): FanoutResult {
+  const first = runs[0]!;
+  const sum = (get: (r: FanoutRun) => number) => runs.reduce((n, r) => n + get(r), 0);
+  const mean = (get: (r: FanoutRun) => number | null) => runs.reduce((n, r) => n + (get(r) ?? NaN), 0) / runs.length;
+  const sent = sum((r) => r.sent);
+  const delivered = sum((r) => r.delivered);
+  const bridgelog = first.durable !== null;
   return {
-    readers, rate, seconds, sent: sent.length,
-    deliveryRatio: received / (sent.length * readers),
-    delivered: stats(delivered),
-    durable: stats(durable),
+    server: first.server,
+    shape: first.shape,
+    sent,
+    delivered,
+    deliveryRatio: delivered / (sent * first.shape.readers),
+    duplicates: sum((r) => r.duplicates),
+    readersClosed: sum((r) => r.readersClosed),
+    latency: stats(concat(runs.map((r) => r.samples.latency))),
+    durable: bridgelog ? stats(concat(runs.map((r) => r.samples.durable))) : null,
+    durablePerSecond: bridgelog ? mean((r) => r.durablePerSecond) : null,
+    updatesPerSync: bridgelog ? mean((r) => r.updatesPerSync) : null,
+    fdatasyncMeanMs: bridgelog ? mean((r) => r.fdatasyncMeanMs) : null,
+    lateSends: sum((r) => r.lateSends),
+    serverCpu: mean((r) => r.serverCpu),
+    machineBusy: mean((r) => r.machineBusy),
+    othersCpu: Math.max(...runs.map((r) => r.othersCpu)),
+    connectMs: mean((r) => r.connectMs),
+    runs: runs.flatMap((r) => r.runs),
   };
+}
+
+/**
+ * Reader processes and their sizes. A reader process spends about as long taking in a broadcast as
+ * the server spends sending it, so above ~10k frames/s one process would add its own delay to the
+ * tail (measured: 1,000 readers, p99 −2.5 ms with two); at most two, as there are 2 cores.
+ */
+export function readerProcesses(shape: LoadShape): number[] {
+  const framesPerSecond = shape.readers * shape.writers * shape.rate;
+  const processes = Math.min(2, Math.max(1, Math.ceil(framesPerSecond / 10_000)));
+  return Array.from({ length: processes }, (_, i) => Math.floor(shape.readers / processes) + (i < shape.readers % processes ? 1 : 0));
+}
+
+export async function fanout(server: ServerUnderTest, shape: LoadShape): Promise<FanoutRun> {
+  const [doc] = await server.createDocs(1, `fan-out ${shape.writers}x${shape.readers}`);
+  const perWriter = Math.round(shape.rate * shape.seconds);
+  const connectStarted = performance.now();
+  const readers = readerProcesses(shape).map(
+    (n) => new LoadProcess('readers.ts', { targets: Array.from({ length: n }, () => server.target(doc!)), writers: shape.writers, perWriter, concurrency: 50 } satisfies ReadersConfig),
+  );
+  // Writers connect once every reader is in, so the run starts with the document's audience complete.
+  await Promise.all(readers.map((p) => p.next<ReadersReady>('ready')));
+  const writers = new LoadProcess('writers.ts', {
+    targets: Array.from({ length: shape.writers }, () => server.target(doc!, 'writer')),
+    rate: shape.rate,
+    seconds: shape.seconds,
+    durable: server.kind === 'bridgelog',
+    drainMs: 3000,
+  } satisfies WritersConfig);
+  try {
+    await writers.next('ready');
+    const connectMs = performance.now() - connectStarted;
+    await sleep(500);
+
+    const metricsBefore = server.kind === 'bridgelog' ? await server.metrics() : undefined;
+    const before = await server.memory();
+    const shares = cpuShares();
+    const startedAt = now();
+    for (const p of [...readers, writers]) p.send({ type: 'go' });
+    const w = await writers.next<WritersResult>('result', (shape.seconds + 60) * 1000);
+    const { machineBusy: machine, othersCores: othersUsed } = shares();
+    const after = await server.memory();
+    const serverCpu = (after.cpuUserMs + after.cpuSystemMs - before.cpuUserMs - before.cpuSystemMs) / (now() - startedAt);
+    const metricsAfter = server.kind === 'bridgelog' ? await server.metrics() : undefined;
+    for (const p of readers) p.send({ type: 'report' });
+    const reports = await Promise.all(readers.map((p) => p.next<ReadersReport>('report')));
+
+    const delivered = reports.reduce((n, r) => n + r.delivered, 0);
+    const latencies = concat(reports.map((r) => r.latencies));
+    const delta = (name: string) => (metricsAfter?.get(name) ?? NaN) - (metricsBefore?.get(name) ?? NaN);
+    const isBridgelog = server.kind === 'bridgelog';
+    const latency = stats(latencies);
+    const durable = isBridgelog ? stats(w.durable) : null;
+    const deliveryRatio = delivered / (w.sent * shape.readers);
+    const loadCpu = { writers: w.cpu, readers: reports.map((r) => r.cpu) };
+    const result: FanoutRun = {
+      server: server.kind,
+      shape,
+      sent: w.sent,
+      delivered,
+      deliveryRatio,
+      duplicates: reports.reduce((n, r) => n + r.duplicates, 0),
+      readersClosed: reports.reduce((n, r) => n + r.closed, 0),
+      latency,
+      durable,
+      durablePerSecond: isBridgelog ? (w.durable.length * 1000) / (w.lastDurableAt - w.firstSentAt) : null,
+      updatesPerSync: isBridgelog ? delta('bridgelog_updates_total') / delta('bridgelog_fdatasync_seconds_count') : null,
+      lateSends: w.lateSends,
+      serverCpu,
+      machineBusy: machine,
+      othersCpu: othersUsed,
+      fdatasyncMeanMs: isBridgelog ? (delta('bridgelog_fdatasync_seconds_sum') * 1000) / delta('bridgelog_fdatasync_seconds_count') : null,
+      connectMs,
+      runs: [{ latency, durable, deliveryRatio, serverCpu, machineBusy: machine, othersCpu: othersUsed, loadCpu }],
+      samples: { latency: latencies, durable: w.durable },
+    };
+    progress(
+      `${server.kind} ${shape.writers}×${shape.rate}/s → ${shape.readers}: p50 ${result.latency.p50.toFixed(2)} p99 ${result.latency.p99.toFixed(2)} max ${result.latency.max.toFixed(1)} ms, ` +
+        `delivered ${(result.deliveryRatio * 100).toFixed(2)} %, server CPU ${(serverCpu * 100).toFixed(0)} %, machine busy ${(machine * 100).toFixed(0)} % (others ${othersUsed.toFixed(2)} cores), ` +
+        `readers CPU ${loadCpu.readers.map((c) => (c.share * 100).toFixed(0) + ' %').join(' / ')}`,
+    );
+    return result;
+  } finally {
+    await Promise.all([...readers, writers].map((p) => p.stop()));
+  }
 }

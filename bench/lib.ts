@@ -1,10 +1,8 @@
-/** Shared pieces of the benchmarks: a server in its own process, raw protocol clients, percentiles. */
+/** Shared pieces of the benchmarks: the machine, the admin token, percentiles, the HTTP API. */
+import fs from 'node:fs';
 import os from 'node:os';
-import WebSocket from 'ws';
-import * as encoding from 'lib0/encoding';
-import { startChildServer, freePort, type ChildServer } from '../test/helpers/child-server.js';
 
-export { startChildServer, freePort, type ChildServer };
+export { freePort } from '../test/helpers/child-server.js';
 
 export const ADMIN = 'bl_bench-admin-token-0123456789';
 
@@ -13,14 +11,99 @@ export function machine(): string {
   return `${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
 }
 
-export function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-export function stats(values: number[]) {
-  const s = [...values].sort((a, b) => a - b);
-  return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s.at(-1) ?? NaN };
+export interface Stats {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export function stats(values: ArrayLike<number>): Stats {
+  const s = Float64Array.from(values).sort();
+  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), p999: percentile(s, 99.9), max: s.length ? s[s.length - 1]! : NaN };
+}
+
+/** CPU ticks of every process, and its parent, from /proc (Linux; USER_HZ is 100). */
+function processTicks(): Map<number, { ppid: number; ticks: number }> {
+  const out = new Map<number, { ppid: number; ticks: number }>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after "pid (comm) ": state ppid … utime stime
+      out.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      // gone since the directory was listed
+    }
+  }
+  return out;
+}
+
+/** The machine's ticks from /proc/stat: all, idle (+ iowait), and spent in processes (user, nice, system). */
+function machineTicks(): { total: number; idle: number; processes: number } {
+  const f = fs.readFileSync('/proc/stat', 'latin1').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { total: f.reduce((a, b) => a + b, 0), idle: f[3]! + f[4]!, processes: f[0]! + f[1]! + f[2]! };
+}
+
+export interface CpuShares {
+  /** Share of all the machine's cores that was busy (processes, interrupts, steal). */
+  machineBusy: number;
+  /**
+   * Cores used by processes outside this benchmark's process tree and outside the kernel's threads,
+   * including processes that ended meanwhile (counted from what /proc/stat has and live processes don't).
+   */
+  othersCores: number;
+}
+
+/** How busy the machine was over a stretch, and how much of that was someone else's work (a shared machine). */
+export function cpuShares(): () => CpuShares {
+  const m0 = machineTicks();
+  const p0 = processTicks();
+  return () => {
+    const m1 = machineTicks();
+    const p1 = processTicks();
+    const ours = new Set([process.pid]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [pid, p] of p1) if (!ours.has(pid) && ours.has(p.ppid)) grew = ours.add(pid) !== undefined;
+    }
+    let live = 0;
+    let others = 0;
+    for (const [pid, p] of p1) {
+      const used = p.ticks - (p0.get(pid)?.ticks ?? 0);
+      live += used;
+      if (!ours.has(pid) && pid !== 2 && p.ppid !== 2) others += used;
+    }
+    const exited = Math.max(0, m1.processes - m0.processes - live);
+    const seconds = (m1.total - m0.total) / 100 / os.cpus().length;
+    return { machineBusy: 1 - (m1.idle - m0.idle) / (m1.total - m0.total), othersCores: (others + exited) / 100 / seconds };
+  };
+}
+
+/** Seconds the whole run may still spend waiting for other people's work to finish (a shared machine). */
+let waitBudgetMs = 10 * 60_000;
+export const mayWaitForQuiet = () => waitBudgetMs > 0;
+
+/**
+ * Waits for a 2-second stretch in which other processes use under `cores` of CPU — or until the
+ * run's waiting budget is spent. Returns what they used in the last stretch.
+ */
+export async function quietMachine(cores = 0.1): Promise<number> {
+  for (;;) {
+    const shares = cpuShares();
+    await sleep(2000);
+    const used = shares().othersCores;
+    if (used < cores || waitBudgetMs <= 0) return used;
+    waitBudgetMs -= 2000;
+    progress(`waiting for a quiet machine: other processes use ${used.toFixed(2)} cores`);
+  }
 }
 
 /** A JSON call to the API; the caller names the answer's shape. */
@@ -34,30 +117,7 @@ export async function api<T = { id: string; token: string }>(url: string, method
   return (await res.json()) as T;
 }
 
-/** y-websocket sync step 1 with an empty state vector: "send me everything". */
-export function syncStep1Empty(): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, 0);
-  encoding.writeVarUint(e, 0);
-  encoding.writeVarUint8Array(e, Uint8Array.of(0));
-  return encoding.toUint8Array(e);
-}
-
-export function syncUpdateFrame(update: Uint8Array): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, 0);
-  encoding.writeVarUint(e, 2);
-  encoding.writeVarUint8Array(e, update);
-  return encoding.toUint8Array(e);
-}
-
-export function openSocket(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.binaryType = 'nodebuffer';
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
-}
-
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Progress on stderr, so stdout stays the Markdown report. */
+export const progress = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);

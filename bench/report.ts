@@ -1,0 +1,178 @@
+/** The Markdown tables of a run: every server's raw figures, then Bridgelog's ratios to each peer. */
+import type { ColdJoinResult } from './cold-join.js';
+import type { FanoutResult } from './fanout.js';
+import type { MemoryResult } from './memory.js';
+import type { LoadShape } from './fanout.js';
+import { PEERS, SERVER_KINDS, type ServerKind } from './servers.js';
+
+export interface Plan {
+  /** Fan-out sizes (1 writer, 20 updates/s). */
+  readers: number[];
+  seconds: number;
+  /** Fan-out runs per server and size, pooled. */
+  repeats: number;
+  writers: LoadShape;
+  entries: number;
+  updates: number;
+  latecomers: number;
+  idleDocs: number;
+}
+
+/** Everything a run measured: what .bench/results.json holds. */
+export interface BenchResults {
+  machine: string;
+  at: string;
+  quick: boolean;
+  loadAverage: number[];
+  plan: Plan;
+  fanout: FanoutResult[];
+  manyWriters: FanoutResult[];
+  coldJoin: ColdJoinResult[];
+  memory: MemoryResult[];
+}
+
+export const NAMES: Record<ServerKind, string> = { bridgelog: 'Bridgelog', 'y-websocket-server': 'y-websocket-server', hocuspocus: 'Hocuspocus' };
+
+export const fmt = (n: number | null | undefined) =>
+  n === null || n === undefined || Number.isNaN(n) ? '–' : Math.abs(n) < 10 ? n.toFixed(2) : Math.abs(n) < 100 ? n.toFixed(1) : n.toFixed(0);
+const pct = (n: number) => `${(n * 100).toFixed(n === 1 ? 0 : 2)} %`;
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '–');
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+function table(header: string[], align: string[], rows: string[][]): string[] {
+  return [`| ${header.join(' | ')} |`, `|${align.join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+const byServer = <T extends { server: ServerKind }>(rows: T[]) => SERVER_KINDS.flatMap((k) => rows.filter((r) => r.server === k));
+
+/** Fan-out and many-writers runs, grouped by load shape. */
+export function fanoutSection(results: FanoutResult[], groupLabel: (r: FanoutResult) => string, groupHeader: string): string[] {
+  const groups = [...new Set(results.map(groupLabel))];
+  const raw = table(
+    [groupHeader, 'server', 'delivered', 'latency p50 / p99 / max (ms)', 'p99 of each run (ms)', 'durable ack p50 / p99 (ms)', 'durable /s', 'updates per fdatasync', 'fdatasync mean (ms)', 'server CPU', 'machine busy', "others' CPU"],
+    ['---:', '---', '---:', '---', '---', '---', '---:', '---:', '---:', '---:', '---:', '---:'],
+    groups.flatMap((g) =>
+      byServer(results.filter((r) => groupLabel(r) === g)).map((r) => [
+        g,
+        NAMES[r.server],
+        pct(r.deliveryRatio),
+        `${fmt(r.latency.p50)} / ${fmt(r.latency.p99)} / ${fmt(r.latency.max)}`,
+        r.runs.map((run) => fmt(run.latency.p99)).join(', '),
+        r.durable ? `${fmt(r.durable.p50)} / ${fmt(r.durable.p99)}` : '–',
+        fmt(r.durablePerSecond),
+        fmt(r.updatesPerSync),
+        fmt(r.fdatasyncMeanMs),
+        `${(r.serverCpu * 100).toFixed(0)} %`,
+        `${(r.machineBusy * 100).toFixed(0)} %`,
+        `${r.othersCpu.toFixed(2)} cores`,
+      ]),
+    ),
+  );
+  const ratios = table(
+    [groupHeader, 'Bridgelog p99 (ms)', ...PEERS.map((p) => `÷ ${NAMES[p]} p99`), 'Bridgelog p50 ÷ faster peer p50', 'p99 ≤ faster peer and 100 % delivered'],
+    ['---:', '---:', ...PEERS.map(() => '---:'), '---:', '---'],
+    groups.map((g) => {
+      const rows = results.filter((r) => groupLabel(r) === g);
+      const bl = rows.find((r) => r.server === 'bridgelog');
+      const peers = PEERS.map((p) => rows.find((r) => r.server === p));
+      const fasterP99 = Math.min(...peers.map((p) => p?.latency.p99 ?? Infinity));
+      const fasterP50 = Math.min(...peers.map((p) => p?.latency.p50 ?? Infinity));
+      const met = bl ? bl.latency.p99 <= fasterP99 && bl.deliveryRatio === 1 : false;
+      return [
+        g,
+        fmt(bl?.latency.p99),
+        ...peers.map((p) => ratio(bl?.latency.p99 ?? NaN, p?.latency.p99 ?? NaN)),
+        ratio(bl?.latency.p50 ?? NaN, fasterP50),
+        bl ? (met ? 'yes' : `**no** (${fmt(bl.latency.p99)} vs ${fmt(fasterP99)} ms, ${pct(bl.deliveryRatio)})`) : '–',
+      ];
+    }),
+  );
+  return [...raw, '', ...ratios];
+}
+
+export function coldJoinSection(results: ColdJoinResult[]): string[] {
+  const where = { memory: 'in memory', checkpoint: 'on disk: checkpoint', log: 'on disk: log only (100k records)' };
+  const raw = table(
+    ['server', 'document', '1 latecomer, median (all rounds) (ms)', 'N at once: p50 / last (ms)', 'full state (MB)', 'server load (ms)'],
+    ['---', '---', '---', '---', '---:', '---:'],
+    results.map((r) => [
+      NAMES[r.server],
+      where[r.from],
+      `${fmt(median(r.single))} (${r.single.map(fmt).join(', ')})`,
+      r.concurrent ? `${r.concurrentCount}: ${fmt(r.concurrent.p50)} / ${fmt(r.concurrent.max)}` : '–',
+      (r.stateBytes / 1e6).toFixed(2),
+      r.serverLoadMs.length ? fmt(median(r.serverLoadMs)) : '–',
+    ]),
+  );
+  const mem = (k: ServerKind) => results.find((r) => r.server === k && r.from === 'memory');
+  const bl = mem('bridgelog');
+  const ratios = table(
+    ['Bridgelog, in memory ÷', '1 latecomer (median)', 'N at once (last)'],
+    ['---', '---:', '---:'],
+    PEERS.map((p) => [NAMES[p], ratio(median(bl?.single ?? []), median(mem(p)?.single ?? [])), ratio(bl?.concurrent?.max ?? NaN, mem(p)?.concurrent?.max ?? NaN)]),
+  );
+  return [...raw, '', ...ratios];
+}
+
+export function memorySection(results: MemoryResult[]): string[] {
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+  const raw = table(
+    ['server', 'per connection: heap / RSS', 'per document: heap / RSS', 'all added ÷ connections: heap / RSS', 'heap MB: before → 2 per doc → all left', 'RSS MB: before → 2 per doc → all left', 'docs loaded → after all left', 'unloaded after'],
+    ['---', '---', '---', '---', '---', '---', '---', '---:'],
+    byServer(results).map((r) => [
+      NAMES[r.server],
+      `${kb(r.perConnection.heap)} / ${kb(r.perConnection.rss)}`,
+      `${kb(r.perDoc.heap)} / ${kb(r.perDoc.rss)}`,
+      `${kb(r.allInPerConnection.heap)} / ${kb(r.allInPerConnection.rss)}`,
+      `${mb(r.baseline.heapUsed)} → ${mb(r.twoEach.heapUsed)} → ${mb(r.afterClose.heapUsed)}`,
+      `${mb(r.baseline.rss)} → ${mb(r.twoEach.rss)} → ${mb(r.afterClose.rss)}`,
+      `${r.loadedWhileConnected} → ${r.loadedAfterClose}`,
+      r.unloadedAfterMs === null ? 'never (in the wait)' : `${(r.unloadedAfterMs / 1000).toFixed(1)} s`,
+    ]),
+  );
+  const bl = results.find((r) => r.server === 'bridgelog');
+  // Ratios of heap only: RSS moves in allocator-sized steps and is noise at this scale.
+  const ratios = table(
+    ['Bridgelog ÷ (heap)', 'per connection', 'per document', 'all added ÷ connections'],
+    ['---', '---:', '---:', '---:'],
+    PEERS.map((p) => {
+      const peer = results.find((r) => r.server === p);
+      return [
+        NAMES[p],
+        ratio(bl?.perConnection.heap ?? NaN, peer?.perConnection.heap ?? NaN),
+        ratio(bl?.perDoc.heap ?? NaN, peer?.perDoc.heap ?? NaN),
+        ratio(bl?.allInPerConnection.heap ?? NaN, peer?.allInPerConnection.heap ?? NaN),
+      ];
+    }),
+  );
+  return [...raw, '', ...ratios];
+}
+
+export function renderReport(r: BenchResults): string {
+  const { plan } = r;
+  const w = plan.writers;
+  const lines = [
+    `## Run of ${r.at}${r.quick ? ' (--quick)' : ''}`,
+    '',
+    `Machine: ${r.machine}; load average at start ${r.loadAverage.map((l) => l.toFixed(2)).join(' ')}. ` +
+      'Each server in its own process; load generators in others (raw sockets; readers never decode Yjs). ' +
+      'Peers: `@y/websocket-server` 0.1.1 and `@hocuspocus/server` 3.4.4, no persistence; Bridgelog fdatasyncs every update before broadcasting it.',
+    '',
+  ];
+  if (r.fanout.length) {
+    const runs = plan.repeats > 1 ? ` × ${plan.repeats} runs per server (pooled)` : '';
+    lines.push(`### 1. Fan-out: 1 writer at 20 updates/s, ${plan.seconds} s${runs}`, '', ...fanoutSection(r.fanout, (f) => String(f.shape.readers), 'readers'), '');
+  }
+  if (r.manyWriters.length) {
+    const load = (f: FanoutResult) => `${f.shape.writers} × ${f.shape.rate}/s → ${f.shape.readers}`;
+    lines.push(`### 2. Many writers: ${w.writers} writers × ${w.rate} updates/s, ${w.readers} readers, ${w.seconds} s`, '', ...fanoutSection(r.manyWriters, load, 'load'), '');
+  }
+  if (r.coldJoin.length) {
+    lines.push(`### 3. Cold join: an incident of ${plan.entries.toLocaleString('en')} entries (${plan.updates.toLocaleString('en')} updates)`, '', ...coldJoinSection(r.coldJoin), '');
+  }
+  if (r.memory.length) {
+    lines.push(`### 4. Memory: ${plan.idleDocs.toLocaleString('en')} idle incidents, 2 idle connections each`, '', ...memorySection(r.memory), '');
+  }
+  return lines.join('\n');
+}
