@@ -85,7 +85,14 @@ export async function memory(kind: ServerKind, count: number): Promise<MemoryRes
       }
       await sleep(100);
     }
-    const afterClose = await server.memory();
+    // "Unloaded" is counted when a room is dropped; its close (a checkpoint each) finishes just after.
+    let afterClose = await server.memory();
+    for (let settled = false; !settled && performance.now() - closedAt < UNLOAD_WAIT_MS + 10_000; ) {
+      await sleep(500);
+      const next = await server.memory();
+      settled = Math.abs(next.heapUsed - afterClose.heapUsed) < 500_000;
+      afterClose = next;
+    }
 
     const perConnection = { heap: (twoEach.heapUsed - oneEach.heapUsed) / count, rss: (twoEach.rss - oneEach.rss) / count };
     const perDoc = { heap: (oneEach.heapUsed - baseline.heapUsed) / count - perConnection.heap, rss: (oneEach.rss - baseline.rss) / count - perConnection.rss };

@@ -9,7 +9,7 @@ export interface Plan {
   /** Fan-out sizes (1 writer, 20 updates/s). */
   readers: number[];
   seconds: number;
-  /** Fan-out runs per server and size, pooled. */
+  /** Runs per server of each fan-out size and of the many-writers load, pooled. */
   repeats: number;
   writers: LoadShape;
   entries: number;
@@ -166,7 +166,8 @@ export function renderReport(r: BenchResults): string {
   }
   if (r.manyWriters.length) {
     const load = (f: FanoutResult) => `${f.shape.writers} × ${f.shape.rate}/s → ${f.shape.readers}`;
-    lines.push(`### 2. Many writers: ${w.writers} writers × ${w.rate} updates/s, ${w.readers} readers, ${w.seconds} s`, '', ...fanoutSection(r.manyWriters, load, 'load'), '');
+    const runs = plan.repeats > 1 ? ` × ${plan.repeats} runs per server (pooled)` : '';
+    lines.push(`### 2. Many writers: ${w.writers} writers × ${w.rate} updates/s, ${w.readers} readers, ${w.seconds} s${runs}`, '', ...fanoutSection(r.manyWriters, load, 'load'), '');
   }
   if (r.coldJoin.length) {
     lines.push(`### 3. Cold join: an incident of ${plan.entries.toLocaleString('en')} entries (${plan.updates.toLocaleString('en')} updates)`, '', ...coldJoinSection(r.coldJoin), '');

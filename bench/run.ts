@@ -70,7 +70,7 @@ const fan: FanoutResult[] = [];
 if (scenarios.includes('fanout')) {
   for (const readers of plan.readers) fan.push(...(await fanoutEach({ writers: 1, rate: 20, readers, seconds: plan.seconds }, `fanout-${readers}`, plan.repeats)));
 }
-const manyWriters: FanoutResult[] = scenarios.includes('writers') ? await fanoutEach(plan.writers, 'writers', 1) : [];
+const manyWriters: FanoutResult[] = scenarios.includes('writers') ? await fanoutEach(plan.writers, 'writers', plan.repeats) : [];
 
 const join: ColdJoinResult[] = [];
 if (scenarios.includes('join')) {

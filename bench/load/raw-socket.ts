@@ -1,9 +1,9 @@
 /**
- * A minimal WebSocket client (RFC 6455) for the load generators. Under the many-writers load a reader
- * process takes in over 60,000 frames a second; with the `ws` client that cost most of a core, taken
- * from the 2 the server under test also runs on. This one does the least a client may: it parses
- * the frames of each TCP read in one loop, timestamps them once per read (when the bytes reached the
- * process), and hands each payload over as a view — no per-frame stream or event machinery.
+ * A minimal WebSocket client (RFC 6455) for the load generators. It parses every frame of a TCP read
+ * in one loop, stamps them with one arrival time (when the bytes reached this process) and hands each
+ * payload over as a view, with no per-frame stream or event machinery. In a 2,000-reader run the
+ * reader processes used about 15 % less CPU than with the `ws` client — CPU the server under test,
+ * on the same 2 cores, gets instead. Most of what remains is the kernel's cost of each read.
  */
 import crypto from 'node:crypto';
 import net from 'node:net';

@@ -47,29 +47,27 @@ let closed = 0;
 let closing = false;
 
 const started = performance.now();
-const sockets: RawSocket[] = (
-  await openAll(targets.length, config.concurrency, async (r) => {
-    const seen = new Uint8Array(writers * perWriter);
-    const seed = config.seeds?.[r];
-    const target = targets[r]!;
-    const { socket } = await connect(
-      target,
-      (data, kind, at) => {
-        if (kind !== 'update') return;
-        forEachMarker(data, (w, s, sentAt) => {
-          if (w >= writers || s >= perWriter) return;
-          const k = w * perWriter + s;
-          if (seen[k]) return void duplicates++;
-          seen[k] = 1;
-          latencies[delivered++] = at - sentAt;
-        });
-      },
-      seed ? [new Wire(target).update(seed)] : [],
-    );
-    socket.onclose = () => closing || closed++;
-    return socket;
-  })
-);
+const sockets: RawSocket[] = await openAll(targets.length, config.concurrency, async (r) => {
+  const seen = new Uint8Array(writers * perWriter);
+  const seed = config.seeds?.[r];
+  const target = targets[r]!;
+  const { socket } = await connect(
+    target,
+    (data, kind, at) => {
+      if (kind !== 'update') return;
+      forEachMarker(data, (w, s, sentAt) => {
+        if (w >= writers || s >= perWriter) return;
+        const k = w * perWriter + s;
+        if (seen[k]) return void duplicates++;
+        seen[k] = 1;
+        latencies[delivered++] = at - sentAt;
+      });
+    },
+    seed ? [new Wire(target).update(seed)] : [],
+  );
+  socket.onclose = () => closing || closed++;
+  return socket;
+});
 parent.post({ type: 'ready', readers: sockets.length, connectMs: performance.now() - started } satisfies ReadersReady);
 
 // "go" and "report" frame a timed run; holders of idle connections (the memory test) skip to "close".
