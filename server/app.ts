@@ -21,6 +21,8 @@ import { IncidentRooms } from './collab/incident-rooms.js';
 import type { Config } from './config.js';
 import { AppEvents } from './events/app-events.js';
 import { Authorship } from './history/authorship.js';
+import { Replays } from './history/replay.js';
+import { openLowdbSeenMarks, type SeenMarks } from './store/seen-marks.js';
 import { mirrorMeta } from './incidents/incident-commands.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -31,6 +33,7 @@ import { SetupToken, authRoutes } from './routes/auth-routes.js';
 import type { RouteContext } from './routes/context.js';
 import { HttpError, errorHandler } from './routes/http-error.js';
 import { incidentRoutes } from './routes/incident-routes.js';
+import { replayRoutes } from './routes/replay-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { lockDataDir } from './store/data-dir-lock.js';
@@ -82,10 +85,12 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   let store: MetadataStore;
   let alerts: AlertStore;
   let attachments: AttachmentStore;
+  let seen: SeenMarks;
   try {
     store = await openLowdbMetadata(path.join(config.dataDir, 'bridgelog.json'));
     alerts = await openLowdbAlerts(config.dataDir);
     attachments = await openLowdbAttachments(config.dataDir);
+    seen = await openLowdbSeenMarks(config.dataDir);
   } catch (err) {
     lock.release();
     throw err;
@@ -117,6 +122,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     server, auth, store, rooms, metrics, log,
     allowedOrigins: config.allowedOrigins,
     maxMessageBytes: config.maxMessageBytes,
+    onUserLeft: (incidentId, userId, seq) =>
+      void seen.set(userId, incidentId, { seq, at: new Date().toISOString() }).catch((err) => log.error({ err }, 'could not remember where a user left')),
   });
 
   const alertReceiver = new AlertReceiver(alerts, store, events, log);
@@ -128,7 +135,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       if (incident) events.captureAnalysis(incident, { attachmentId: a.id, incidentId: a.incidentId, status: state.status, ...progress });
     }
   });
-  const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver, authorship: new Authorship() };
+  const replays = new Replays();
+  const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver, authorship: new Authorship(), replays, seen };
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(securityHeaders);
@@ -141,6 +149,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   app.use(incidentRoutes(ctx));
   app.use(alertRoutes(ctx));
   app.use(attachmentRoutes(ctx, { attachments, blobs, analyses, uploadLimits: config.uploadLimits }));
+  app.use(replayRoutes(ctx));
   app.use(exportRoutes(ctx, { attachments, blobs, analyses }));
   app.use('/api', (_req, _res, next) => next(new HttpError(404, 'no such API endpoint')));
   if (config.clientDir && fs.existsSync(path.join(config.clientDir, 'index.html'))) {
@@ -175,6 +184,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await store.close();
       await alerts.close();
       await attachments.close();
+      replays.close();
+      await seen.close();
       lock.release();
     })());
 

@@ -26,6 +26,8 @@ export interface CollabEndpointOptions {
   log: Logger;
   allowedOrigins: string[];
   maxMessageBytes: number;
+  /** Called when a user's last connection to an incident closes, with the last durable record then. */
+  onUserLeft?: (incidentId: string, userId: string, seq: number) => void;
 }
 
 const KEEPALIVE_MS = 30_000;
@@ -112,7 +114,10 @@ async function serve(conn: Connection, incidentId: string, opts: CollabEndpointO
   ws.on('close', () => {
     closed = true;
     opts.metrics.connections.dec();
-    room?.leave(conn);
+    if (!room) return;
+    room.leave(conn);
+    const stillHere = [...room.connections].some((c) => c.user.id === conn.user.id);
+    if (!stillHere) opts.onUserLeft?.(incidentId, conn.user.id, room.lastSeq);
   });
   ws.on('error', (err) => conn.log.debug({ err }, 'collaboration socket error'));
   opts.metrics.connections.inc();

@@ -5,6 +5,8 @@ import type { Role } from '../../shared/api.js';
 import type { AlertReceiver } from '../alerts/alert-receiver.js';
 import type { AlertStore } from '../alerts/alert-store.js';
 import type { Authorship } from '../history/authorship.js';
+import type { Replays } from '../history/replay.js';
+import type { SeenMarks } from '../store/seen-marks.js';
 import { hasRole, type Authenticator } from '../auth/authenticate.js';
 import type { IncidentRooms } from '../collab/incident-rooms.js';
 import type { Config } from '../config.js';
@@ -25,6 +27,10 @@ export interface RouteContext {
   alertReceiver: AlertReceiver;
   /** Who wrote each entry, folded in from the update logs as they grow (shared by every route). */
   authorship: Authorship;
+  /** Replays of incident histories (the timeline, replay and catch-up), built on first use. */
+  replays: Replays;
+  /** Where each user last left each incident. */
+  seen: SeenMarks;
 }
 
 /** The user authenticated by `authenticated()`. */

@@ -1,0 +1,357 @@
+/**
+ * An incident's history as a replay: the document exactly as it was after any record of the update
+ * log, and what each record changed and who made it.
+ *
+ * Building a document per seek costs as much as loading the whole incident (hundreds of ms at 10k
+ * entries), and a full checkpoint every few thousand records costs more disk than the log itself.
+ * Instead, one document with garbage collection off holds every struct ever written, and for each
+ * client ID we keep the clock it had reached after each record, and for every deleted range the
+ * record that deleted it. The state after record k is then a Yjs snapshot (state vector + delete
+ * set) of that document, written out as an update without building a document: the same encoding
+ * as `Y.createDocFromSnapshot`, minus applying it. Nothing is stored beyond the log; everything
+ * here is rebuilt from it on first use and caught up as the log grows.
+ */
+import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
+import { entriesOf, hypothesesOf, metaOf } from '../../shared/schema/doc.js';
+import type { HistoryChange, HistoryEvent } from '../../shared/history.js';
+import type { IncidentHistory } from './incident-history.js';
+import { HistoryCorruptError } from './incident-history.js';
+import type { UpdateRecord } from './record.js';
+
+/** Applying a record from the log. */
+const APPLY = Symbol('replay-apply');
+/** Splitting structs to write a snapshot: no content changes. */
+const ENCODE = Symbol('replay-encode');
+
+/** Consecutive edits of the same entries by the same person this close together are one event. */
+export const COALESCE_MS = 60_000;
+
+/** A client ID's clock after each record that advanced it (parallel arrays, ascending). */
+interface ClockSteps {
+  records: number[];
+  clocks: number[];
+}
+
+/** Ranges a client ID's structs were deleted in, and the record that deleted each. */
+interface Deletions {
+  clocks: number[];
+  lens: number[];
+  records: number[];
+}
+
+/** Index of the last element ≤ `value` in ascending `sorted`, or -1. */
+function lastAtMost(sorted: ArrayLike<number>, value: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! <= value) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+export class IncidentReplay {
+  /** Every struct ever written, never garbage-collected. */
+  private readonly doc = new Y.Doc({ gc: false });
+  /** Receive time of record seq = i + 1 (ms, UTC), non-decreasing. */
+  private readonly ats: number[] = [];
+  private readonly authors: number[] = [];
+  /** Log offset of record seq = i + 1. */
+  private readonly offsets: number[] = [];
+  private readonly userIds: string[] = [];
+  private readonly userIndex = new Map<string, number>();
+  private readonly clocks = new Map<number, ClockSteps>();
+  private readonly deletions = new Map<number, Deletions>();
+  /** What happened, record by record, with runs of small edits folded into one event. */
+  readonly events: HistoryEvent[] = [];
+  private offset = 0;
+  private changes: HistoryChange[] = [];
+  private catchingUp: Promise<void> = Promise.resolve();
+  /** When this replay was last asked for anything (ms): idle ones are dropped. */
+  lastUsed = Date.now();
+
+  constructor(private readonly history: IncidentHistory) {
+    this.doc.on('afterTransaction', this.onTransaction);
+    entriesOf(this.doc).observeDeep(this.onEntries);
+    hypothesesOf(this.doc).observeDeep(this.onHypotheses);
+    metaOf(this.doc).observe(this.onMeta);
+  }
+
+  /** Seq of the last record folded in. */
+  get seq(): number {
+    return this.ats.length;
+  }
+
+  /** Receive time of record `seq` (ms, UTC). */
+  atOf(seq: number): number {
+    return this.ats[seq - 1]!;
+  }
+
+  userOf(seq: number): string {
+    return this.userIds[this.authors[seq - 1]!]!;
+  }
+
+  /** The last record received at or before `at` (0: none). */
+  seqAt(at: number): number {
+    return lastAtMost(this.ats, at) + 1;
+  }
+
+  /** Folds in the records up to `limit` bytes of the log (its durable size while it is live). */
+  catchUp(limit?: number): Promise<void> {
+    this.lastUsed = Date.now();
+    // One reader at a time; a failed read leaves the offset where it was for the next one.
+    const run = this.catchingUp.then(async () => {
+      for await (const { record, offset, end } of this.history.records({ from: this.offset, limit })) {
+        this.apply(record);
+        this.offsets.push(offset);
+        this.offset = end;
+      }
+    });
+    this.catchingUp = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Records after `after`, up to `count` of them, read from the log. */
+  async *recordsAfter(after: number, count: number): AsyncGenerator<UpdateRecord> {
+    this.lastUsed = Date.now();
+    if (after >= this.seq || count <= 0) return;
+    let left = count;
+    for await (const { record } of this.history.records({ from: this.offsets[after]!, limit: this.offset })) {
+      yield record;
+      if (--left === 0) return;
+    }
+  }
+
+  /**
+   * The document as it was after record `seq`, as a Yjs update (v1): the same content as applying
+   * records 1…seq to an empty document.
+   */
+  stateAfter(seq: number): Uint8Array {
+    this.lastUsed = Date.now();
+    const last = Math.min(seq, this.seq) - 1; // record index
+    const encoder = new Y.UpdateEncoderV1();
+    const stateVector: Array<[number, number]> = [];
+    for (const [client, steps] of this.clocks) {
+      const i = lastAtMost(steps.records, last);
+      if (i >= 0) stateVector.push([client, steps.clocks[i]!]);
+    }
+    stateVector.sort((a, b) => b[0] - a[0]); // as Yjs writes them: higher client IDs first
+    this.doc.transact((tr) => {
+      encoding.writeVarUint(encoder.restEncoder, stateVector.length);
+      for (const [client, clock] of stateVector) {
+        // The struct holding the snapshot's last clock may have been merged with later ones: split it.
+        if (clock < Y.getState(this.doc.store, client)) Y.getItemCleanStart(tr, Y.createID(client, clock));
+        const structs = this.doc.store.clients.get(client)!;
+        const lastStruct = Y.findIndexSS(structs, clock - 1);
+        encoding.writeVarUint(encoder.restEncoder, lastStruct + 1);
+        encoder.writeClient(client);
+        encoding.writeVarUint(encoder.restEncoder, 0);
+        for (let i = 0; i <= lastStruct; i++) structs[i]!.write(encoder, 0);
+      }
+    }, ENCODE);
+    this.writeDeletionsUpTo(encoder, last);
+    return encoder.toUint8Array();
+  }
+
+  /** The delete set of the snapshot: every range deleted by record index ≤ `last`, sorted and merged. */
+  private writeDeletionsUpTo(encoder: Y.UpdateEncoderV1, last: number): void {
+    const perClient: Array<[number, Array<[number, number]>]> = [];
+    for (const [client, d] of this.deletions) {
+      const ranges: Array<[number, number]> = [];
+      for (let i = 0; i < d.records.length; i++) if (d.records[i]! <= last) ranges.push([d.clocks[i]!, d.lens[i]!]);
+      if (ranges.length === 0) continue;
+      ranges.sort((a, b) => a[0] - b[0]);
+      const merged: Array<[number, number]> = [ranges[0]!];
+      for (const [clock, len] of ranges.slice(1)) {
+        const prev = merged[merged.length - 1]!;
+        if (prev[0] + prev[1] >= clock) prev[1] = Math.max(prev[1], clock + len - prev[0]);
+        else merged.push([clock, len]);
+      }
+      perClient.push([client, merged]);
+    }
+    perClient.sort((a, b) => b[0] - a[0]);
+    encoding.writeVarUint(encoder.restEncoder, perClient.length);
+    for (const [client, ranges] of perClient) {
+      encoder.resetDsCurVal();
+      encoding.writeVarUint(encoder.restEncoder, client);
+      encoding.writeVarUint(encoder.restEncoder, ranges.length);
+      for (const [clock, len] of ranges) {
+        encoder.writeDsClock(clock);
+        encoder.writeDsLen(len);
+      }
+    }
+  }
+
+  destroy(): void {
+    this.doc.destroy();
+  }
+
+  private apply(record: UpdateRecord): void {
+    if (record.seq !== this.seq + 1) throw new HistoryCorruptError(`${this.history.logFile}: record seq ${record.seq} follows ${this.seq}`);
+    let user = this.userIndex.get(record.userId);
+    if (user === undefined) {
+      user = this.userIds.push(record.userId) - 1;
+      this.userIndex.set(record.userId, user);
+    }
+    this.changes = [];
+    Y.applyUpdate(this.doc, record.update, APPLY); // onTransaction and the observers index it
+    this.ats.push(record.at);
+    this.authors.push(user);
+    this.addEvent(record, this.changes);
+  }
+
+  /** Where each client's clock stood, and what was deleted, after this record. */
+  private onTransaction = (tr: Y.Transaction): void => {
+    if (tr.origin !== APPLY) return;
+    const index = this.seq; // the record being applied
+    for (const [client, clock] of tr.afterState) {
+      if (clock <= (tr.beforeState.get(client) ?? 0)) continue;
+      let steps = this.clocks.get(client);
+      if (!steps) this.clocks.set(client, (steps = { records: [], clocks: [] }));
+      steps.records.push(index);
+      steps.clocks.push(clock);
+    }
+    for (const [client, ranges] of tr.deleteSet.clients) {
+      let d = this.deletions.get(client);
+      if (!d) this.deletions.set(client, (d = { clocks: [], lens: [], records: [] }));
+      for (const { clock, len } of ranges) {
+        d.clocks.push(clock);
+        d.lens.push(len);
+        d.records.push(index);
+      }
+    }
+  };
+
+  private onEntries = (events: Array<Y.YEvent<Y.AbstractType<unknown>>>, tr: Y.Transaction): void => {
+    if (tr.origin !== APPLY) return;
+    const entries = entriesOf(this.doc);
+    const added = new Set<string>();
+    const changed = new Map<string, { fields: Set<string>; attachments: string[] }>();
+    for (const event of events) {
+      if (event.target === entries) {
+        for (const [id, change] of event.changes.keys) {
+          if (change.action === 'delete') {
+            this.changes.push({ kind: 'entry-removed', entry: id });
+            continue;
+          }
+          const entry = entries.get(id);
+          added.add(id);
+          this.changes.push({ kind: 'entry-added', entry: id, entryKind: String(entry?.get('kind') ?? ''), title: String(entry?.get('title') ?? '') });
+        }
+        continue;
+      }
+      const id = event.path[0];
+      if (typeof id !== 'string' || added.has(id)) continue;
+      let c = changed.get(id);
+      if (!c) changed.set(id, (c = { fields: new Set(), attachments: [] }));
+      if (event.path.length === 1) {
+        for (const key of event.changes.keys.keys()) c.fields.add(key);
+        continue;
+      }
+      const field = String(event.path[1]);
+      c.fields.add(field);
+      if (field === 'attachments' && event.path.length === 2) {
+        for (const d of event.delta) if (Array.isArray(d.insert)) c.attachments.push(...d.insert.map(String));
+      }
+    }
+    for (const [entry, { fields, attachments }] of changed) {
+      this.changes.push({ kind: 'entry-changed', entry, fields: [...fields].sort(), ...(attachments.length ? { attachmentsAdded: attachments } : {}) });
+    }
+  };
+
+  private onHypotheses = (events: Array<Y.YEvent<Y.AbstractType<unknown>>>, tr: Y.Transaction): void => {
+    if (tr.origin !== APPLY) return;
+    const hypotheses = hypothesesOf(this.doc);
+    for (const event of events) {
+      if (event.target === hypotheses) {
+        for (const [id, change] of event.changes.keys) {
+          const h = hypotheses.get(id);
+          if (change.action === 'delete') this.changes.push({ kind: 'hypothesis-removed', hypothesis: id });
+          else this.changes.push({ kind: 'hypothesis-added', hypothesis: id, statement: String(h?.get('statement') ?? ''), status: String(h?.get('status') ?? 'open') });
+        }
+        continue;
+      }
+      const id = event.path[0];
+      if (typeof id !== 'string' || event.path.length !== 1) continue;
+      const h = hypotheses.get(id);
+      for (const key of event.changes.keys.keys()) {
+        if (key === 'status') this.changes.push({ kind: 'verdict', hypothesis: id, statement: String(h?.get('statement') ?? ''), status: String(h?.get('status') ?? '') });
+        else if (key) this.changes.push({ kind: 'hypothesis-changed', hypothesis: id, field: key });
+      }
+    }
+  };
+
+  private onMeta = (event: Y.YMapEvent<unknown>, tr: Y.Transaction): void => {
+    if (tr.origin !== APPLY) return;
+    for (const key of event.changes.keys.keys()) {
+      const value = metaOf(this.doc).get(key);
+      this.changes.push({ kind: 'incident', field: key, value: typeof value === 'string' ? value : null });
+    }
+  };
+
+  /** Adds the record to the event index, folding it into the last event when it continues a run of edits. */
+  private addEvent(record: UpdateRecord, changes: HistoryChange[]): void {
+    if (changes.length === 0) return; // e.g. an update whose structs wait for ones not yet received
+    const last = this.events[this.events.length - 1];
+    if (last && last.userId === record.userId && record.at - Date.parse(last.toAt) <= COALESCE_MS && continuesEdits(last.changes, changes)) {
+      last.toSeq = record.seq;
+      last.toAt = new Date(record.at).toISOString();
+      for (const change of changes) {
+        const into = last.changes.find((c) => c.kind === 'entry-changed' && change.kind === 'entry-changed' && c.entry === change.entry);
+        if (into?.kind === 'entry-changed' && change.kind === 'entry-changed') into.fields = [...new Set([...into.fields, ...change.fields])].sort();
+      }
+      return;
+    }
+    const at = new Date(record.at).toISOString();
+    this.events.push({ seq: record.seq, toSeq: record.seq, at, toAt: at, userId: record.userId, changes });
+  }
+}
+
+/** Whether `next` only edits fields of the entries `run` already edits (no creation, evidence, verdict…). */
+function continuesEdits(run: HistoryChange[], next: HistoryChange[]): boolean {
+  const editing = new Set<string>();
+  for (const c of run) {
+    if (c.kind !== 'entry-changed' || c.attachmentsAdded) return false;
+    editing.add(c.entry);
+  }
+  return next.every((c) => c.kind === 'entry-changed' && !c.attachmentsAdded && editing.has(c.entry));
+}
+
+/** Replays of the incidents asked about, dropped when unused for `idleMs`. */
+export class Replays {
+  private readonly replays = new Map<string, IncidentReplay>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly idleMs = 10 * 60_000) {
+    this.sweeper = setInterval(() => this.sweep(), Math.min(idleMs, 60_000));
+    this.sweeper.unref();
+  }
+
+  /** The incident's replay, caught up with the first `limit` bytes of its log. */
+  async of(incidentId: string, history: IncidentHistory, limit?: number): Promise<IncidentReplay> {
+    let replay = this.replays.get(incidentId);
+    if (!replay) this.replays.set(incidentId, (replay = new IncidentReplay(history)));
+    await replay.catchUp(limit);
+    return replay;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, replay] of this.replays) {
+      if (now - replay.lastUsed < this.idleMs) continue;
+      this.replays.delete(id);
+      replay.destroy();
+    }
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const replay of this.replays.values()) replay.destroy();
+    this.replays.clear();
+  }
+}
