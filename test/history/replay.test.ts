@@ -97,7 +97,7 @@ describe('replay', () => {
           if (hs.length === 0 || random() < 0.3) createHypothesis(doc, `cause ${i}`);
           else setHypothesisStatus(doc, pick(hs), pick(['supported', 'ruled-out', 'confirmed'] as const));
         } else {
-          setMeta(doc, { status: pick(['investigating', 'mitigated', 'resolved'] as const) });
+          setMeta(doc, { status: pick(['investigating', 'monitoring', 'resolved'] as const) });
         }
       }
       await log.whenDurable();
@@ -130,7 +130,7 @@ describe('replay', () => {
     for (const word of ['3 ', 'of ', '100 ', 'lost']) text.insert(text.length, word); // four records, one event
     const h = createHypothesis(lee, 'uplink saturated');
     setHypothesisStatus(lee, h, 'ruled-out');
-    setMeta(lee, { status: 'mitigated' });
+    setMeta(lee, { status: 'monitoring' });
     kim.transact(() => {
       entriesOf(kim).get(id)!.get('attachments');
       (entriesOf(kim).get(id)!.get('attachments') as Y.Array<string>).push(['att1']);
@@ -153,7 +153,7 @@ describe('replay', () => {
     expect(replay.events[0]!.changes[0]).toMatchObject({ entry: id, entryKind: 'test', title: 'ping the gateway' });
     expect(replay.events[1]!.changes[0]).toMatchObject({ entry: id, fields: ['observations'] });
     expect(replay.events[3]!.changes[0]).toMatchObject({ hypothesis: h, statement: 'uplink saturated', status: 'ruled-out' });
-    expect(replay.events[4]!.changes[0]).toEqual({ kind: 'incident', field: 'status', value: 'mitigated' });
+    expect(replay.events[4]!.changes[0]).toEqual({ kind: 'incident', field: 'status', value: 'monitoring' });
     expect(replay.events[5]!.changes[0]).toMatchObject({ fields: ['attachments'], attachmentsAdded: ['att1'] });
     expect(lee.getMap('entries').size).toBe(0);
     replay.destroy();

@@ -69,7 +69,7 @@ describe('replay', () => {
     const h = { id: '' };
     await step(c, (d) => (h.id = createHypothesis(d, 'uplink saturated')));
     await step(c, (d) => setHypothesisStatus(d, h.id, 'ruled-out'));
-    await step(c, (d) => setMeta(d, { status: 'mitigated' }));
+    await step(c, (d) => setMeta(d, { status: 'monitoring' }));
     await step(c, (d) => entriesOf(d).delete(id));
 
     const history = (await (await server.api('GET', `/api/incidents/${incident.id}/history`, { token: lee.token })).json()) as HistoryRecord[];
@@ -167,7 +167,7 @@ describe('catch-up', () => {
     await step(k, (d) => entryText(d, known, 'conclusion')!.insert(0, 'gw answers'));
     await step(k, (d) => (entriesOf(d).get(known)!.get('links') as Y.Array<{ url: string; label: string }>).push([{ url: 'https://grafana/d/1', label: 'dash' }]));
     await step(k, (d) => setHypothesisStatus(d, hypothesis, 'ruled-out'));
-    await step(k, (d) => setMeta(d, { status: 'mitigated' }));
+    await step(k, (d) => setMeta(d, { status: 'monitoring' }));
     await step(k, (d) => entryText(d, added, 'observations')!.insert(0, 'typed'));
     await step(k, (d) => entryText(d, added, 'observations')!.delete(0, 5)); // typed and taken back: no news
     const fired = await server.api('POST', '/api/hooks/generic', { token: alerting.token, body: { title: 'Discards on ny-sw01', labels: { site: 'ny' }, fingerprint: 'fp-1' } });
@@ -191,7 +191,7 @@ describe('catch-up', () => {
       'conclusion ping gw: "" → "gw answers" by kim',
       'entry-added iperf to ams line rate by kim',
       'evidence ping gw +1 link',
-      'incident status: investigating → mitigated',
+      'incident status: investigating → monitoring',
       'verdict uplink saturated: open → ruled-out',
     ]);
 
