@@ -4,12 +4,12 @@
  *
  * Building a document per seek costs as much as loading the whole incident (hundreds of ms at 10k
  * entries), and a full checkpoint every few thousand records costs more disk than the log itself.
- * Instead, one document with garbage collection off holds every struct ever written, and for each
- * client ID we keep the clock it had reached after each record, and for every deleted range the
- * record that deleted it. The state after record k is then a Yjs snapshot (state vector + delete
- * set) of that document, written out as an update without building a document: the same encoding
- * as `Y.createDocFromSnapshot`, minus applying it. Nothing is stored beyond the log; everything
- * here is rebuilt from it on first use and caught up as the log grows.
+ * Instead, as each record is applied, the structs it added are encoded (Yjs v1) onto the end of
+ * their client ID's byte run, and every deleted range remembers the record that deleted it. A v1
+ * struct's bytes never change once integrated, so the document after record k is, per client ID,
+ * a prefix of its run, plus the ranges deleted by then: the same encoding `Y.createDocFromSnapshot`
+ * writes, copied instead of re-encoded. Nothing is stored beyond the log; everything here is rebuilt
+ * from it on first use and caught up as the log grows.
  */
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
@@ -21,16 +21,33 @@ import type { UpdateRecord } from './record.js';
 
 /** Applying a record from the log. */
 const APPLY = Symbol('replay-apply');
-/** Splitting structs to write a snapshot: no content changes. */
-const ENCODE = Symbol('replay-encode');
 
 /** Consecutive edits of the same entries by the same person this close together are one event. */
 export const COALESCE_MS = 60_000;
 
-/** A client ID's clock after each record that advanced it (parallel arrays, ascending). */
-interface ClockSteps {
-  records: number[];
-  clocks: number[];
+/**
+ * One client ID's structs, encoded as they were integrated, one after another; and after each record
+ * that added some, how many structs and bytes the run had (parallel arrays, ascending).
+ */
+class StructRun {
+  bytes = new Uint8Array(256);
+  length = 0;
+  readonly records: number[] = [];
+  readonly counts: number[] = [];
+  readonly ends: number[] = [];
+
+  append(record: number, structs: number, encoded: Uint8Array): void {
+    if (this.length + encoded.length > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + encoded.length));
+      grown.set(this.bytes.subarray(0, this.length));
+      this.bytes = grown;
+    }
+    this.bytes.set(encoded, this.length);
+    this.length += encoded.length;
+    this.records.push(record);
+    this.counts.push((this.counts[this.counts.length - 1] ?? 0) + structs);
+    this.ends.push(this.length);
+  }
 }
 
 /** Ranges a client ID's structs were deleted in, and the record that deleted each. */
@@ -56,8 +73,8 @@ function lastAtMost(sorted: ArrayLike<number>, value: number): number {
 }
 
 export class IncidentReplay {
-  /** Every struct ever written, never garbage-collected. */
-  private readonly doc = new Y.Doc({ gc: false });
+  /** The document as of the last record: applying to it says what each record added, deleted and changed. */
+  private readonly doc = new Y.Doc();
   /** Receive time of record seq = i + 1 (ms, UTC), non-decreasing. */
   private readonly ats: number[] = [];
   private readonly authors: number[] = [];
@@ -65,7 +82,7 @@ export class IncidentReplay {
   private readonly offsets: number[] = [];
   private readonly userIds: string[] = [];
   private readonly userIndex = new Map<string, number>();
-  private readonly clocks = new Map<number, ClockSteps>();
+  private readonly runs = new Map<number, StructRun>();
   private readonly deletions = new Map<number, Deletions>();
   /** What happened, record by record, with runs of small edits folded into one event. */
   readonly events: HistoryEvent[] = [];
@@ -134,32 +151,26 @@ export class IncidentReplay {
   stateAfter(seq: number): Uint8Array {
     this.lastUsed = Date.now();
     const last = Math.min(seq, this.seq) - 1; // record index
-    const encoder = new Y.UpdateEncoderV1();
-    const stateVector: Array<[number, number]> = [];
-    for (const [client, steps] of this.clocks) {
-      const i = lastAtMost(steps.records, last);
-      if (i >= 0) stateVector.push([client, steps.clocks[i]!]);
+    const prefixes: Array<{ client: number; structs: number; bytes: Uint8Array }> = [];
+    for (const [client, run] of this.runs) {
+      const i = lastAtMost(run.records, last);
+      if (i >= 0) prefixes.push({ client, structs: run.counts[i]!, bytes: run.bytes.subarray(0, run.ends[i]!) });
     }
-    stateVector.sort((a, b) => b[0] - a[0]); // as Yjs writes them: higher client IDs first
-    this.doc.transact((tr) => {
-      encoding.writeVarUint(encoder.restEncoder, stateVector.length);
-      for (const [client, clock] of stateVector) {
-        // The struct holding the snapshot's last clock may have been merged with later ones: split it.
-        if (clock < Y.getState(this.doc.store, client)) Y.getItemCleanStart(tr, Y.createID(client, clock));
-        const structs = this.doc.store.clients.get(client)!;
-        const lastStruct = Y.findIndexSS(structs, clock - 1);
-        encoding.writeVarUint(encoder.restEncoder, lastStruct + 1);
-        encoder.writeClient(client);
-        encoding.writeVarUint(encoder.restEncoder, 0);
-        for (let i = 0; i <= lastStruct; i++) structs[i]!.write(encoder, 0);
-      }
-    }, ENCODE);
+    prefixes.sort((a, b) => b.client - a.client); // as Yjs writes them: higher client IDs first
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, prefixes.length);
+    for (const { client, structs, bytes } of prefixes) {
+      encoding.writeVarUint(encoder, structs);
+      encoding.writeVarUint(encoder, client);
+      encoding.writeVarUint(encoder, 0); // first clock
+      encoding.writeUint8Array(encoder, bytes);
+    }
     this.writeDeletionsUpTo(encoder, last);
-    return encoder.toUint8Array();
+    return encoding.toUint8Array(encoder);
   }
 
   /** The delete set of the snapshot: every range deleted by record index ≤ `last`, sorted and merged. */
-  private writeDeletionsUpTo(encoder: Y.UpdateEncoderV1, last: number): void {
+  private writeDeletionsUpTo(encoder: encoding.Encoder, last: number): void {
     const perClient: Array<[number, Array<[number, number]>]> = [];
     for (const [client, d] of this.deletions) {
       const ranges: Array<[number, number]> = [];
@@ -175,14 +186,13 @@ export class IncidentReplay {
       perClient.push([client, merged]);
     }
     perClient.sort((a, b) => b[0] - a[0]);
-    encoding.writeVarUint(encoder.restEncoder, perClient.length);
+    encoding.writeVarUint(encoder, perClient.length);
     for (const [client, ranges] of perClient) {
-      encoder.resetDsCurVal();
-      encoding.writeVarUint(encoder.restEncoder, client);
-      encoding.writeVarUint(encoder.restEncoder, ranges.length);
+      encoding.writeVarUint(encoder, client);
+      encoding.writeVarUint(encoder, ranges.length);
       for (const [clock, len] of ranges) {
-        encoder.writeDsClock(clock);
-        encoder.writeDsLen(len);
+        encoding.writeVarUint(encoder, clock);
+        encoding.writeVarUint(encoder, len);
       }
     }
   }
@@ -205,16 +215,26 @@ export class IncidentReplay {
     this.addEvent(record, this.changes);
   }
 
-  /** Where each client's clock stood, and what was deleted, after this record. */
+  /**
+   * Encodes the structs this record added and notes what it deleted. Runs before the transaction's
+   * cleanup, so nothing it added has been merged into older structs or garbage-collected yet.
+   */
   private onTransaction = (tr: Y.Transaction): void => {
     if (tr.origin !== APPLY) return;
     const index = this.seq; // the record being applied
-    for (const [client, clock] of tr.afterState) {
-      if (clock <= (tr.beforeState.get(client) ?? 0)) continue;
-      let steps = this.clocks.get(client);
-      if (!steps) this.clocks.set(client, (steps = { records: [], clocks: [] }));
-      steps.records.push(index);
-      steps.clocks.push(clock);
+    for (const [client, after] of tr.afterState) {
+      const before = tr.beforeState.get(client) ?? 0;
+      if (after <= before) continue;
+      const structs = this.doc.store.clients.get(client)!;
+      const encoder = new Y.UpdateEncoderV1();
+      let count = 0;
+      for (let i = Y.findIndexSS(structs, before); i < structs.length; i++, count++) {
+        const struct = structs[i]!;
+        struct.write(encoder, Math.max(0, before - struct.id.clock));
+      }
+      let run = this.runs.get(client);
+      if (!run) this.runs.set(client, (run = new StructRun()));
+      run.append(index, count, encoder.toUint8Array());
     }
     for (const [client, ranges] of tr.deleteSet.clients) {
       let d = this.deletions.get(client);

@@ -121,6 +121,34 @@ describe('replay', () => {
     await log.close();
   });
 
+  it('replays what an offline client sends when it comes back, deleted parts already collected', async () => {
+    const { history, log } = openLog();
+    const offline = new Y.Doc(); // garbage collection on, as in every browser
+    const id = createEntry(offline, { kind: 'test', title: 'from the train', ranAt: '2026-03-04T06:00:00.000Z' });
+    const text = entryText(offline, id, 'observations')!;
+    text.insert(0, 'typed then mostly deleted');
+    text.delete(5, 15);
+    entriesOf(offline).set('gone', new Y.Map());
+    entriesOf(offline).delete('gone');
+    const sync = Y.encodeStateAsUpdate(offline); // holds GC structs for what was deleted
+    log.append('kim', sync);
+    text.insert(text.length, ' and more');
+    const more = Y.encodeStateAsUpdate(offline, Y.encodeStateVectorFromUpdate(sync));
+    log.append('kim', more);
+    await log.whenDurable();
+
+    const replay = new IncidentReplay(history);
+    await replay.catchUp();
+    for (const [seq, updates] of [[1, [sync]], [2, [sync, more]]] as const) {
+      const replayed = new Y.Doc();
+      Y.applyUpdate(replayed, replay.stateAfter(seq));
+      expect(contentOf(replayed)).toBe(contentOf(docFrom([...updates])));
+    }
+    expect(entryText(docFrom([sync, more]), id, 'observations')!.toString()).toBe('typedleted and more');
+    replay.destroy();
+    await log.close();
+  });
+
   it('indexes who did what: entries, runs of typing as one event, verdicts, incident status', async () => {
     const { history, log } = openLog();
     const { docs } = team(log, ['kim', 'lee']);

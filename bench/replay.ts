@@ -1,0 +1,191 @@
+/**
+ * Replay of a long history (issue 6): an incident of 10k entries written by 100k updates from three
+ * people — entries created, text typed and deleted, titles changed, verdicts set — logged by the
+ * server's own update log on disk. Measures:
+ *   - seek: the document after a random record, as `GET …/replay/state` answers it, p50/p99/max
+ *     (and the first build of the replay from the log), against the reference path (`state?at=`:
+ *     the latest checkpoint if it is early enough, else the log from the start);
+ *   - play: records read after a random point and encoded for `…/replay/updates`, per second, and
+ *     the rate a client applies them at;
+ *   - storage: the log and checkpoint on disk against the raw update bytes.
+ *
+ *   node --import tsx bench/replay.ts [updates=100000] [entries=10000]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
+import { pino } from 'pino';
+import { createEntry, createHypothesis, entriesOf, entryText, hypothesesOf, setHypothesisStatus, updateEntry } from '../shared/schema/doc.js';
+import { encodeReplayRecord } from '../shared/replay-wire.js';
+import { IncidentHistory } from '../server/history/incident-history.js';
+import { IncidentReplay } from '../server/history/replay.js';
+import { UpdateLog } from '../server/history/update-log.js';
+import { encodeCheckpoint } from '../server/history/checkpoint.js';
+import { progress, stats, type Stats } from './lib.js';
+
+export interface ReplayResult {
+  updates: number;
+  entries: number;
+  rawBytes: number;
+  logBytes: number;
+  checkpointBytes: number;
+  /** First request: the replay built from the log, ms. */
+  buildMs: number;
+  replayHeapBytes: number;
+  seek: Stats;
+  /** The reference path (state?at=) for a sample of the same seeks. */
+  reference: Stats;
+  /** Records read from the log and encoded for the wire, per second. */
+  playRecordsPerSec: number;
+  /** The same records applied to a document, per second (what a client's replay does). */
+  applyRecordsPerSec: number;
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so every run writes the same history. */
+function random(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Writes the history through the server's update log, as three people would make it. */
+async function writeHistory(dir: string, updates: number, entries: number) {
+  const history = new IncidentHistory(dir);
+  const log = new UpdateLog(history.logFile, { size: 0, lastSeq: 0, lastAt: 0 }, () => undefined, () => undefined);
+  const people = ['u_kim', 'u_lee', 'u_ana'];
+  const docs = people.map(() => new Y.Doc());
+  let rawBytes = 0;
+  let written = 0;
+  docs.forEach((doc, i) =>
+    doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin === 'remote') return;
+      log.append(people[i]!, update);
+      rawBytes += update.length;
+      written++;
+      for (const other of docs) if (other !== doc) Y.applyUpdate(other, update, 'remote');
+    }),
+  );
+  const rnd = random(42);
+  const ids: string[] = [];
+  const hypotheses: string[] = [];
+  const start = Date.UTC(2026, 2, 4, 6, 0, 0);
+  while (written < updates) {
+    const doc = docs[Math.floor(rnd() * docs.length)]!;
+    const roll = rnd();
+    if (ids.length < entries && (ids.length === 0 || roll < entries / updates)) {
+      ids.push(createEntry(doc, { kind: rnd() < 0.7 ? 'test' : 'note', title: `test ${ids.length}`, ranAt: new Date(start + ids.length * 1000).toISOString(), command: `ping -c 3 10.0.${ids.length % 256}.1` }));
+    } else if (roll < 0.8) {
+      const text = entryText(doc, ids[Math.floor(rnd() * ids.length)]!, rnd() < 0.7 ? 'observations' : 'conclusion')!;
+      if (text.length > 3 && rnd() < 0.2) text.delete(text.length - 2, 2); // backspace
+      else text.insert(text.length, rnd() < 0.5 ? 'rtt ok; ' : 'loss ');
+    } else if (roll < 0.95) {
+      updateEntry(doc, ids[Math.floor(rnd() * ids.length)]!, { title: `test renamed ${written}` });
+    } else if (hypotheses.length < 50 || rnd() < 0.1) {
+      hypotheses.push(createHypothesis(doc, `cause ${hypotheses.length}`));
+    } else {
+      setHypothesisStatus(doc, hypotheses[Math.floor(rnd() * hypotheses.length)]!, rnd() < 0.5 ? 'supported' : 'ruled-out');
+    }
+    if (written % 5000 === 0) await log.whenDurable();
+  }
+  await log.whenDurable();
+  await log.close();
+  // The checkpoint the server keeps (only the latest): the whole document.
+  const checkpoint = encodeCheckpoint({ seq: written, at: Date.now(), logOffset: fs.statSync(history.logFile).size, bindings: new Map(), docUpdate: Y.encodeStateAsUpdate(docs[0]!) });
+  fs.writeFileSync(history.checkpointFile, checkpoint);
+  for (const doc of docs) doc.destroy();
+  return { history, rawBytes, written };
+}
+
+export async function replayBench(updates = 100_000, entries = 10_000, seeks = 400): Promise<ReplayResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bridgelog-bench-replay-'));
+  try {
+    progress(`replay: writing ${updates.toLocaleString('en')} updates (${entries.toLocaleString('en')} entries)`);
+    const { history, rawBytes, written } = await writeHistory(dir, updates, entries);
+    const logBytes = fs.statSync(history.logFile).size;
+    const checkpointBytes = fs.statSync(history.checkpointFile).size;
+
+    global.gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    let started = performance.now();
+    const replay = new IncidentReplay(history);
+    await replay.catchUp();
+    const buildMs = performance.now() - started;
+    global.gc?.();
+    const replayHeapBytes = process.memoryUsage().heapUsed - heapBefore;
+
+    progress(`replay: ${seeks} random seeks`);
+    const rnd = random(7);
+    const seekMs: number[] = [];
+    for (let i = 0; i < seeks; i++) {
+      const seq = 1 + Math.floor(rnd() * written);
+      started = performance.now();
+      replay.stateAfter(replay.seqAt(replay.atOf(seq)));
+      seekMs.push(performance.now() - started);
+    }
+    progress('replay: reference seeks (state?at=)');
+    const referenceMs: number[] = [];
+    const log = pino({ level: 'silent' });
+    for (let i = 0; i < 10; i++) {
+      const seq = 1 + Math.floor(rnd() * written);
+      started = performance.now();
+      await history.stateAt(log, replay.atOf(seq));
+      referenceMs.push(performance.now() - started);
+    }
+
+    progress('replay: play forward');
+    let played = 0;
+    started = performance.now();
+    const from = Math.floor(written / 4);
+    const encoder = encoding.createEncoder();
+    const records = [];
+    for await (const record of replay.recordsAfter(from, 50_000)) {
+      encodeReplayRecord(encoder, record);
+      records.push(record);
+      played++;
+    }
+    encoding.toUint8Array(encoder);
+    const playRecordsPerSec = played / ((performance.now() - started) / 1000);
+    const client = new Y.Doc();
+    Y.applyUpdate(client, replay.stateAfter(from));
+    started = performance.now();
+    for (const record of records) Y.applyUpdate(client, record.update);
+    const applyRecordsPerSec = records.length / ((performance.now() - started) / 1000);
+    client.destroy();
+    replay.destroy();
+    return {
+      updates: written, entries, rawBytes, logBytes, checkpointBytes, buildMs, replayHeapBytes,
+      seek: stats(seekMs), reference: stats(referenceMs), playRecordsPerSec, applyRecordsPerSec,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function renderReplay(r: ReplayResult): string[] {
+  const ms = (v: number) => v.toFixed(1);
+  const mb = (b: number) => (b / 2 ** 20).toFixed(1);
+  return [
+    `An incident of ${r.entries.toLocaleString('en')} entries written by ${r.updates.toLocaleString('en')} updates from three people (text typed and deleted, titles changed, verdicts), through the server's update log.`,
+    '',
+    '| measure | value | target |',
+    '|---|---|---|',
+    `| seek to a random record (server: document after it, as an update), p50 / p99 / max | ${ms(r.seek.p50)} / ${ms(r.seek.p99)} / ${ms(r.seek.max)} ms (n = ${r.seek.n}) | p50 ≤ 50 ms, p99 ≤ 150 ms |`,
+    `| the reference path (\`state?at=\`: checkpoint or log from the start), p50 / max | ${ms(r.reference.p50)} / ${ms(r.reference.max)} ms (n = ${r.reference.n}) | — |`,
+    `| first use: replay built from the log | ${Math.round(r.buildMs)} ms, ${mb(r.replayHeapBytes)} MiB heap | — |`,
+    `| play forward: records read and encoded for the wire | ${Math.round(r.playRecordsPerSec).toLocaleString('en')} /s | ≥ 10,000 /s |`,
+    `| play forward: the same records applied by a client | ${Math.round(r.applyRecordsPerSec).toLocaleString('en')} /s | ≥ 10,000 /s |`,
+    `| storage: log ${mb(r.logBytes)} MiB + checkpoint ${mb(r.checkpointBytes)} MiB vs raw updates ${mb(r.rawBytes)} MiB | ${((r.logBytes + r.checkpointBytes) / r.rawBytes).toFixed(2)}× | ≤ 2× |`,
+  ];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [updates, entries] = process.argv.slice(2).map(Number);
+  const result = await replayBench(updates || 100_000, entries || 10_000);
+  console.log(JSON.stringify(result, null, 1));
+  console.log(renderReplay(result).join('\n'));
+}
