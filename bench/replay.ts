@@ -22,7 +22,6 @@ import { encodeReplayRecord } from '../shared/replay-wire.js';
 import { IncidentHistory } from '../server/history/incident-history.js';
 import { IncidentReplay } from '../server/history/replay.js';
 import { UpdateLog } from '../server/history/update-log.js';
-import { encodeCheckpoint } from '../server/history/checkpoint.js';
 import { progress, stats, type Stats } from './lib.js';
 
 export interface ReplayResult {
@@ -95,8 +94,7 @@ async function writeHistory(dir: string, updates: number, entries: number) {
   await log.whenDurable();
   await log.close();
   // The checkpoint the server keeps (only the latest): the whole document.
-  const checkpoint = encodeCheckpoint({ seq: written, at: Date.now(), logOffset: fs.statSync(history.logFile).size, bindings: new Map(), docUpdate: Y.encodeStateAsUpdate(docs[0]!) });
-  fs.writeFileSync(history.checkpointFile, checkpoint);
+  await history.writeCheckpoint({ seq: written, at: Date.now(), logOffset: fs.statSync(history.logFile).size, bindings: new Map(), docUpdate: Y.encodeStateAsUpdate(docs[0]!) });
   for (const doc of docs) doc.destroy();
   return { history, rawBytes, written };
 }
