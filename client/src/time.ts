@@ -12,6 +12,11 @@ export function formatUtc(iso: string): string {
   return `${time.toISOString().slice(0, 19).replace('T', ' ')}Z`;
 }
 
+/** To the millisecond, where it matters which record a moment includes (a replay): `2026-03-04 06:12:30.500 UTC`. */
+export function formatUtcMs(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 23).replace('T', ' ')} UTC`;
+}
+
 /** Shown on hover: the same moment on this computer's clock face. */
 export function formatLocal(iso: string): string {
   const time = new Date(iso);

@@ -26,6 +26,8 @@ interface Props {
   onSelect: (id: string) => void;
   onEdit: (id: string | undefined) => void;
   handle: Ref<VirtualListHandle>;
+  /** In a replay: the entries the step just played changed, with who and what. */
+  changes?: ReadonlyMap<string, string>;
 }
 
 const keyOf = (entry: Entry) => entry.id;
@@ -39,7 +41,7 @@ export function preloadEditor(): void {
 }
 
 export function EntryLog(props: Props) {
-  const { doc, awareness, entries, authors, editing, unsaved, hypotheses, canWrite, selectedId, editingId, onSelect, onEdit, handle } = props;
+  const { doc, awareness, entries, authors, editing, unsaved, hypotheses, canWrite, selectedId, editingId, onSelect, onEdit, handle, changes } = props;
   const stopEditing = useCallback(() => onEdit(undefined), [onEdit]);
   const render = useCallback(
     (entry: Entry) =>
@@ -59,9 +61,10 @@ export function EntryLog(props: Props) {
           doc={doc}
           onSelect={onSelect}
           onEdit={onEdit}
+          change={changes?.get(entry.id)}
         />
       ),
-    [doc, awareness, authors, editing, unsaved, hypotheses, canWrite, selectedId, editingId, onSelect, onEdit, stopEditing],
+    [doc, awareness, authors, editing, unsaved, hypotheses, canWrite, selectedId, editingId, onSelect, onEdit, stopEditing, changes],
   );
   return <VirtualList items={entries} keyOf={keyOf} render={render} estimate={140} handle={handle} />;
 }

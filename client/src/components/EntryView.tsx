@@ -31,6 +31,8 @@ interface Props {
   doc: Y.Doc;
   onSelect: (id: string) => void;
   onEdit: (id: string) => void;
+  /** In a replay: who changed it in the step just played, and what, e.g. "kim · observations" (outlined). */
+  change?: string;
 }
 
 const LOGGED_LATE_MS = 60_000;
@@ -73,7 +75,7 @@ function CopyButton({ text }: { text: string }) {
 const carriesFiles = (event: DragEvent) => event.dataTransfer.types.includes('Files');
 
 export const EntryView = memo(function EntryView(props: Props) {
-  const { entry, editingBy, unsaved, hypotheses, selected, canWrite, doc, onSelect, onEdit } = props;
+  const { entry, editingBy, unsaved, hypotheses, selected, canWrite, doc, onSelect, onEdit, change } = props;
   const [picking, setPicking] = useState(false);
   const [linkingAlerts, setLinkingAlerts] = useState(false);
   const [addingLink, setAddingLink] = useState(false);
@@ -102,7 +104,7 @@ export const EntryView = memo(function EntryView(props: Props) {
     .filter((v) => v.statement !== undefined);
   return (
     <article
-      className={`entry entry-${entry.kind}${selected ? ' selected' : ''}${dropping ? ' dropping' : ''}`}
+      className={`entry entry-${entry.kind}${selected ? ' selected' : ''}${dropping ? ' dropping' : ''}${change ? ' changed' : ''}`}
       aria-label={entry.title}
       data-entry-id={entry.id}
       aria-current={selected || undefined}
@@ -119,6 +121,7 @@ export const EntryView = memo(function EntryView(props: Props) {
       <div className="entry-meta">
         <Byline entry={entry} authors={props.authors} unsaved={unsaved} />
         {unsaved && <span className="unsaved-mark">not yet saved</span>}
+        {change && <span className="replay-change">{change}</span>}
         {editingBy?.map((p) => (
           <span key={p.id} className="editing-now" style={{ borderColor: p.color }}>
             <span className="dot" style={{ background: p.color }} /> {p.name} is editing

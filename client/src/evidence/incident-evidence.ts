@@ -31,9 +31,12 @@ export class IncidentEvidence {
   }
 }
 
-export const EvidenceContext = createContext<IncidentEvidence | undefined>(undefined);
+/** What the page's components read: the live evidence, or a replay's (its alerts as they were then). */
+export type PageEvidence = Pick<IncidentEvidence, 'incidentId' | 'alerts' | 'attachments'>;
 
-export function useEvidence(): IncidentEvidence {
+export const EvidenceContext = createContext<PageEvidence | undefined>(undefined);
+
+export function useEvidence(): PageEvidence {
   const evidence = useContext(EvidenceContext);
   if (!evidence) throw new Error('useEvidence outside an incident page');
   return evidence;

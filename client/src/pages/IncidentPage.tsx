@@ -7,9 +7,11 @@ import type { Incident, User } from '../../../shared/model';
 import type { Entry } from '../../../shared/schema/doc';
 import { useIncidentSession, type IncidentSession } from '../collab/incident-session';
 import { AlertsPanel } from '../components/AlertsPanel';
+import { CatchUp } from '../components/CatchUp';
 import { EntryComposer } from '../components/EntryComposer';
 import { EntryLog, preloadEditor } from '../components/EntryLog';
 import { IncidentHeader } from '../components/IncidentHeader';
+import { ReplayView } from '../components/ReplayView';
 import { ShortcutHelp } from '../components/ShortcutHelp';
 import type { VirtualListHandle } from '../components/VirtualList';
 import { WhatWeKnow } from '../components/WhatWeKnow';
@@ -97,6 +99,8 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
   const [editingId, setEditingId] = useState<string>();
   const [help, setHelp] = useState(false);
   const [knowOpen, setKnowOpen] = useState(() => window.matchMedia(WIDE).matches);
+  const [replaying, setReplaying] = useState(false);
+  const [catchingUp, setCatchingUp] = useState(false);
   const log = useRef<VirtualListHandle>(null);
   const composerTitle = useRef<HTMLInputElement>(null);
   const hypothesisInput = useRef<HTMLInputElement>(null);
@@ -165,7 +169,18 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
         </p>
       )}
       {!canWrite && <p className="hint banner">You are a viewer: you can read this incident as it happens, but not change it.</p>}
-      <div className="incident-body">
+      <CatchUp incidentId={incident.id} asked={catchingUp} onClose={() => setCatchingUp(false)} onJump={jump} />
+      {replaying && (
+        <ReplayView
+          incident={incident}
+          awareness={session.provider.awareness}
+          knowOpen={knowOpen}
+          onToggleKnow={() => setKnowOpen(!knowOpen)}
+          onExit={() => setReplaying(false)}
+        />
+      )}
+      {/* Kept while replaying (hidden), so the live log is back at once, where it was. */}
+      <div className="incident-body" hidden={replaying}>
         <section className="log" aria-label="Log">
           <div className="log-toolbar">
             <span data-testid="entry-count">
@@ -182,6 +197,12 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
             />
             <button type="button" className="quiet small" onClick={() => shown.length > 0 && jump(shown[shown.length - 1]!.id)}>
               Latest ↓
+            </button>
+            <button type="button" className="quiet small" onClick={() => setCatchingUp(true)}>
+              Catch up…
+            </button>
+            <button type="button" className="quiet small" onClick={() => setReplaying(true)}>
+              Replay
             </button>
           </div>
           {loaded && entries.length === 0 && <p className="hint">Nothing logged yet.{canWrite && ' Press n to log the first test.'}</p>}
