@@ -25,6 +25,7 @@ import { encodeReplayRecord } from '../shared/replay-wire.js';
 import { IncidentHistory } from '../server/history/incident-history.js';
 import { IncidentReplay } from '../server/history/replay.js';
 import { UpdateLog } from '../server/history/update-log.js';
+import { startTestServer, tempDataDir, ADMIN_TOKEN } from '../test/helpers/server.js';
 import { progress, stats, type Stats } from './lib.js';
 
 export interface ReplayResult {
@@ -37,6 +38,9 @@ export interface ReplayResult {
   buildMs: number;
   replayHeapBytes: number;
   seek: Stats;
+  /** Seeks through HTTP (`GET …/replay/state?seq=`) from a client on loopback, the first one building the replay. */
+  http: Stats;
+  httpFirstMs: number;
   /** The reference path (state?at=) for a sample of the same seeks. */
   reference: Stats;
   /** Records read from the log and encoded for the wire, per second. */
@@ -163,12 +167,48 @@ export async function replayBench(updates = 100_000, entries = 10_000, seeks = 4
     const applyRecordsPerSec = records.length / ((performance.now() - started) / 1000);
     client.destroy();
     replay.destroy();
+
+    progress('replay: seeks over HTTP');
+    const { http, httpFirstMs } = await seeksOverHttp(history.logFile, written, Math.min(seeks, 200));
     return {
+      http, httpFirstMs,
       updates: written, entries, rawBytes, logBytes, checkpointBytes, buildMs, replayHeapBytes,
       seek: stats(seekMs), reference: stats(referenceMs), playRecordsPerSec, applyRecordsPerSec,
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The same history served by a real server: an incident created through the API, the server stopped,
+ * its log replaced by this one, the server started again; then seeks as the web app asks for them.
+ */
+async function seeksOverHttp(logFile: string, records: number, seeks: number): Promise<{ http: Stats; httpFirstMs: number }> {
+  const dataDir = tempDataDir();
+  try {
+    let server = await startTestServer({ dataDir });
+    const incident = await server.createIncident(ADMIN_TOKEN);
+    await server.close();
+    const dir = path.join(dataDir, 'incidents', incident.id);
+    fs.rmSync(path.join(dir, 'checkpoint.bin'), { force: true });
+    fs.copyFileSync(logFile, path.join(dir, 'updates.log'));
+    server = await startTestServer({ dataDir });
+    const rnd = random(11);
+    const seek = async (seq: number) => {
+      const started = performance.now();
+      const res = await server.api('GET', `/api/incidents/${incident.id}/replay/state?seq=${seq}`, { token: ADMIN_TOKEN });
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`replay/state: ${res.status}`);
+      return performance.now() - started;
+    };
+    const httpFirstMs = await seek(records);
+    const ms: number[] = [];
+    for (let i = 0; i < seeks; i++) ms.push(await seek(1 + Math.floor(rnd() * records)));
+    await server.close();
+    return { http: stats(ms), httpFirstMs };
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -181,6 +221,7 @@ export function renderReplay(r: ReplayResult): string[] {
     '| measure | value | target |',
     '|---|---|---|',
     `| seek to a random record (server: document after it, as an update), p50 / p99 / max | ${ms(r.seek.p50)} / ${ms(r.seek.p99)} / ${ms(r.seek.max)} ms (n = ${r.seek.n}) | p50 ≤ 50 ms, p99 ≤ 150 ms |`,
+    `| the same over HTTP (\`GET …/replay/state?seq=\`, body read by a client on loopback), p50 / p99 / max | ${ms(r.http.p50)} / ${ms(r.http.p99)} / ${ms(r.http.max)} ms (n = ${r.http.n}); the first, which builds the replay from the log: ${Math.round(r.httpFirstMs)} ms | — |`,
     `| the reference path (\`state?at=\`: checkpoint or log from the start), p50 / max | ${ms(r.reference.p50)} / ${ms(r.reference.max)} ms (n = ${r.reference.n}) | — |`,
     `| first use: replay built from the log | ${Math.round(r.buildMs)} ms${Number.isNaN(r.replayHeapBytes) ? '' : `, ${mb(r.replayHeapBytes)} MiB heap kept`} | — |`,
     `| play forward: records read and encoded for the wire | ${Math.round(r.playRecordsPerSec).toLocaleString('en')} /s | ≥ 10,000 /s |`,
