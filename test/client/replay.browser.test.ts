@@ -73,6 +73,12 @@ describe('replay', () => {
     const bar = page.getByRole('region', { name: 'Replay' });
     await expect.poll(() => bar.getByRole('slider', { name: 'Replay time' }).count()).toBe(1);
 
+    // It opens where the incident began; a click at the slider's end shows the present.
+    await expect.poll(() => page.getByTestId('replay-entry-count').textContent()).toBe('0 entries then');
+    const track = (await bar.getByRole('slider', { name: 'Replay time' }).boundingBox())!;
+    await page.mouse.click(track.x + track.width - 2, track.y + track.height / 2);
+    await expect.poll(() => page.getByTestId('replay-entry-count').textContent()).toBe('2 entries then');
+
     // Seek by typing the moment: only what existed then, as it was then.
     await bar.getByLabel('Go to (UTC)').fill(moment);
     await bar.getByRole('button', { name: 'Go', exact: true }).click();
