@@ -13,6 +13,7 @@ import { EntryLog, preloadEditor } from '../components/EntryLog';
 import { IncidentHeader } from '../components/IncidentHeader';
 import { ReplayView } from '../components/ReplayView';
 import { ShortcutHelp } from '../components/ShortcutHelp';
+import { LogViewSwitch, TimelineView } from '../components/TimelineView';
 import type { VirtualListHandle } from '../components/VirtualList';
 import { WhatWeKnow } from '../components/WhatWeKnow';
 import { EvidenceContext, useEvidence, useIncidentEvidence } from '../evidence/incident-evidence';
@@ -97,6 +98,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
   const deferredFilter = useDeferredValue(filter);
   const [selectedId, setSelectedId] = useState<string>();
   const [editingId, setEditingId] = useState<string>();
+  const [view, setView] = useState<'log' | 'timeline'>('log');
   const [help, setHelp] = useState(false);
   const [knowOpen, setKnowOpen] = useState(() => window.matchMedia(WIDE).matches);
   const [replaying, setReplaying] = useState(false);
@@ -112,6 +114,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
   }, [entries, deferredFilter]);
 
   const jump = useCallback((id: string) => {
+    setView('log');
     setFilter('');
     setSelectedId(id);
     requestAnimationFrame(() => log.current?.scrollTo(id));
@@ -183,6 +186,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
       <div className="incident-body" hidden={replaying}>
         <section className="log" aria-label="Log">
           <div className="log-toolbar">
+            <LogViewSwitch view={view} onChange={setView} />
             <span data-testid="entry-count">
               {shown.length === entries.length ? count(entries.length) : `${shown.length.toLocaleString('en')} of ${count(entries.length)}`}
             </span>
@@ -206,21 +210,25 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
             </button>
           </div>
           {loaded && entries.length === 0 && <p className="hint">Nothing logged yet.{canWrite && ' Press n to log the first test.'}</p>}
-          <EntryLog
-            doc={session.doc}
-            awareness={session.provider.awareness}
-            entries={shown}
-            authors={authors}
-            editing={presence.editing}
-            unsaved={save.unsaved}
-            hypotheses={hypotheses}
-            canWrite={canWrite}
-            selectedId={selectedId}
-            editingId={editingId}
-            onSelect={setSelectedId}
-            onEdit={edit}
-            handle={log}
-          />
+          {view === 'timeline' ? (
+            <TimelineView session={session} entries={shown} authors={authors} hypotheses={hypotheses} onOpen={jump} />
+          ) : (
+            <EntryLog
+              doc={session.doc}
+              awareness={session.provider.awareness}
+              entries={shown}
+              authors={authors}
+              editing={presence.editing}
+              unsaved={save.unsaved}
+              hypotheses={hypotheses}
+              canWrite={canWrite}
+              selectedId={selectedId}
+              editingId={editingId}
+              onSelect={setSelectedId}
+              onEdit={edit}
+              handle={log}
+            />
+          )}
         </section>
         <aside className="side">
           {canWrite && <EntryComposer doc={session.doc} titleRef={composerTitle} onLogged={jump} />}

@@ -74,11 +74,11 @@ export function chooseTicks(view: View, width: number, minGapPx = 90): Ticks {
   return { step, times };
 }
 
-/** A tick's label, UTC, only as precise as the step: `06:15`, `06:15:30`, `06:15:30.500`; the date at midnight. */
+/** A tick's label, UTC, only as precise as it needs: `06:15`, `06:15:30`, `06:15:30.500`; the date at midnight. */
 export function tickLabel(t: number, step: number): string {
   const iso = new Date(t).toISOString();
   if (step >= DAY || t % DAY === 0) return iso.slice(0, 10);
-  if (step < SECOND) return iso.slice(11, 23);
+  if (t % SECOND !== 0) return iso.slice(11, 23);
   if (step < MINUTE) return iso.slice(11, 19);
   return iso.slice(11, 16);
 }

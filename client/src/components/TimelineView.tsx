@@ -1,0 +1,222 @@
+/**
+ * The incident on one UTC time axis, in place of the log: tests and other entries by when they
+ * were run, conclusions, alerts firing and resolving, captures' time spans, verdicts and status
+ * changes. Filters narrow it down, zoom goes from the whole incident to seconds, and every item
+ * opens its entry in the log. Reads only, so viewers get all of it.
+ */
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import type { EntryAuthorship } from '../../../shared/model';
+import type { Entry, Hypothesis } from '../../../shared/schema/doc';
+import type { IncidentSession } from '../collab/incident-session';
+import { useEvidence } from '../evidence/incident-evidence';
+import { useStore } from '../store';
+import { useCaptureSpans } from '../timeline/capture-spans';
+import { useHistoryEvents } from '../timeline/history-events';
+import { centreOn, clampView, MINUTE, spanOf, wholeView, zoomView, type View } from '../timeline/timeline-layout';
+import { passes, timelineItems, TimelineKinds, type TimelineFilter, type TimelineKind } from '../timeline/timeline-items';
+import { formatElapsed, formatUtc, parseRanAt, serverNowSync } from '../time';
+import { TimelinePlot } from './TimelinePlot';
+import './TimelineView.css';
+
+interface Props {
+  session: IncidentSession;
+  entries: readonly Entry[];
+  authors: ReadonlyMap<string, EntryAuthorship>;
+  hypotheses: readonly Hypothesis[];
+  /** Shows the entry in the log. */
+  onOpen: (entryId: string) => void;
+}
+
+export const KindNames: Record<TimelineKind, string> = {
+  test: 'Tests',
+  note: 'Notes',
+  action: 'Actions',
+  conclusion: 'Conclusions',
+  alert: 'Alerts',
+  capture: 'Captures',
+  verdict: 'Verdicts',
+  status: 'Status',
+};
+
+/** Jumping to a moment shows at most this much around it: close enough to tell what happened then. */
+const JUMP_SPAN_MS = 10 * MINUTE;
+
+/** Ongoing alerts grow on screen at this pace. */
+const NOW_EVERY_MS = 30_000;
+
+const iso = (t: number) => new Date(t).toISOString();
+
+export function TimelineView({ session, entries, authors, hypotheses, onOpen }: Props) {
+  const { alerts: book, incidentId } = useEvidence();
+  const alertsById = useStore(book.byId);
+  const meta = useStore(session.meta);
+  const history = useHistoryEvents(session);
+  const captures = useCaptureSpans(entries);
+  const [now, setNow] = useState(() => serverNowSync().getTime());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(serverNowSync().getTime()), NOW_EVERY_MS);
+    return () => clearInterval(timer);
+  }, []);
+
+  const linkedAlerts = useMemo(() => new Set(entries.flatMap((e) => e.alerts)), [entries]);
+  useEffect(() => linkedAlerts.forEach((id) => book.want(id)), [book, linkedAlerts]);
+  const alerts = useMemo(() => [...alertsById.values()].filter((a) => a.incidents.includes(incidentId) || linkedAlerts.has(a.id)), [alertsById, incidentId, linkedAlerts]);
+
+  const items = useMemo(
+    () => timelineItems({ entries, authors, alerts, captures, events: history.events, hypotheses, now }),
+    [entries, authors, alerts, captures, history.events, hypotheses, now],
+  );
+  const names = useMemo(() => {
+    const out = new Map(history.users);
+    for (const a of authors.values()) out.set(a.createdBy.id, a.createdBy.name);
+    return out;
+  }, [history.users, authors]);
+
+  const [filter, setFilter] = useState<TimelineFilter>({ kinds: new Set(TimelineKinds) });
+  const shown = useMemo(() => items.filter((item) => passes(item, filter)), [items, filter]);
+
+  // The whole incident, whatever the filters: zooming stays put while they change.
+  const bounds = useMemo(() => {
+    const starts = items.map((i) => i.start);
+    const ends = items.map((i) => Math.max(i.end ?? i.start, i.recordedAt ?? i.start));
+    const startedAt = meta.startedAt ? Date.parse(meta.startedAt) : NaN;
+    if (!Number.isNaN(startedAt)) starts.push(startedAt);
+    if (starts.length === 0) return undefined;
+    return wholeView(Math.min(...starts), Math.max(...starts, ...ends));
+  }, [items, meta.startedAt]);
+  const [zoomed, setZoomed] = useState<View>();
+  const [marker, setMarker] = useState<number>();
+
+  if (!bounds) return <p className="hint">Nothing on the timeline yet.</p>;
+  const view = zoomed ? clampView(zoomed, bounds) : bounds;
+  const zoomBy = (factor: number) => setZoomed(zoomView(view, factor, (view.start + view.end) / 2, bounds));
+
+  return (
+    <section className="timeline" aria-label="Timeline">
+      <div className="timeline-toolbar">
+        <button type="button" className="quiet small" onClick={() => setZoomed(undefined)} disabled={!zoomed}>
+          Whole incident
+        </button>
+        <button type="button" className="quiet small" aria-label="Zoom out" onClick={() => zoomBy(2)}>
+          −
+        </button>
+        <button type="button" className="quiet small" aria-label="Zoom in" onClick={() => zoomBy(0.5)}>
+          +
+        </button>
+        <JumpTo
+          onJump={(t) => {
+            setMarker(t);
+            setZoomed(centreOn(t, Math.min(spanOf(view), JUMP_SPAN_MS), bounds));
+          }}
+          latest={bounds.end}
+        />
+      </div>
+      <TimelineFilters filter={filter} onChange={setFilter} names={names} hypotheses={hypotheses} alerts={alerts} />
+      <p className="timeline-range" data-testid="timeline-range">
+        <span className="badge">UTC</span> <time dateTime={iso(view.start)}>{formatUtc(iso(view.start))}</time> –{' '}
+        <time dateTime={iso(view.end)}>{formatUtc(iso(view.end))}</time> <span className="hint">({formatElapsed(spanOf(view))} across)</span>
+      </p>
+      <TimelinePlot items={shown} view={view} bounds={bounds} marker={marker} names={names} onView={setZoomed} onOpen={onOpen} />
+    </section>
+  );
+}
+
+/** A moment typed in UTC, as the composer takes a run time: `06:12`, `2026-03-04 06:12:30Z`, `-15m`. */
+function JumpTo({ onJump, latest }: { onJump: (t: number) => void; latest: number }) {
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string>();
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!text.trim()) return;
+    // Times of day are on the incident's last day; the incident may end after this moment.
+    const parsed = parseRanAt(text, new Date(Math.max(latest, serverNowSync().getTime())));
+    if (typeof parsed === 'string') return setError(parsed);
+    setError(undefined);
+    onJump(parsed.getTime());
+  };
+  return (
+    <form className="timeline-jump" onSubmit={submit} aria-label="Jump to a time">
+      <input
+        aria-label="Jump to (UTC)"
+        placeholder="Jump to 06:12 (UTC)"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        aria-invalid={error ? true : undefined}
+        title={error}
+      />
+      <button type="submit" className="quiet small">
+        Go
+      </button>
+      {error && (
+        <span className="error-text" role="alert">
+          {error}
+        </span>
+      )}
+    </form>
+  );
+}
+
+interface FilterProps {
+  filter: TimelineFilter;
+  onChange: (filter: TimelineFilter) => void;
+  names: ReadonlyMap<string, string>;
+  hypotheses: readonly Hypothesis[];
+  alerts: ReadonlyArray<{ id: string; title: string }>;
+}
+
+function TimelineFilters({ filter, onChange, names, hypotheses, alerts }: FilterProps) {
+  const toggle = (kind: TimelineKind) => {
+    const kinds = new Set(filter.kinds);
+    if (!kinds.delete(kind)) kinds.add(kind);
+    onChange({ ...filter, kinds });
+  };
+  const pick = (key: 'author' | 'hypothesis' | 'alert', value: string) => onChange({ ...filter, [key]: value || undefined });
+  return (
+    <div className="timeline-filters" role="group" aria-label="Timeline filters">
+      <div className="timeline-kinds">
+        {TimelineKinds.map((kind) => (
+          <button key={kind} type="button" className={`quiet small tl-kind tl-${kind}`} aria-pressed={filter.kinds.has(kind)} onClick={() => toggle(kind)}>
+            {KindNames[kind]}
+          </button>
+        ))}
+      </div>
+      <select aria-label="Author" value={filter.author ?? ''} onChange={(e) => pick('author', e.target.value)}>
+        <option value="">Everyone</option>
+        {[...names].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => (
+          <option key={id} value={id}>
+            {name}
+          </option>
+        ))}
+      </select>
+      <select aria-label="Hypothesis" value={filter.hypothesis ?? ''} onChange={(e) => pick('hypothesis', e.target.value)}>
+        <option value="">Any hypothesis</option>
+        {hypotheses.map((h) => (
+          <option key={h.id} value={h.id}>
+            {h.statement}
+          </option>
+        ))}
+      </select>
+      <select aria-label="Alert" value={filter.alert ?? ''} onChange={(e) => pick('alert', e.target.value)}>
+        <option value="">Any alert</option>
+        {alerts.map((a) => (
+          <option key={a.id} value={a.id}>
+            {a.title}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** Log | Timeline, at the head of the log. */
+export function LogViewSwitch({ view, onChange }: { view: 'log' | 'timeline'; onChange: (view: 'log' | 'timeline') => void }) {
+  return (
+    <div className="view-switch" role="group" aria-label="View">
+      {(['log', 'timeline'] as const).map((v) => (
+        <button key={v} type="button" className="quiet small" aria-pressed={view === v} onClick={() => onChange(v)}>
+          {v === 'log' ? 'Log' : 'Timeline'}
+        </button>
+      ))}
+    </div>
+  );
+}
