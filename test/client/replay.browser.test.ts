@@ -25,6 +25,13 @@ afterAll(async () => {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A page whose clicks fail with a message, rather than wait for the test's timeout. */
+async function pageFor(name: string, password: string): Promise<Page> {
+  const page = await loggedInPage(browser, server, name, password);
+  page.setDefaultTimeout(15_000);
+  return page;
+}
+
 /** One change, durable on the server, then a pause so the next has a later receive time. */
 async function step(c: CollabClient, change: (doc: Y.Doc) => void) {
   change(c.doc);
@@ -66,7 +73,7 @@ describe('replay', () => {
     expect(added).toHaveLength(2);
     const moment = new Date((Date.parse(added[0]!.toAt) + Date.parse(added[1]!.at)) / 2).toISOString();
 
-    const page = await loggedInPage(browser, server, 'kim', 'kim-passphrase-1');
+    const page = await pageFor('kim', 'kim-passphrase-1');
     await openIncident(page, server, incident.id);
     await expect.poll(() => entry(page, 'iperf to ams').count()).toBe(1);
     await page.getByRole('button', { name: 'Replay', exact: true }).click();
@@ -148,13 +155,14 @@ describe('since you left', () => {
     });
 
     // Lee reads along, then closes the page.
-    const first = await loggedInPage(browser, server, 'lee2', 'lee-passphrase-2');
+    const first = await pageFor('lee2', 'lee-passphrase-2');
     await openIncident(first, server, incident.id);
     await expect.poll(() => entry(first, 'ping gw').count()).toBe(1);
     expect(await first.getByRole('region', { name: 'Catch up' }).count()).toBe(0);
     await first.context().close();
+    // The server notes where Lee left once it sees the socket close.
     await expect
-      .poll(async () => ((await (await server.api('GET', `/api/incidents/${incident.id}/digest`, { token: lee.token })).json()) as Digest).sinceLastSeen)
+      .poll(async () => ((await (await server.api('GET', `/api/incidents/${incident.id}/digest`, { token: lee.token })).json()) as Digest).sinceLastSeen, { timeout: 15_000 })
       .toBe(true);
 
     // While Lee is away.
@@ -163,10 +171,10 @@ describe('since you left', () => {
     await step(k, (d) => setHypothesisStatus(d, hypothesis, 'supported'));
     await step(k, (d) => setMeta(d, { status: 'identified' }));
 
-    const page = await loggedInPage(browser, server, 'lee2', 'lee-passphrase-2');
+    const page = await pageFor('lee2', 'lee-passphrase-2');
     await openIncident(page, server, incident.id);
     const panel = page.getByRole('region', { name: 'Catch up' });
-    await expect.poll(() => panel.getByRole('heading', { level: 2 }).textContent()).toMatch(/^Since you left \(\d\d:\d\d UTC\) — 4 changes$/);
+    await expect.poll(() => panel.getByRole('heading', { level: 2 }).textContent(), { timeout: 10_000 }).toMatch(/^Since you left \(\d\d:\d\d UTC\) — 4 changes$/);
     const group = (name: string) => panel.getByRole('region', { name }).getByRole('listitem').allTextContents();
     expect(await group('Incident')).toEqual([expect.stringMatching(/^status: investigating → identifiedkim2 · \d\d:\d\d:\d\dZ$/)]);
     expect(await group('New tests and entries')).toEqual([expect.stringContaining('show bgp summarypeer 2 flaps every 90 skim2 · ')]);

@@ -3,12 +3,13 @@
  * when it started (UTC) and for how long it has been going on, who is here, and whether your
  * changes are saved.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { IncidentStatuses, type Incident, type IncidentStatus } from '../../../shared/model';
 import type { Meta } from '../../../shared/schema/doc';
 import type { Presence } from '../collab/presence';
 import type { SaveState } from '../collab/save-state';
 import { api } from '../api';
+import { useHeightAsCssVariable } from '../sticky';
 import { formatElapsed, formatLocal, formatUtc, serverNowSync } from '../time';
 import { ExportMenu } from './ExportMenu';
 import { IncidentBadges } from './IncidentBadges';
@@ -57,24 +58,9 @@ function StatusPicker({ incident, status }: { incident: Incident; status: Incide
   );
 }
 
-/** The header's height, for what sticks below it (style.css `--header-height`). */
-function useHeightAsCssVariable() {
-  const header = useRef<HTMLElement>(null);
-  useEffect(() => {
-    const root = document.documentElement.style;
-    const observer = new ResizeObserver(([entry]) => root.setProperty('--header-height', `${entry!.borderBoxSize[0]!.blockSize}px`));
-    observer.observe(header.current!);
-    return () => {
-      observer.disconnect();
-      root.removeProperty('--header-height');
-    };
-  }, []);
-  return header;
-}
-
 export function IncidentHeader({ incident, meta, presence, save, keptInBrowser, canWrite, onHelp }: Props) {
   const now = useTicking(15_000);
-  const header = useHeightAsCssVariable();
+  const header = useHeightAsCssVariable<HTMLElement>('--header-height');
   const status = meta.status ?? incident.status;
   const startedAt = meta.startedAt ?? incident.createdAt;
   const resolvedAt = status === 'resolved' ? (meta.resolvedAt ?? incident.resolvedAt ?? undefined) : undefined;

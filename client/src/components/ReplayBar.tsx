@@ -7,6 +7,7 @@ import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { HistoryEvent } from '../../../shared/history';
 import { Speeds, type Replay, type Speed } from '../history/replay';
 import type { ReplayedDoc } from '../history/replayed-doc';
+import { useHeightAsCssVariable } from '../sticky';
 import { useStore } from '../store';
 import { formatUtcMs, parseRanAt } from '../time';
 
@@ -46,10 +47,7 @@ function GoTo({ lastAt, onGo }: { lastAt: number; onGo: (at: number) => void }) 
   };
   return (
     <form className="replay-goto" onSubmit={submit} aria-label="Go to a time">
-      <label>
-        Go to (UTC)
-        <input name="at" placeholder="06:12:30 or 2026-03-04 06:12:30.500" autoComplete="off" aria-invalid={error ? true : undefined} />
-      </label>
+      <input name="at" aria-label="Go to (UTC)" placeholder="Go to (UTC): 06:12:30, 2026-03-04 06:12:30.500" autoComplete="off" aria-invalid={error ? true : undefined} />
       <button type="submit" className="quiet small">
         Go
       </button>
@@ -83,6 +81,7 @@ export function ReplayBar({ replay, onExit }: { replay: Replay; onExit: () => vo
   const [speed, setSpeed] = useState<Speed>(1);
   const [dragAt, setDragAt] = useState<number>();
   const debounce = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const bar = useHeightAsCssVariable<HTMLElement>('--replay-bar-height');
   useEffect(() => () => clearTimeout(debounce.current), []);
 
   const events = index?.events ?? [];
@@ -105,7 +104,7 @@ export function ReplayBar({ replay, onExit }: { replay: Replay; onExit: () => vo
   };
 
   return (
-    <section className="replay-bar card" aria-label="Replay">
+    <section className="replay-bar card" aria-label="Replay" ref={bar}>
       <div className="replay-banner" role="status">
         <strong>
           Replay — as of <time dateTime={new Date(at).toISOString()}>{formatUtcMs(at)}</time>

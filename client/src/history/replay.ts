@@ -238,9 +238,10 @@ export class Replay {
     const due = feed.take((r) => r.at <= clock);
     if (due.length > 0) {
       shown.apply(due);
-      const to = due.at(-1)!.seq;
-      this.position.set({ seq: to, at: clock });
-      this.played(seq, to);
+      const last = due.at(-1)!;
+      // With nothing fetched after it (caught up, or a page on its way) the clock stops at the last record.
+      this.position.set({ seq: last.seq, at: feed.next ? clock : last.at });
+      this.played(seq, last.seq);
     } else {
       this.position.set({ seq, at: clock });
     }
