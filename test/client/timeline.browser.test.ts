@@ -154,10 +154,16 @@ describe('the timeline', () => {
     expect(await ping.textContent()).not.toContain('back-filled');
     expect(await timeline().locator('.tl-tick').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^\d{2}:\d{2}$/)]));
 
-    await page.screenshot({ path: '/tmp/bridgelog-timeline.png' });
-    await page.keyboard.press('t');
-    await page.screenshot({ path: '/tmp/bridgelog-timeline-light.png' });
-    await page.keyboard.press('t');
+    for (let i = 0; i < 2; i++) {
+      const theme = await page.evaluate(() => document.documentElement.dataset.theme);
+      await page.screenshot({ path: `/tmp/bridgelog-timeline-${theme}.png` });
+      await page.keyboard.press('t');
+    }
+  });
+
+  it('shows a change as soon as it is in the history', async () => {
+    expect((await server.api('PATCH', `/api/incidents/${incidentId}`, { token: bob.token, body: { status: 'identified' } })).status).toBe(200);
+    await item(/^Status: identified · .* · by bob/).waitFor({ timeout: 3000 });
   });
 
   it('filters by author, kind, hypothesis and alert', async () => {
@@ -212,6 +218,15 @@ describe('the timeline', () => {
     await page.mouse.move(plot.x + plot.width / 2, plot.y + 100);
     for (let i = 0; i < 6; i++) await page.mouse.wheel(0, 400);
     await expect.poll(() => range()).toMatch(/\((\d+m|1h \d+m)\s*across\)$/);
+
+    // Dragging to the left moves on in time, keeping the zoom.
+    const before = (await range())!;
+    await page.mouse.down();
+    await page.mouse.move(plot.x + plot.width / 2 - 200, plot.y + 100, { steps: 5 });
+    await page.mouse.up();
+    const after = (await range())!;
+    expect(after.slice(4, 24) > before.slice(4, 24)).toBe(true);
+    expect(after.slice(-12)).toBe(before.slice(-12));
     await timeline().getByRole('button', { name: 'Whole incident' }).click();
     await expect.poll(() => range()).toMatch(/\(1h \d+m across\)$/);
   });

@@ -50,8 +50,10 @@ const DOT_PX = 15;
  * What an item takes with its label, estimated rather than measured (measuring thousands of labels
  * per zoom step would be slow); a label longer than the estimate is cut with an ellipsis.
  */
-const BACKFILLED = ' back-filled';
-const labelPx = (item: TimelineItem) => Math.min(LABEL_MAX_PX, DOT_PX + 10 + (item.label.length + (item.recordedAt ? BACKFILLED.length : 0)) * 7.2);
+const textPx = (item: TimelineItem) => Math.min(LABEL_MAX_PX - DOT_PX, 10 + item.label.length * 7.2);
+/** The back-filled mark is never cut: it comes after the label, in smaller type. */
+const BACKFILLED_PX = 70;
+const labelPx = (item: TimelineItem) => DOT_PX + textPx(item) + (item.recordedAt ? BACKFILLED_PX : 0);
 /** Tick labels are monospace: about this wide per character. */
 const TICK_CHAR_PX = 7.5;
 
@@ -69,7 +71,7 @@ const KindName: Record<TimelineItem['kind'], string> = {
 };
 
 /** Everything about an item in one line, UTC: what the pointer or focus is on, and its accessible name. */
-export function describe(item: TimelineItem, names: ReadonlyMap<string, string>): string {
+function describe(item: TimelineItem, names: ReadonlyMap<string, string>): string {
   const parts = [`${KindName[item.kind]}: ${item.label}`];
   if (item.end !== undefined) parts.push(`${formatUtc(iso(item.start))} – ${item.ongoing ? 'still firing' : formatUtc(iso(item.end))}`);
   else parts.push(`${item.entryId && item.kind !== 'verdict' ? 'ran ' : ''}${formatUtc(iso(item.start))}`);
@@ -286,10 +288,10 @@ function Item({ item, lane, flip, x, width, names, onHover, onOpen }: ItemProps)
     <>
       {span ? <span className="tl-bar" style={{ width: bar }} /> : <span className="tl-dot" />}
       {tail > 0 && <span className="tl-tail" style={{ width: tail }} />}
-      <span className="tl-label" style={{ maxWidth: Math.max(labelPx(item) - DOT_PX, bar - 8) }}>
+      <span className="tl-label" style={{ maxWidth: Math.max(textPx(item), bar - 8) }}>
         {item.label}
-        {tail > 0 && <span className="tl-late">{BACKFILLED}</span>}
       </span>
+      {tail > 0 && <span className="tl-late">back-filled</span>}
     </>
   );
   const common = {

@@ -27,7 +27,7 @@ interface Props {
   onOpen: (entryId: string) => void;
 }
 
-export const KindNames: Record<TimelineKind, string> = {
+const KindNames: Record<TimelineKind, string> = {
   test: 'Tests',
   note: 'Notes',
   action: 'Actions',
