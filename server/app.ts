@@ -122,8 +122,12 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     server, auth, store, rooms, metrics, log,
     allowedOrigins: config.allowedOrigins,
     maxMessageBytes: config.maxMessageBytes,
-    onUserLeft: (incidentId, userId, seq) =>
-      void seen.set(userId, incidentId, { seq, at: new Date().toISOString() }).catch((err) => log.error({ err }, 'could not remember where a user left')),
+    // A visit too short to have read anything (a reload, a glance) keeps the earlier mark, so the
+    // "since you left" digest is still there when the page comes back.
+    onUserLeft: (incidentId, userId, seq, stayedMs) => {
+      if (stayedMs < config.seenAfterMs) return;
+      void seen.set(userId, incidentId, { seq, at: new Date().toISOString() }).catch((err) => log.error({ err }, 'could not remember where a user left'));
+    },
   });
 
   const alertReceiver = new AlertReceiver(alerts, store, events, log);

@@ -13,6 +13,8 @@ export interface Config {
   allowedOrigins: string[];
   /** Unload an incident's document this long after its last client left. */
   idleUnloadMs: number;
+  /** A visit to an incident at least this long moves the user's "since you left" mark when it ends. */
+  seenAfterMs: number;
   /** Write a checkpoint after this many updates since the last one. */
   checkpointEvery: number;
   maxMessageBytes: number;
@@ -40,6 +42,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, clientDir?: string): Confi
     bootstrapToken: env.BRIDGELOG_BOOTSTRAP_TOKEN || undefined,
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     idleUnloadMs: int(env.IDLE_UNLOAD_MS, 60_000, 'IDLE_UNLOAD_MS'),
+    seenAfterMs: int(env.SEEN_AFTER_MS, 30_000, 'SEEN_AFTER_MS'),
     checkpointEvery: int(env.CHECKPOINT_EVERY, 1000, 'CHECKPOINT_EVERY'),
     maxMessageBytes: int(env.MAX_MESSAGE_BYTES, Limits.maxMessageBytes, 'MAX_MESSAGE_BYTES'),
     cookieSecure: env.COOKIE_SECURE === '1' || env.COOKIE_SECURE === 'true',

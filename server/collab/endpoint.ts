@@ -26,8 +26,11 @@ export interface CollabEndpointOptions {
   log: Logger;
   allowedOrigins: string[];
   maxMessageBytes: number;
-  /** Called when a user's last connection to an incident closes, with the last durable record then. */
-  onUserLeft?: (incidentId: string, userId: string, seq: number) => void;
+  /**
+   * Called when a user's last connection to an incident closes: the last durable record then, and how
+   * long that connection was open (ms).
+   */
+  onUserLeft?: (incidentId: string, userId: string, seq: number, stayedMs: number) => void;
 }
 
 const KEEPALIVE_MS = 30_000;
@@ -104,6 +107,7 @@ async function serve(conn: Connection, incidentId: string, opts: CollabEndpointO
   const early: Uint8Array[] = [];
   let room: Awaited<ReturnType<IncidentRooms['open']>> | undefined;
   let closed = false;
+  const openedAt = performance.now();
   ws.binaryType = 'nodebuffer';
   ws.on('pong', () => ((ws as WebSocket & { alive?: boolean }).alive = true));
   ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -117,7 +121,7 @@ async function serve(conn: Connection, incidentId: string, opts: CollabEndpointO
     if (!room) return;
     room.leave(conn);
     const stillHere = [...room.connections].some((c) => c.user.id === conn.user.id);
-    if (!stillHere) opts.onUserLeft?.(incidentId, conn.user.id, room.lastSeq);
+    if (!stillHere) opts.onUserLeft?.(incidentId, conn.user.id, room.lastSeq, performance.now() - openedAt);
   });
   ws.on('error', (err) => conn.log.debug({ err }, 'collaboration socket error'));
   opts.metrics.connections.inc();

@@ -27,7 +27,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDataDir();
   const config = {
-    ...configFromEnv({ PORT: '0', DATA_DIR: dataDir, BRIDGELOG_BOOTSTRAP_TOKEN: ADMIN_TOKEN, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...opts.env }),
+    ...configFromEnv({ PORT: '0', DATA_DIR: dataDir, BRIDGELOG_BOOTSTRAP_TOKEN: ADMIN_TOKEN, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SEEN_AFTER_MS: '0', ...opts.env }),
     ...opts.config,
   };
   const server = await startServer(config);

@@ -27,7 +27,7 @@ let server: TestServer;
 let kim: { id: string; token: string };
 let lee: { id: string; token: string };
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ config: { seenAfterMs: 1000 } });
   kim = await server.createUser('responder', 'kim');
   lee = await server.createUser('viewer', 'lee');
 });
@@ -159,9 +159,10 @@ describe('catch-up', () => {
       hypothesis = createHypothesis(d, 'uplink saturated');
     });
 
-    // Lee reads along, then leaves.
+    // Lee reads along for a while, then leaves.
     const l = connect(server.wsUrl, incident.id, lee.token);
     await synced(l);
+    await pause(1100);
     l.destroy();
     await vi.waitFor(async () => {
       const d = (await (await server.api('GET', `/api/incidents/${incident.id}/digest`, { token: lee.token })).json()) as Digest;
@@ -179,6 +180,12 @@ describe('catch-up', () => {
     await step(k, (d) => entryText(d, added, 'observations')!.delete(0, 5)); // typed and taken back: no news
     const fired = await server.api('POST', '/api/hooks/generic', { token: alerting.token, body: { title: 'Discards on ny-sw01', labels: { site: 'ny' }, fingerprint: 'fp-1' } });
     expect(fired.status).toBe(200);
+
+    // A glance (a reload, say) does not count as having seen it.
+    const glance = connect(server.wsUrl, incident.id, lee.token);
+    await synced(glance);
+    glance.destroy();
+    await pause(100);
 
     const digest = (await (await server.api('GET', `/api/incidents/${incident.id}/digest`, { token: lee.token })).json()) as Digest;
     expect(digest.sinceLastSeen).toBe(true);
