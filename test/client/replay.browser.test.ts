@@ -128,8 +128,13 @@ describe('replay', () => {
     expect(await bar.getByRole('button', { name: /Next change/ }).isDisabled()).toBe(true);
     await page.screenshot({ path: '/tmp/bridgelog-replay-played.png' });
 
+    // Keys meant for the log do nothing to the hidden live log meanwhile (j would select, e would edit).
+    await page.keyboard.press('j');
+    await page.keyboard.press('e');
+
     // Exit: the live log, where the alert has resolved since.
     await bar.getByRole('button', { name: 'Exit replay' }).click();
+    expect(await page.locator('.log [aria-current]').count()).toBe(0);
     expect(await page.getByRole('region', { name: 'Replay' }).count()).toBe(0);
     expect(await page.getByTestId('entry-count').textContent()).toBe('2 entries');
     expect(await entry(page, 'ping gw').getByRole('button', { name: 'Edit' }).count()).toBe(1);

@@ -137,20 +137,22 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
     return () => clearTimeout(timer);
   }, [loaded, canWrite]);
 
-  usePastedFiles(session, selectedId, canWrite);
+  // While replaying, the live log is hidden: nothing may be pasted into it or changed by a key.
+  usePastedFiles(session, selectedId, canWrite && !replaying);
 
+  const liveOnly = (action: () => unknown) => () => void (replaying || action());
   useShortcuts({
-    n: () => composerTitle.current?.focus(),
-    j: () => step(1),
-    k: () => step(-1),
-    e: () => canWrite && selectedId && setEditingId(selectedId),
-    '/': () => filterInput.current?.focus(),
-    h: () => {
+    n: liveOnly(() => composerTitle.current?.focus()),
+    j: liveOnly(() => step(1)),
+    k: liveOnly(() => step(-1)),
+    e: liveOnly(() => canWrite && selectedId && setEditingId(selectedId)),
+    '/': liveOnly(() => filterInput.current?.focus()),
+    h: liveOnly(() => {
       if (hypothesisInput.current) return hypothesisInput.current.focus();
       setKnowOpen(true);
       requestAnimationFrame(() => hypothesisInput.current?.focus());
-    },
-    G: () => shown.length > 0 && jump(shown[shown.length - 1]!.id),
+    }),
+    G: liveOnly(() => shown.length > 0 && jump(shown[shown.length - 1]!.id)),
     t: toggleTheme,
     '?': () => setHelp(true),
   });
