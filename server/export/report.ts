@@ -1,14 +1,14 @@
 /**
  * Everything a postmortem report holds, gathered once as plain data, as of any moment: the document
  * replayed to that moment, authorship from the update log, the alerts as they stood, the evidence.
- * Every format (Markdown, HTML, JSON, zip) is rendered from this one model.
+ * Every format (Markdown, HTML, JSON, zip) is rendered from this one model, whose shape is the JSON
+ * export's schema (shared/schema/export.ts).
  */
 import * as Y from 'yjs';
 import type { Logger } from 'pino';
-import type { Alert, AlertStatus } from '../../shared/alerts.js';
-import type { Attachment } from '../../shared/attachments.js';
 import type { Incident } from '../../shared/model.js';
-import { listEntries, listHypotheses, readMeta, type Entry, type HypothesisStatus } from '../../shared/schema/doc.js';
+import { listEntries, listHypotheses, readMeta } from '../../shared/schema/doc.js';
+import { REPORT_SCHEMA, type Person, type Report, type ReportAttachment, type ReportEntry, type ReportHypothesis, type TimelineRow } from '../../shared/schema/export.js';
 import type { AlertStore } from '../alerts/alert-store.js';
 import { presentAlert } from '../alerts/alert-receiver.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
@@ -18,74 +18,7 @@ import type { IncidentHistory } from '../history/incident-history.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { MetadataStore } from '../store/metadata.js';
 
-export const REPORT_SCHEMA = 'https://bridgelog.dev/schema/export/v1';
-
-export interface Person {
-  id: string;
-  name: string;
-}
-
-export interface ReportAttachment extends Pick<Attachment, 'id' | 'name' | 'size' | 'sha256' | 'kind' | 'mime'> {
-  /** The file is not on the server's disk (the report says so; the export goes on). */
-  missing: boolean;
-  capture?: {
-    packets: number;
-    bytes: number;
-    firstPacketAt: string | null;
-    lastPacketAt: string | null;
-    durationMs: number;
-    peakMbitPerMs: number;
-    capacityMbit: number;
-    msOverCapacity: number;
-    /** The 1 ms IO graph, bytes per bucket (at most the first minute, for the report's picture). */
-    ioGraph1ms: number[];
-  };
-}
-
-export interface ReportEntry extends Omit<Entry, 'attachments' | 'alerts'> {
-  createdBy: Person | null;
-  /** When the server received it (UTC); `ranAt` is when it was run. */
-  loggedAt: string | null;
-  editors: Person[];
-  editedAt: string | null;
-  /** Logged much later than it was run (over 15 minutes). */
-  backfilled: boolean;
-  attachments: ReportAttachment[];
-  /** Attachment ids the entry names that the server has no record of. */
-  unknownAttachments: string[];
-  alerts: Array<Pick<Alert, 'id' | 'title' | 'status' | 'startsAt' | 'endsAt'>>;
-}
-
-export interface ReportHypothesis {
-  id: string;
-  statement: string;
-  status: HypothesisStatus;
-  supportedBy: string[];
-  refutedBy: string[];
-}
-
-export interface TimelineRow {
-  at: string;
-  who: string;
-  what: string;
-  kind: 'entry' | 'alert-firing' | 'alert-resolved' | 'incident';
-}
-
-export interface Report {
-  $schema: typeof REPORT_SCHEMA;
-  generatedAt: string;
-  /** The moment the report describes (now, or the `at` asked for). */
-  asOf: string;
-  incident: Pick<Incident, 'id' | 'title' | 'severity' | 'status' | 'createdAt'> & { startedAt: string | null; resolvedAt: string | null; createdBy: Person };
-  /** First alert (or the incident's start) → resolution. */
-  impact: { start: string | null; end: string | null };
-  responders: Array<Person & { entries: number; edits: number }>;
-  summary: { conclusions: Array<{ entryId: string; title: string; conclusion: string }>; hypotheses: ReportHypothesis[] };
-  timeline: TimelineRow[];
-  entries: ReportEntry[];
-  alerts: Array<Alert & { statusAsOf: AlertStatus }>;
-  attachments: ReportAttachment[];
-}
+export type { Report, ReportAttachment, ReportEntry } from '../../shared/schema/export.js';
 
 export interface ReportSources {
   store: MetadataStore;

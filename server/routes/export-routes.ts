@@ -1,4 +1,7 @@
-/** `GET /api/incidents/:id/export?format=md|html|json|zip[&at=<ISO>]`: the postmortem report, as of any moment. */
+/**
+ * `GET /api/incidents/:id/export?format=md|html|json|zip[&at=<ISO>]`: the postmortem report, as of any
+ * moment; and `GET /api/schema/export-v1.json`, the JSON export's schema (public: it holds no data).
+ */
 import { Router } from 'express';
 import { visibleIncident } from '../auth/authenticate.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
@@ -7,6 +10,7 @@ import { writeBundle } from '../export/bundle.js';
 import { writeHtml } from '../export/html.js';
 import { toMarkdown } from '../export/markdown.js';
 import { buildReport, snapshotAt, type Snapshot } from '../export/report.js';
+import { exportJsonSchema } from '../../shared/schema/export.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { authenticated, type RouteContext, userOf } from './context.js';
 import { HttpError, notFound, parseTime } from './http-error.js';
@@ -15,6 +19,10 @@ const FORMATS = { md: 'text/markdown; charset=utf-8', html: 'text/html; charset=
 
 export function exportRoutes(ctx: RouteContext, deps: { attachments: AttachmentStore; blobs: BlobStore; analyses: CaptureAnalyses }): Router {
   const router = Router();
+  const schema = JSON.stringify(exportJsonSchema(), null, 2);
+  router.get('/api/schema/export-v1.json', (_req, res) => {
+    res.type('application/schema+json').set('Cache-Control', 'public, max-age=3600').send(schema);
+  });
   router.get('/api/incidents/:id/export', authenticated(ctx.auth), async (req, res) => {
     const incident = visibleIncident(ctx.store, userOf(res), String(req.params.id));
     if (!incident) throw notFound('incident');

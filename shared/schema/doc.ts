@@ -6,7 +6,7 @@
  * to replay (architecture.md).
  */
 import * as Y from 'yjs';
-import type { IncidentStatus, Severity } from '../model.js';
+import { IncidentStatuses, Severities, type IncidentStatus, type Severity } from '../model.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -16,7 +16,8 @@ export type EntryKind = (typeof EntryKinds)[number];
 export const HypothesisStatuses = ['open', 'supported', 'ruled-out', 'confirmed'] as const;
 export type HypothesisStatus = (typeof HypothesisStatuses)[number];
 
-export type Verdict = 'supports' | 'refutes';
+export const Verdicts = ['supports', 'refutes'] as const;
+export type Verdict = (typeof Verdicts)[number];
 
 export interface EvidenceLink {
   url: string;
@@ -69,8 +70,20 @@ export function newId(): string {
   return s;
 }
 
+/** Reads the meta leniently, as `readEntry` reads an entry: a value another client mistyped is left out. */
 export function readMeta(doc: Y.Doc): Meta {
-  return metaOf(doc).toJSON() as Meta;
+  const map = metaOf(doc);
+  const text = (key: keyof Meta) => (typeof map.get(key) === 'string' ? (map.get(key) as string) : undefined);
+  const meta: Meta = {
+    title: text('title'),
+    severity: Severities.find((s) => s === map.get('severity')),
+    status: IncidentStatuses.find((s) => s === map.get('status')),
+    startedAt: text('startedAt'),
+    resolvedAt: text('resolvedAt'),
+  };
+  // Absent rather than undefined: callers spread it and compare it.
+  for (const key of Object.keys(meta) as Array<keyof Meta>) if (meta[key] === undefined) delete meta[key];
+  return meta;
 }
 
 export function setMeta(doc: Y.Doc, meta: Meta): void {
@@ -117,12 +130,19 @@ export function updateEntry(doc: Y.Doc, id: string, change: Partial<Pick<EntryIn
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : v instanceof Y.Text ? v.toString() : '');
-const list = <T>(v: unknown): T[] => (v instanceof Y.Array ? (v.toArray() as T[]) : []);
+const list = (v: unknown): unknown[] => (v instanceof Y.Array ? v.toArray() : []);
+const strings = (v: unknown): string[] => list(v).filter((x): x is string => typeof x === 'string');
+const links = (v: unknown): EvidenceLink[] =>
+  list(v).flatMap((x) => {
+    const { url, label } = (x ?? {}) as Partial<Record<keyof EvidenceLink, unknown>>;
+    return typeof url === 'string' && typeof label === 'string' ? [{ url, label }] : [];
+  });
+const verdicts = (v: unknown): Record<string, Verdict> =>
+  v instanceof Y.Map ? Object.fromEntries([...v.entries()].filter(([, verdict]) => Verdicts.includes(verdict))) : {};
 
-/** Reads an entry leniently: a field another client left out or mistyped reads as empty. */
+/** Reads an entry leniently: a field another client left out or mistyped reads as empty, a mistyped item is left out. */
 export function readEntry(id: string, entry: Y.Map<unknown>): Entry {
   const kind = entry.get('kind');
-  const verdicts = entry.get('hypotheses');
   return {
     id,
     kind: EntryKinds.includes(kind as EntryKind) ? (kind as EntryKind) : 'note',
@@ -131,10 +151,10 @@ export function readEntry(id: string, entry: Y.Map<unknown>): Entry {
     command: str(entry.get('command')),
     observations: str(entry.get('observations')),
     conclusion: str(entry.get('conclusion')),
-    attachments: list<string>(entry.get('attachments')),
-    links: list<EvidenceLink>(entry.get('links')),
-    alerts: list<string>(entry.get('alerts')),
-    hypotheses: verdicts instanceof Y.Map ? (verdicts.toJSON() as Record<string, Verdict>) : {},
+    attachments: strings(entry.get('attachments')),
+    links: links(entry.get('links')),
+    alerts: strings(entry.get('alerts')),
+    hypotheses: verdicts(entry.get('hypotheses')),
   };
 }
 

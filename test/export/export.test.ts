@@ -1,7 +1,8 @@
 /**
  * The postmortem report in every format, parsed back: Markdown renders to the same content, JSON
- * round-trips the incident, HTML runs no script and shows every image in a real browser, the zip holds
- * every attachment with its SHA-256 — as of now and as of an earlier moment.
+ * round-trips the incident and validates against its published JSON Schema, HTML runs no script and
+ * shows every image in a real browser, the zip holds every attachment with its SHA-256 — as of now and
+ * as of an earlier moment.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -11,7 +12,9 @@ import * as Y from 'yjs';
 import { marked } from 'marked';
 import yauzl from 'yauzl';
 import { chromium, type Browser } from 'playwright-core';
-import { createEntry, createHypothesis, entriesOf, listEntries, setVerdict } from '../../shared/schema/doc.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createEntry, createHypothesis, entriesOf, listEntries, metaOf, setVerdict } from '../../shared/schema/doc.js';
+import { exportJsonSchema } from '../../shared/schema/export.js';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
 import { burstyTraffic, writePcap } from '../helpers/capture-writer.js';
@@ -36,6 +39,18 @@ async function upload(file: Buffer, name: string) {
   uploaded.push(a);
   return a;
 }
+
+// A maintained validator, strict about the schema itself. Formats are not checked by ajv (it would need
+// ajv-formats): every `date-time` in the schema also carries zod's pattern, which is.
+const ajv = new Ajv2020({ strict: true, allErrors: true, validateFormats: false });
+const published = ajv.compile(exportJsonSchema());
+const exhaustive = ajv.compile({ ...exportJsonSchema({ exhaustive: true }), $id: 'exhaustive' }); // one schema per $id
+/** Valid against the schema closed at every object: the export holds nothing the schema does not document. */
+function expectValid(report: unknown) {
+  exhaustive(report);
+  expect(exhaustive.errors ?? []).toEqual([]);
+}
+
 const exportAs = (format: string, at?: string) => server.api('GET', `/api/incidents/${incidentId}/export?format=${format}${at ? `&at=${encodeURIComponent(at)}` : ''}`, { token: bob.token });
 
 beforeAll(async () => {
@@ -80,6 +95,7 @@ describe('export', () => {
     const res = await exportAs('json');
     expect(res.headers.get('content-disposition')).toMatch(/attachment; filename="incident-.*\.json"/);
     const r = (await res.json()) as Report;
+    expectValid(r);
     expect(r.$schema).toBe('https://bridgelog.dev/schema/export/v1');
     expect(r.incident.title).toBe('Packet loss ny-sw01 <b>bold</b>');
     expect(r.entries.map((e) => e.title)).toEqual(['ping db01', 'tcpdump on Gi1/0/12']);
@@ -156,12 +172,14 @@ describe('export', () => {
       const name = a.name;
       expect(createHash('sha256').update(files.get(`attachments/${name}`)!).digest('hex')).toBe(a.sha256);
     }
+    expectValid(JSON.parse(files.get('incident.json')!.toString()));
     expect(files.get('report.md')!.toString()).toContain('(attachments/screenshot.png)');
     expect(files.get('report.html')!.toString()).toMatch(/<\/html>\n$/);
   });
 
   it('exports the incident as it was at an earlier moment, and refuses times it cannot answer', async () => {
     const r = (await (await exportAs('json', midpoint)).json()) as Report;
+    expectValid(r);
     expect(r.asOf).toBe(midpoint);
     expect(r.entries.map((e) => e.title)).toEqual(['ping db01']);
     expect(r.summary.hypotheses).toEqual([]);
@@ -170,5 +188,62 @@ describe('export', () => {
     expect(((await before.json()) as { error: string }).error).toMatch(/did not exist yet/);
     expect((await exportAs('md', 'yesterday')).status).toBe(400);
     expect((await exportAs('pdf')).status).toBe(400);
+  });
+
+  it('publishes its JSON Schema to anyone, as committed in shared/schema/export-v1.json', async () => {
+    const res = await server.api('GET', '/api/schema/export-v1.json');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/schema\+json/);
+    const text = await res.text();
+    expect(JSON.parse(text)).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', $id: 'https://bridgelog.dev/schema/export/v1' });
+    await expect(`${text}\n`).toMatchFileSnapshot('../../shared/schema/export-v1.json');
+    // Open to fields added within v1; the exhaustive form is not.
+    const added = { ...((await (await exportAs('json')).json()) as Report), addedInV1_1: true };
+    expect(published(added)).toBe(true);
+    expect(exhaustive(added)).toBe(false);
+  });
+
+  it('the schema rejects a broken export, naming where', async () => {
+    const good = (await (await exportAs('json')).json()) as Report;
+    expect(published(good)).toBe(true);
+    const broken: Array<[string, (r: Report) => void]> = [
+      ['/entries/1', (r) => delete (r.entries[1] as Partial<Report['entries'][number]>).loggedAt],
+      ['/incident/severity', (r) => ((r.incident as { severity: string }).severity = 'sev9')],
+      ['/entries/1/attachments/0/sha256', (r) => (r.entries[1]!.attachments[0]!.sha256 = 'not-a-hash')],
+      ['/generatedAt', (r) => (r.generatedAt = 'yesterday')],
+      ['/$schema', (r) => ((r as { $schema: string }).$schema = 'https://bridgelog.dev/schema/export/v2')],
+      ['/responders/0/entries', (r) => (r.responders[0]!.entries = -1)],
+    ];
+    for (const [where, breakIt] of broken) {
+      const r = structuredClone(good);
+      breakIt(r);
+      expect(published(r), where).toBe(false);
+      expect(published.errors!.map((e) => e.instancePath), where).toContain(where);
+    }
+  });
+
+  it('a document a client mistyped still exports valid JSON', async () => {
+    const other = (await server.createIncident(alice.token, { title: 'mistyped' })).id;
+    const writer = connect(server.wsUrl, other, alice.token);
+    try {
+      await synced(writer);
+      const id = createEntry(writer.doc, { kind: 'note', title: 'fine so far', ranAt: '2026-03-04T07:00:00.000Z' });
+      writer.doc.transact(() => {
+        metaOf(writer.doc).set('severity', 'sev9');
+        metaOf(writer.doc).set('title', 42);
+        const entry = entriesOf(writer.doc).get(id)!;
+        entry.set('ranAt', 1_772_607_600_000);
+        (entry.get('links') as Y.Array<unknown>).push(['https://example.com', { url: 'https://grafana/d/1', label: 'graph' }, { url: 5 }]);
+        (entry.get('attachments') as Y.Array<unknown>).push([42]);
+        (entry.get('hypotheses') as Y.Map<unknown>).set('h1', 'maybe');
+      });
+      await writer.saved();
+      const r = (await (await server.api('GET', `/api/incidents/${other}/export?format=json`, { token: bob.token })).json()) as Report;
+      expectValid(r);
+      expect(r.incident).toMatchObject({ title: 'mistyped', severity: 'sev3' });
+      expect(r.entries[0]).toMatchObject({ title: 'fine so far', links: [{ url: 'https://grafana/d/1', label: 'graph' }], hypotheses: {} });
+    } finally {
+      writer.destroy();
+    }
   });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
-  createEntry, createHypothesis, entriesOf, entryText, getEntry, listEntries, listHypotheses, setHypothesisStatus, setVerdict, updateEntry,
+  createEntry, createHypothesis, entriesOf, entryText, getEntry, listEntries, listHypotheses, metaOf, readMeta, setHypothesisStatus, setVerdict, updateEntry,
 } from '../../shared/schema/doc.js';
 
 describe('document schema v1', () => {
@@ -56,5 +56,21 @@ describe('document schema v1', () => {
     odd.set('title', 42);
     entriesOf(doc).set('odd', odd);
     expect(getEntry(doc, 'odd')).toMatchObject({ kind: 'note', title: '', command: '', attachments: [] });
+
+    // Mistyped items and meta values are left out, so what is read always has the schema's types.
+    const id = createEntry(doc, { kind: 'test', title: 't', ranAt: '2026-03-04T06:30:00.000Z' });
+    const entry = entriesOf(doc).get(id)!;
+    (entry.get('attachments') as Y.Array<unknown>).push(['a1', 42]);
+    (entry.get('links') as Y.Array<unknown>).push(['https://x', { url: 'https://g/1', label: 'graph', extra: true }, { url: 5 }]);
+    (entry.get('hypotheses') as Y.Map<unknown>).set('h1', 'maybe');
+    (entry.get('hypotheses') as Y.Map<unknown>).set('h2', 'refutes');
+    expect(getEntry(doc, id)).toMatchObject({ attachments: ['a1'], links: [{ url: 'https://g/1', label: 'graph' }], hypotheses: { h2: 'refutes' } });
+    expect(getEntry(doc, id)!.links[0]).toEqual({ url: 'https://g/1', label: 'graph' });
+    doc.transact(() => {
+      metaOf(doc).set('title', 42);
+      metaOf(doc).set('severity', 'sev9');
+      metaOf(doc).set('status', 'resolved');
+    });
+    expect(readMeta(doc)).toEqual({ status: 'resolved' });
   });
 });
