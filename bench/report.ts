@@ -1,5 +1,6 @@
 /** The Markdown tables of a run: every server's raw figures, then Bridgelog's ratios to each peer. */
 import type { ColdJoinResult } from './cold-join.js';
+import type { ExportResult, ExportShape } from './export.js';
 import type { FanoutResult } from './fanout.js';
 import type { MemoryResult } from './memory.js';
 import type { LoadShape } from './fanout.js';
@@ -16,6 +17,8 @@ export interface Plan {
   updates: number;
   latecomers: number;
   idleDocs: number;
+  /** The incidents the export benchmark builds and exports: the same entries with more screenshots, to see memory stay flat. */
+  exportIncidents: ExportShape[];
 }
 
 /** Everything a run measured: what .bench/results.json holds. */
@@ -29,6 +32,8 @@ export interface BenchResults {
   manyWriters: FanoutResult[];
   coldJoin: ColdJoinResult[];
   memory: MemoryResult[];
+  /** Absent from runs made before the export benchmark was part of `npm run bench`. */
+  export?: ExportResult[];
 }
 
 export const NAMES: Record<ServerKind, string> = { bridgelog: 'Bridgelog', 'y-websocket-server': 'y-websocket-server', hocuspocus: 'Hocuspocus' };
@@ -149,6 +154,23 @@ export function memorySection(results: MemoryResult[]): string[] {
   return [...raw, '', ...ratios];
 }
 
+/** Markdown against its 500 ms target; HTML's memory beside its size (flat: the growth does not follow the size). */
+export function exportSection(results: ExportResult[]): string[] {
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  return table(
+    ['incident', 'Markdown: median of 5 (min–max)', 'Markdown ≤ 500 ms', 'HTML streamed', 'server RSS during HTML', "others' CPU"],
+    ['---', '---:', '---', '---', '---', '---:'],
+    results.map((r) => [
+      `${r.shape.entries.toLocaleString('en')} entries, ${r.shape.screenshots} screenshots`,
+      `${fmt(median(r.markdownMs))} ms (${fmt(r.markdownMs[0])}–${fmt(r.markdownMs.at(-1))}), ${mib(r.markdownBytes)}`,
+      median(r.markdownMs) <= 500 ? 'yes' : '**no**',
+      `${mib(r.htmlBytes)} in ${fmt(r.htmlMs / 1000)} s`,
+      `${mib(r.rssBefore)} → ${mib(r.rssPeak)} (+${mib(r.rssPeak - r.rssBefore)})`,
+      `${r.othersCpu.toFixed(2)} cores`,
+    ]),
+  );
+}
+
 export function renderReport(r: BenchResults): string {
   const { plan } = r;
   const w = plan.writers;
@@ -174,6 +196,9 @@ export function renderReport(r: BenchResults): string {
   }
   if (r.memory.length) {
     lines.push(`### 4. Memory: ${plan.idleDocs.toLocaleString('en')} idle incidents, 2 idle connections each`, '', ...memorySection(r.memory), '');
+  }
+  if (r.export?.length) {
+    lines.push('### Export: Markdown time, HTML streamed with flat memory (Bridgelog only, a server of its own)', '', ...exportSection(r.export), '');
   }
   return lines.join('\n');
 }

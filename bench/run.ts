@@ -4,7 +4,7 @@
  * own process on a fresh port. Prints Markdown for BENCHMARKS.md; raw numbers go to .bench/.
  *
  *   --quick              a smoke run (small sizes, 5 s runs; about 2 minutes)
- *   --only=a,b           some of: fanout, writers, join, memory
+ *   --only=a,b           some of: fanout, writers, join, memory, export
  *   --profile            V8 CPU profiles of every server into .bench/profiles/ (summarize with profile-summary.ts)
  *   --report=<json>      print the Markdown of an earlier run from its raw numbers
  */
@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildIncident, coldJoinFromDisk, coldJoinInMemory, type ColdJoinResult } from './cold-join.js';
+import { exportBench, type ExportResult } from './export.js';
 import { fanout, pool, type FanoutResult, type FanoutRun, type LoadShape } from './fanout.js';
 import { machine, mayWaitForQuiet, progress, quietMachine } from './lib.js';
 import { memory, type MemoryResult } from './memory.js';
@@ -25,10 +26,10 @@ if (rerender) {
   process.exit(0);
 }
 const quick = args.includes('--quick');
-const scenarios = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['fanout', 'writers', 'join', 'memory'];
+const scenarios = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['fanout', 'writers', 'join', 'memory', 'export'];
 const plan: Plan = quick
-  ? { readers: [200], seconds: 5, repeats: 1, writers: { writers: 10, rate: 5, readers: 100, seconds: 5 }, entries: 1_000, updates: 10_000, latecomers: 10, idleDocs: 100 }
-  : { readers: [200, 1000, 2000], seconds: 15, repeats: 2, writers: { writers: 50, rate: 5, readers: 500, seconds: 15 }, entries: 10_000, updates: 100_000, latecomers: 100, idleDocs: 1000 };
+  ? { readers: [200], seconds: 5, repeats: 1, writers: { writers: 10, rate: 5, readers: 100, seconds: 5 }, entries: 1_000, updates: 10_000, latecomers: 10, idleDocs: 100, exportIncidents: [{ entries: 1_000, screenshots: 40 }, { entries: 1_000, screenshots: 120 }] }
+  : { readers: [200, 1000, 2000], seconds: 15, repeats: 2, writers: { writers: 50, rate: 5, readers: 500, seconds: 15 }, entries: 10_000, updates: 100_000, latecomers: 100, idleDocs: 1000, exportIncidents: [{ entries: 5_000, screenshots: 200 }, { entries: 5_000, screenshots: 600 }] };
 
 fs.mkdirSync('.bench', { recursive: true });
 if (args.includes('--profile')) ServerUnderTest.profileDir = path.resolve('.bench/profiles', new Date().toISOString().replace(/[:.]/g, '-'));
@@ -87,11 +88,15 @@ if (scenarios.includes('join')) {
 const mem: MemoryResult[] = [];
 if (scenarios.includes('memory')) for (const kind of SERVER_KINDS) mem.push(await memory(kind, plan.idleDocs));
 
-const results: BenchResults = { machine: machine(), at: startedAt.toISOString(), quick, loadAverage, plan, fanout: fan, manyWriters, coldJoin: join, memory: mem };
+// Bridgelog alone: no peer server exports a postmortem.
+const exported: ExportResult[] = [];
+if (scenarios.includes('export')) for (const shape of plan.exportIncidents) exported.push(await exportBench(shape));
+
+const results: BenchResults = { machine: machine(), at: startedAt.toISOString(), quick, loadAverage, plan, fanout: fan, manyWriters, coldJoin: join, memory: mem, export: exported };
 const report = renderReport(results);
 console.log(report);
 
-const name = scenarios.length === 4 ? 'results' : `results-${scenarios.join('-')}`;
+const name = args.some((a) => a.startsWith('--only=')) ? `results-${scenarios.join('-')}` : 'results';
 fs.writeFileSync(`.bench/${name}.md`, report);
 fs.writeFileSync(`.bench/${name}.json`, JSON.stringify(results, null, 2));
 progress(`raw numbers in .bench/${name}.json${ServerUnderTest.profileDir ? `; CPU profiles in ${ServerUnderTest.profileDir}` : ''}`);
