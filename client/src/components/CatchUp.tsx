@@ -4,10 +4,11 @@
  * the way a latecomer reads it, each line linking to its entry. Dismissing it marks it as seen.
  * Anyone can also ask what changed since a time.
  */
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import type { Digest, DigestItem } from '../../../shared/history';
 import { api } from '../api';
-import { formatLocal, formatUtc, parseRanAt, serverNowSync } from '../time';
+import { formatLocal, formatUtc, serverNowSync } from '../time';
+import { UtcTimeForm } from './UtcTimeForm';
 
 interface Props {
   incidentId: string;
@@ -138,33 +139,6 @@ function Items({ digest, onJump }: { digest: Digest; onJump: (id: string) => voi
   );
 }
 
-function SinceForm({ onAsk }: { onAsk: (iso: string) => void }) {
-  const [error, setError] = useState<string>();
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const at = parseRanAt(new FormData(event.currentTarget).get('since')?.toString() ?? '', serverNowSync());
-    if (typeof at === 'string') return setError(at);
-    setError(undefined);
-    onAsk(at.toISOString());
-  };
-  return (
-    <form className="catch-up-since" onSubmit={submit} aria-label="Changes since a time">
-      <label>
-        What changed since (UTC)
-        <input name="since" placeholder="06:10, 2026-03-04 06:10 or -2h" autoComplete="off" />
-      </label>
-      <button type="submit" className="quiet small">
-        Show
-      </button>
-      {error && (
-        <span className="error-text" role="alert">
-          {error}
-        </span>
-      )}
-    </form>
-  );
-}
-
 export function CatchUp({ incidentId, asked, onClose, onJump }: Props) {
   const base = `/api/incidents/${encodeURIComponent(incidentId)}`;
   const [digest, setDigest] = useState<Digest>();
@@ -208,7 +182,16 @@ export function CatchUp({ incidentId, asked, onClose, onJump }: Props) {
           {error}
         </p>
       )}
-      <SinceForm onAsk={ask} />
+      <UtcTimeForm
+        className="catch-up-since"
+        name="Changes since a time"
+        label="What changed since (UTC)"
+        showLabel
+        placeholder="06:10, 2026-03-04 06:10 or -2h"
+        button="Show"
+        reference={serverNowSync}
+        onTime={(at) => ask(at.toISOString())}
+      />
     </section>
   );
 }

@@ -3,13 +3,14 @@
  * slider over the incident's whole history with a tick at every change, a UTC time to go to,
  * play at 1×, 10× or 60×, next change, and what the last step changed and who changed it.
  */
-import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { HistoryEvent } from '../../../shared/history';
 import { Speeds, type Replay, type Speed } from '../history/replay';
 import type { ReplayedDoc } from '../history/replayed-doc';
 import { useHeightAsCssVariable } from '../sticky';
 import { useStore } from '../store';
-import { formatUtcMs, parseRanAt } from '../time';
+import { formatUtcMs } from '../time';
+import { UtcTimeForm } from './UtcTimeForm';
 
 /** A drag settles for this long before the moment is fetched. */
 const SEEK_DEBOUNCE_MS = 120;
@@ -31,32 +32,6 @@ function Ticks({ events, from, to }: { events: readonly HistoryEvent[]; from: nu
         <span key={p} style={{ left: `${p}%` }} />
       ))}
     </div>
-  );
-}
-
-function GoTo({ lastAt, onGo }: { lastAt: number; onGo: (at: number) => void }) {
-  const [error, setError] = useState<string>();
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const text = new FormData(event.currentTarget).get('at')?.toString() ?? '';
-    // A time of day means that time on the incident's last day (or the day before, if still ahead).
-    const at = parseRanAt(text, new Date(lastAt));
-    if (typeof at === 'string') return setError(at);
-    setError(undefined);
-    onGo(at.getTime());
-  };
-  return (
-    <form className="replay-goto" onSubmit={submit} aria-label="Go to a time">
-      <input name="at" aria-label="Go to (UTC)" placeholder="Go to (UTC): 06:12:30, 2026-03-04 06:12:30.500" autoComplete="off" aria-invalid={error ? true : undefined} />
-      <button type="submit" className="quiet small">
-        Go
-      </button>
-      {error && (
-        <span className="error-text" role="alert">
-          {error}
-        </span>
-      )}
-    </form>
   );
 }
 
@@ -146,7 +121,16 @@ export function ReplayBar({ replay, onExit }: { replay: Replay; onExit: () => vo
             <button type="button" className="quiet small" onClick={() => void replay.nextChange()} disabled={!events.some((e) => e.toSeq > position.seq)}>
               Next change ›
             </button>
-            <GoTo lastAt={to} onGo={(t) => void replay.seek(t)} />
+            {/* A time of day means that time on the incident's last day. */}
+            <UtcTimeForm
+              className="replay-goto"
+              name="Go to a time"
+              label="Go to (UTC)"
+              placeholder="Go to (UTC): 06:12:30, 2026-03-04 06:12:30.500"
+              button="Go"
+              reference={() => new Date(to)}
+              onTime={(at) => void replay.seek(at.getTime())}
+            />
           </div>
         </>
       )}

@@ -4,7 +4,7 @@
  * changes. Filters narrow it down, zoom goes from the whole incident to seconds, and every item
  * opens its entry in the log. Reads only, so viewers get all of it.
  */
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { EntryAuthorship } from '../../../shared/model';
 import type { Entry, Hypothesis } from '../../../shared/schema/doc';
 import type { IncidentSession } from '../collab/incident-session';
@@ -14,8 +14,9 @@ import { useCaptureSpans } from '../timeline/capture-spans';
 import { useHistoryEvents } from '../timeline/history-events';
 import { centreOn, clampView, MINUTE, spanOf, wholeView, zoomView, type View } from '../timeline/timeline-layout';
 import { passes, timelineItems, TimelineKinds, type TimelineFilter, type TimelineKind } from '../timeline/timeline-items';
-import { formatElapsed, formatUtc, parseRanAt, serverNowSync } from '../time';
+import { formatElapsed, formatUtc, serverNowSync } from '../time';
 import { TimelinePlot } from './TimelinePlot';
+import { UtcTimeForm } from './UtcTimeForm';
 import './TimelineView.css';
 
 interface Props {
@@ -103,12 +104,18 @@ export function TimelineView({ session, entries, authors, hypotheses, onOpen }: 
         <button type="button" className="quiet small" aria-label="Zoom in" onClick={() => zoomBy(0.5)}>
           +
         </button>
-        <JumpTo
-          onJump={(t) => {
-            setMarker(t);
-            setZoomed(centreOn(t, Math.min(spanOf(view), JUMP_SPAN_MS), bounds));
+        {/* Times of day are on the incident's last day; the incident may end after this moment. */}
+        <UtcTimeForm
+          className="timeline-jump"
+          name="Jump to a time"
+          label="Jump to (UTC)"
+          placeholder="Jump to 06:12 (UTC)"
+          button="Go"
+          reference={() => new Date(Math.max(bounds.end, serverNowSync().getTime()))}
+          onTime={(at) => {
+            setMarker(at.getTime());
+            setZoomed(centreOn(at.getTime(), Math.min(spanOf(view), JUMP_SPAN_MS), bounds));
           }}
-          latest={bounds.end}
         />
       </div>
       <TimelineFilters filter={filter} onChange={setFilter} names={names} hypotheses={hypotheses} alerts={alerts} />
@@ -118,41 +125,6 @@ export function TimelineView({ session, entries, authors, hypotheses, onOpen }: 
       </p>
       <TimelinePlot items={shown} view={view} bounds={bounds} marker={marker} names={names} onView={setZoomed} onOpen={onOpen} />
     </section>
-  );
-}
-
-/** A moment typed in UTC, as the composer takes a run time: `06:12`, `2026-03-04 06:12:30Z`, `-15m`. */
-function JumpTo({ onJump, latest }: { onJump: (t: number) => void; latest: number }) {
-  const [text, setText] = useState('');
-  const [error, setError] = useState<string>();
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!text.trim()) return;
-    // Times of day are on the incident's last day; the incident may end after this moment.
-    const parsed = parseRanAt(text, new Date(Math.max(latest, serverNowSync().getTime())));
-    if (typeof parsed === 'string') return setError(parsed);
-    setError(undefined);
-    onJump(parsed.getTime());
-  };
-  return (
-    <form className="timeline-jump" onSubmit={submit} aria-label="Jump to a time">
-      <input
-        aria-label="Jump to (UTC)"
-        placeholder="Jump to 06:12 (UTC)"
-        value={text}
-        onChange={(e) => setText(e.target.value)}
-        aria-invalid={error ? true : undefined}
-        title={error}
-      />
-      <button type="submit" className="quiet small">
-        Go
-      </button>
-      {error && (
-        <span className="error-text" role="alert">
-          {error}
-        </span>
-      )}
-    </form>
   );
 }
 
