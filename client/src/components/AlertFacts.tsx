@@ -1,4 +1,5 @@
 /** How an alert reads wherever it is shown: firing or resolved, its title (linking to its source graph), when, and its labels. */
+import type { ReactNode } from 'react';
 import type { Alert } from '../../../shared/alerts';
 import { safeHref } from '../safe-url';
 import { formatLocal, formatUtc } from '../time';
@@ -49,5 +50,22 @@ export function AlertLabels({ labels }: { labels: Record<string, string> }) {
         </li>
       ))}
     </ul>
+  );
+}
+
+/** An alert as one item of a list, with what may be done to it (declare, detach…) beside its times. */
+export function AlertCard({ alert, action }: { alert: Alert; action?: ReactNode }) {
+  return (
+    <li className={`alert alert-card-${alert.status}`} aria-label={alert.title}>
+      <div className="alert-head">
+        <AlertStatus alert={alert} />
+        <AlertTitle alert={alert} />
+      </div>
+      <div className="alert-foot">
+        <AlertTimes alert={alert} />
+        {action}
+      </div>
+      <AlertLabels labels={alert.labels} />
+    </li>
   );
 }

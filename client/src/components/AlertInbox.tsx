@@ -10,7 +10,7 @@ import { api } from '../api';
 import { connectAppEvents } from '../app-events';
 import { byUrgency } from '../evidence/alert-book';
 import { navigate } from '../router';
-import { AlertLabels, AlertStatus, AlertTimes, AlertTitle } from './AlertFacts';
+import { AlertCard } from './AlertFacts';
 
 function useInbox() {
   const [inbox, setInbox] = useState<Alert[]>([]);
@@ -54,21 +54,17 @@ export function AlertInbox({ canDeclare }: { canDeclare: boolean }) {
       )}
       <ul className="alert-list">
         {inbox.map((alert) => (
-          <li key={alert.id} className={`alert alert-card-${alert.status}`} aria-label={alert.title}>
-            <div className="alert-head">
-              <AlertStatus alert={alert} />
-              <AlertTitle alert={alert} />
-            </div>
-            <div className="alert-foot">
-              <AlertTimes alert={alert} />
-              {canDeclare && (
+          <AlertCard
+            key={alert.id}
+            alert={alert}
+            action={
+              canDeclare && (
                 <button type="button" className="quiet small" onClick={() => declare(alert)}>
                   Declare incident
                 </button>
-              )}
-            </div>
-            <AlertLabels labels={alert.labels} />
-          </li>
+              )
+            }
+          />
         ))}
       </ul>
     </section>

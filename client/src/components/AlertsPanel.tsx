@@ -9,7 +9,7 @@ import { api } from '../api';
 import { byUrgency } from '../evidence/alert-book';
 import { useEvidence } from '../evidence/incident-evidence';
 import { useStore } from '../store';
-import { AlertLabels, AlertStatus, AlertTimes, AlertTitle } from './AlertFacts';
+import { AlertCard, AlertStatus, AlertTitle } from './AlertFacts';
 
 interface Props {
   /** The incident's label matchers, e.g. `site=ny`: alerts matching all of them attach as they arrive. */
@@ -38,21 +38,17 @@ export function AlertsPanel({ matchers, canWrite }: Props) {
       )}
       <ul className="alert-list">
         {alerts.map((alert) => (
-          <li key={alert.id} className={`alert alert-card-${alert.status}`} aria-label={alert.title}>
-            <div className="alert-head">
-              <AlertStatus alert={alert} />
-              <AlertTitle alert={alert} />
-            </div>
-            <div className="alert-foot">
-              <AlertTimes alert={alert} />
-              {canWrite && (
+          <AlertCard
+            key={alert.id}
+            alert={alert}
+            action={
+              canWrite && (
                 <button type="button" className="quiet small" onClick={() => act(book.detach(alert.id))} title="Not about this incident">
                   Detach
                 </button>
-              )}
-            </div>
-            <AlertLabels labels={alert.labels} />
-          </li>
+              )
+            }
+          />
         ))}
       </ul>
       {error && (
