@@ -2,14 +2,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeCapture } from './capture-analysis.js';
 
+/**
+ * Progress is reported every twentieth of the file (and at its end), by bytes rather than by time:
+ * a steady bar for a 2 GB capture, and steps a responder sees even for one of tens of MB.
+ */
+const PROGRESS_STEPS = 20;
+
 const { file } = workerData as { file: string };
-let lastReport = 0;
+let reported = 0;
 try {
   const result = await analyzeCapture(file, {
     onProgress: (bytesRead, totalBytes) => {
-      const now = Date.now();
-      if (now - lastReport < 200) return;
-      lastReport = now;
+      if (bytesRead < totalBytes && bytesRead - reported < totalBytes / PROGRESS_STEPS) return;
+      reported = bytesRead;
       parentPort!.postMessage({ type: 'progress', bytesRead, totalBytes });
     },
   });

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { CaptureParser, type Packet } from './capture-parser.js';
-import { decodePacket, linkTypeName, type Protocol } from './packet-decoder.js';
+import { conversationOf, decodePacket, linkTypeName, type Protocol } from './packet-decoder.js';
 
 export interface AnalysisOptions {
   /** Link capacity, bytes per millisecond (default 1 Gbit/s = 125,000). */
@@ -55,7 +55,8 @@ const CHUNK = 4 * 1024 * 1024;
 /** A gzip capture may expand this much (plus a floor): beyond it is a bomb, not a capture. */
 const MAX_GZIP_RATIO = 100;
 const GZIP_FLOOR = 256 * 1024 * 1024;
-const MAX_CONVERSATIONS = 100_000;
+/** Flows (one direction of a conversation each) counted; a capture with more ranks only the first ones. */
+const MAX_FLOWS = 100_000;
 
 const epoch = (sec: number, nsec: number) => `${sec}.${String(nsec).padStart(9, '0')}`;
 const isoOf = (sec: number, nsec: number) => new Date(sec * 1000 + Math.floor(nsec / 1e6)).toISOString();
@@ -72,8 +73,8 @@ class Accumulator {
   usedBuckets = 0;
   beyond = 0;
   early = 0;
-  conversations = new Map<string, { packets: number; bytes: number }>();
-  conversationsFull = false;
+  flows = new Map<string, { packets: number; bytes: number }>();
+  flowsFull = false;
   protocols = new Map<Protocol, { packets: number; bytes: number }>();
 
   constructor(readonly maxBuckets: number) {
@@ -86,19 +87,19 @@ class Accumulator {
     this.bytes += p.originalLength;
     this.capturedBytes += p.capturedLength;
     if (p.sec >= 0) this.time(p);
-    const { protocol, conversation } = decodePacket(p);
+    const { protocol, flow } = decodePacket(p);
     const proto = this.protocols.get(protocol);
     if (proto) {
       proto.packets++;
       proto.bytes += p.originalLength;
     } else this.protocols.set(protocol, { packets: 1, bytes: p.originalLength });
-    if (conversation) {
-      const c = this.conversations.get(conversation);
-      if (c) {
-        c.packets++;
-        c.bytes += p.originalLength;
-      } else if (this.conversations.size < MAX_CONVERSATIONS) this.conversations.set(conversation, { packets: 1, bytes: p.originalLength });
-      else this.conversationsFull = true;
+    if (flow) {
+      const f = this.flows.get(flow);
+      if (f) {
+        f.packets++;
+        f.bytes += p.originalLength;
+      } else if (this.flows.size < MAX_FLOWS) this.flows.set(flow, { packets: 1, bytes: p.originalLength });
+      else this.flowsFull = true;
     }
   };
 
@@ -145,6 +146,20 @@ class Accumulator {
   }
 }
 
+/** Both directions of each flow added up, under the conversation's name. */
+function conversations(flows: Map<string, { packets: number; bytes: number }>): Map<string, { packets: number; bytes: number }> {
+  const named = new Map<string, { packets: number; bytes: number }>();
+  for (const [flow, f] of flows) {
+    const name = conversationOf(flow);
+    const c = named.get(name);
+    if (c) {
+      c.packets += f.packets;
+      c.bytes += f.bytes;
+    } else named.set(name, { ...f });
+  }
+  return named;
+}
+
 /** Analyzes the capture at `file`. Throws CaptureFormatError when it is not a capture at all. */
 export async function analyzeCapture(file: string, opts: AnalysisOptions = {}): Promise<CaptureAnalysis> {
   const capacity = opts.capacityBytesPerMs ?? 125_000;
@@ -177,7 +192,7 @@ export async function analyzeCapture(file: string, opts: AnalysisOptions = {}): 
   warnings.push(...parser.warnings);
   if (acc.early) warnings.push(`${acc.early} packets are timestamped before the first one; they count, but not in the IO graph`);
   if (acc.beyond) warnings.push(`${acc.beyond} packets fall beyond the ${acc.maxBuckets / 3_600_000} h kept in the 1 ms IO graph`);
-  if (acc.conversationsFull) warnings.push(`more than ${MAX_CONVERSATIONS} conversations; later ones are not ranked`);
+  if (acc.flowsFull) warnings.push(`more than ${MAX_FLOWS} flows; later ones are not ranked among the conversations`);
 
   const io = acc.view(1);
   const over: Array<{ offsetMs: number; bytes: number }> = [];
@@ -201,7 +216,7 @@ export async function analyzeCapture(file: string, opts: AnalysisOptions = {}): 
     averageBitsPerSecond: durationMs > 0 ? (acc.bytes * 8 * 1000) / durationMs : 0,
     ioGraph: { ...io, views: [10, 100, 1000].map((ms) => acc.view(ms)) },
     bursts: { capacityBytesPerMs: capacity, msOverCapacity: over.length, worst: over.sort((a, b) => b.bytes - a.bytes).slice(0, 20) },
-    conversations: rank(acc.conversations).slice(0, 20).map(([conversation, c]) => ({ conversation, ...c })),
+    conversations: rank(conversations(acc.flows)).slice(0, 20).map(([conversation, c]) => ({ conversation, ...c })),
     protocols: rank(acc.protocols).map(([protocol, c]) => ({ protocol, ...c })),
     warnings,
   };

@@ -40,6 +40,9 @@ const BLOCK_SHB = 0x0a0d0d0a;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 /** Larger than any sane record: a length beyond it means the file is corrupt, not a huge packet. */
 const MAX_RECORD = 256 * 1024 * 1024;
+/** Bytes of a new chunk joined with the record the previous one cut (more if that record is longer). */
+const JOIN_BYTES = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Splits a 64-bit count of `unitsPerSecond` units into whole seconds and nanoseconds exactly, by
@@ -65,7 +68,7 @@ export class CaptureParser {
   readonly warnings: string[] = [];
   /** Link types of the file's interfaces, in order of appearance. */
   readonly linkTypes: number[] = [];
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
   private little = true;
   private pcapNanos = false;
   private pcapLinkType = 0;
@@ -77,22 +80,48 @@ export class CaptureParser {
 
   constructor(private readonly onPacket: (p: Packet) => void) {}
 
-  /** Parses what it can of `chunk` (plus what was left over); keeps the rest for the next call. */
+  /**
+   * Parses what it can of `chunk` (plus what was left over); keeps the rest for the next call. A record
+   * cut by the previous chunk's end is joined with only the start of this chunk, never the whole of it:
+   * copying every 4 MiB chunk left a trail of garbage buffers the collector reclaims too late, and it
+   * was most of the analysis' resident memory.
+   */
   push(chunk: Buffer): void {
     if (this.done) return;
-    const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    let pos = 0;
-    if (!this.started) {
-      if (buf.length < 24) {
-        this.pending = Buffer.from(buf);
+    let from = 0;
+    if (this.pending.length) {
+      const joined = Buffer.concat([this.pending, chunk.subarray(0, Math.max(JOIN_BYTES, this.pendingRecordLength() - this.pending.length))]);
+      const used = this.parse(joined);
+      if (used < this.pending.length) {
+        this.pending = Buffer.concat([this.pending, chunk]);
         return;
       }
+      from = used - this.pending.length;
+    }
+    const rest = chunk.subarray(from);
+    const used = this.done ? rest.length : this.parse(rest);
+    // Keep the incomplete tail (copied: the caller may reuse its chunk buffer).
+    this.pending = used < rest.length ? Buffer.from(rest.subarray(used)) : EMPTY;
+  }
+
+  /** The file header if not read yet, then records; returns the bytes consumed (all of them at corruption). */
+  private parse(buf: Buffer): number {
+    let pos = 0;
+    if (!this.started) {
+      if (buf.length < 24) return 0;
       pos = this.readFileHeader(buf);
       this.started = true;
     }
-    pos = this.format === 'pcap' ? this.readPcapRecords(buf, pos) : this.readBlocks(buf, pos);
-    // Keep the incomplete tail (copied: the caller may reuse its chunk buffer).
-    this.pending = pos < buf.length ? Buffer.from(buf.subarray(pos)) : Buffer.alloc(0);
+    return this.format === 'pcap' ? this.readPcapRecords(buf, pos) : this.readBlocks(buf, pos);
+  }
+
+  /** How long the record the pending bytes start is, as far as they tell (at least its header). */
+  private pendingRecordLength(): number {
+    const p = this.pending;
+    if (!this.started) return 24;
+    if (this.format === 'pcap') return p.length >= 12 ? 16 + this.u32(p, 8) : 16;
+    // A section header block sets the byte order its own length is written in: parse() reads it.
+    return p.length >= 8 && p.readUInt32LE(0) !== BLOCK_SHB ? this.u32(p, 4) : 12;
   }
 
   /** The input ended: anything left over is a truncated record. */

@@ -8,8 +8,20 @@ export type Protocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'other-ipv4' | 'other
 
 export interface Decoded {
   protocol: Protocol;
-  /** "10.0.0.1:443 ↔ 10.0.0.2:51234 tcp", endpoints in a stable order; absent when not IP. */
-  conversation?: string;
+  /**
+   * The packet's flow, one direction of a conversation, as a key made of its raw bytes (see `flowKey`):
+   * cheap to build and hash for every packet; `conversationOf` names it, once per flow. Absent when not IP.
+   */
+  flow?: string;
+}
+
+/**
+ * A flow key is Latin-1 text of the packet's own bytes: the IP protocol number, both addresses, then
+ * both ports for TCP and UDP. Its length tells the family and whether it has ports (9/13 for IPv4, 33/37 for IPv6).
+ */
+function flowKey(b: Buffer, protoAt: number, addrAt: number, addrLength: number, portsAt: number | undefined): string {
+  const head = b.toString('latin1', protoAt, protoAt + 1) + b.toString('latin1', addrAt, addrAt + 2 * addrLength);
+  return portsAt === undefined ? head : head + b.toString('latin1', portsAt, portsAt + 4);
 }
 
 function ipv4(b: Buffer, at: number): string {
@@ -27,30 +39,39 @@ function ipv6(b: Buffer, at: number): string {
   return text.replace(longest, '::');
 }
 
-function transport(b: Buffer, end: number, proto: number, at: number, src: string, dst: string): Decoded {
-  const name = proto === 6 ? 'tcp' : proto === 17 ? 'udp' : undefined;
-  if (!name || at + 4 > end) {
-    const family = src.includes(':') ? 'ipv6' : 'ipv4';
-    const protocol: Protocol = proto === 1 ? 'icmp' : proto === 58 ? 'icmpv6' : family === 'ipv6' ? 'other-ipv6' : 'other-ipv4';
-    const [a, z] = src < dst ? [src, dst] : [dst, src];
-    return { protocol, conversation: `${a} ↔ ${z} ${protocol}` };
+const protocolOf = (proto: number, v6: boolean, ports: boolean): Protocol =>
+  ports ? (proto === 6 ? 'tcp' : 'udp') : proto === 1 ? 'icmp' : proto === 58 ? 'icmpv6' : v6 ? 'other-ipv6' : 'other-ipv4';
+
+/** "10.0.0.1:443 ↔ 10.0.0.2:51234 tcp", endpoints in a stable order: both directions of a flow name the same conversation. */
+export function conversationOf(flow: string): string {
+  const b = Buffer.from(flow, 'latin1');
+  const v6 = b.length >= 33;
+  const addrLength = v6 ? 16 : 4;
+  const ports = b.length === 1 + 2 * addrLength + 4;
+  const protocol = protocolOf(b[0]!, v6, ports);
+  const address = (at: number) => (v6 ? ipv6(b, at) : ipv4(b, at));
+  let src = address(1);
+  let dst = address(1 + addrLength);
+  if (ports) {
+    const portsAt = 1 + 2 * addrLength;
+    src = `${v6 ? `[${src}]` : src}:${b.readUInt16BE(portsAt)}`;
+    dst = `${v6 ? `[${dst}]` : dst}:${b.readUInt16BE(portsAt + 2)}`;
   }
-  const sp = `${src.includes(':') ? `[${src}]` : src}:${b.readUInt16BE(at)}`;
-  const dp = `${dst.includes(':') ? `[${dst}]` : dst}:${b.readUInt16BE(at + 2)}`;
-  const [a, z] = sp < dp ? [sp, dp] : [dp, sp];
-  return { protocol: name, conversation: `${a} ↔ ${z} ${name}` };
+  const [a, z] = src < dst ? [src, dst] : [dst, src];
+  return `${a} ↔ ${z} ${protocol}`;
+}
+
+function transport(b: Buffer, end: number, protoAt: number, addrAt: number, addrLength: number, at: number): Decoded {
+  const proto = b[protoAt]!;
+  const ports = (proto === 6 || proto === 17) && at + 4 <= end;
+  return { protocol: protocolOf(proto, addrLength === 16, ports), flow: flowKey(b, protoAt, addrAt, addrLength, ports ? at : undefined) };
 }
 
 function ip(b: Buffer, at: number, end: number): Decoded {
   if (at >= end) return { protocol: 'other' };
   const version = b[at]! >> 4;
-  if (version === 4 && at + 20 <= end) {
-    const ihl = (b[at]! & 0x0f) * 4;
-    return transport(b, end, b[at + 9]!, at + ihl, ipv4(b, at + 12), ipv4(b, at + 16));
-  }
-  if (version === 6 && at + 40 <= end) {
-    return transport(b, end, b[at + 6]!, at + 40, ipv6(b, at + 8), ipv6(b, at + 24));
-  }
+  if (version === 4 && at + 20 <= end) return transport(b, end, at + 9, at + 12, 4, at + (b[at]! & 0x0f) * 4);
+  if (version === 6 && at + 40 <= end) return transport(b, end, at + 6, at + 8, 16, at + 40);
   return { protocol: 'other' };
 }
 

@@ -249,6 +249,38 @@ describe('captures', () => {
     socket.close();
   });
 
+  it('shows a large capture being analyzed, step by step, then done with the same totals', async () => {
+    const socket = io(server.url, { auth: { token }, transports: ['websocket'] });
+    const events: CaptureAnalysisEvent[] = [];
+    socket.on(ServerEvent.captureAnalysis, (e: CaptureAnalysisEvent) => events.push(e));
+    await vi.waitFor(() => expect(socket.connected).toBe(true));
+
+    // About 18 MB: read in 4 MiB pieces, the analysis moves in several steps before it is done.
+    const packets = 18_000;
+    const capture = writePcap(burstyTraffic(1_772_604_800_000_000_000n, packets, 7), { nanos: true, little: true });
+    const a = (await (await upload(capture, 'core-uplink.pcap')).json()) as { id: string; size: number };
+    expect(a.size).toBe(capture.length);
+    const mine = () => events.filter((e) => e.attachmentId === a.id);
+    await vi.waitFor(() => expect(mine().map((e) => e.status)).toContain('done'), { timeout: 20_000, interval: 50 });
+    socket.close();
+
+    const seen = mine();
+    expect(seen[0]!.status).toBe('pending');
+    expect(seen.at(-1)!.status).toBe('done');
+    const running = seen.filter((e) => e.status === 'running');
+    expect(running.length).toBeGreaterThanOrEqual(3);
+    // The bar only moves forward, over the whole file, and reaches its end just before "done".
+    const read = running.map((e) => e.bytesRead!);
+    expect(read).toEqual([...new Set(read)].sort((x, y) => x - y));
+    expect(read[0]!).toBeLessThan(capture.length / 2);
+    expect(read.at(-1)).toBe(capture.length);
+    expect(running.every((e) => e.totalBytes === capture.length)).toBe(true);
+    expect(seen.findLastIndex((e) => e.status === 'running')).toBe(seen.length - 2);
+
+    const done = (await (await fetch(`${server.url}/api/attachments/${a.id}/analysis`, { headers: { authorization: `Bearer ${token}` } })).json()) as Record<string, unknown>;
+    expect(done).toMatchObject({ status: 'done', packets, capturedBytes: capture.length - 24 - 16 * packets, warnings: [] });
+  });
+
   it('reports what it could read of a truncated capture, and refuses analysis of a non-capture', async () => {
     const whole = writePcap(burstyTraffic(1_772_604_750_000_000_000n, 300), { nanos: false, little: false });
     const a = (await (await upload(whole.subarray(0, whole.length - 700), 'cut.pcap')).json()) as { id: string };

@@ -8,7 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../../server/capture/capture-analysis.js';
-import { CaptureFormatError, splitTimestamp } from '../../server/capture/capture-parser.js';
+import { CaptureFormatError, CaptureParser, splitTimestamp } from '../../server/capture/capture-parser.js';
 import { burstyTraffic, ethernetFrame, writePcap, writePcapng, type TestPacket } from '../helpers/capture-writer.js';
 import { tempDataDir } from '../helpers/server.js';
 
@@ -91,6 +91,55 @@ describe('capture analysis agrees with tshark', () => {
     expect(ours.conversations.reduce((a, c) => a + c.bytes, 0)).toBe(ours.bytes);
     expect(ours.protocols.map((p) => p.protocol).sort()).toEqual(['tcp', 'udp']);
     expect(ours.linkTypes).toEqual([{ linkType: 1, name: 'Ethernet' }]);
+  });
+
+  it('names a conversation once for both directions, IPv4 and IPv6, with ports or without', async () => {
+    const icmp = ethernetFrame(98, { dst: '10.0.0.3' });
+    icmp[23] = 1;
+    const v6 = Buffer.alloc(48);
+    v6[0] = 0x60;
+    v6[6] = 17;
+    v6.set(Buffer.from('20010db8000000000000000000000001', 'hex'), 8);
+    v6.set(Buffer.from('20010db8000000000000000000000002', 'hex'), 24);
+    v6.writeUInt16BE(53, 40);
+    v6.writeUInt16BE(5353, 42);
+    const packets: TestPacket[] = [
+      { ns: START, frame: ethernetFrame(100, { sport: 443, dport: 51234 }) },
+      { ns: START + 1000n, frame: ethernetFrame(60, { src: '10.0.0.2', dst: '10.0.0.1', sport: 51234, dport: 443 }) },
+      { ns: START + 2000n, frame: icmp },
+      { ns: START + 3000n, frame: v6, iface: 1 },
+    ];
+    const ours = await analyzeCapture(file('directions.pcapng', writePcapng(packets, { little: true, interfaces: [{ linkType: 1 }, { linkType: 101 }] })));
+    expect(ours.conversations).toEqual([
+      { conversation: '10.0.0.1:443 ↔ 10.0.0.2:51234 tcp', packets: 2, bytes: 160 },
+      { conversation: '10.0.0.1 ↔ 10.0.0.3 icmp', packets: 1, bytes: 98 },
+      { conversation: '[2001:db8::1]:53 ↔ [2001:db8::2]:5353 udp', packets: 1, bytes: 48 },
+    ]);
+  });
+});
+
+describe('streaming', () => {
+  const some = traffic.slice(0, 400);
+  it.each([
+    ['pcap', writePcap(some, { nanos: true, little: false })],
+    ['pcapng', writePcapng(some, { little: false, interfaces: [{ linkType: 1 }, { linkType: 1, tsresol: 9 }], unknownBlocks: true })],
+  ])('reads %s the same whatever pieces it arrives in', (_format, bytes) => {
+    const read = (pieces: number[]) => {
+      const seen: string[] = [];
+      const parser = new CaptureParser((p) => seen.push(`${p.sec}.${p.nsec} ${p.originalLength} ${p.data.readUInt32BE(p.offset + 26)}`));
+      for (let at = 0, i = 0; at < bytes.length; i++) {
+        const size = pieces[i % pieces.length]!;
+        parser.push(Buffer.from(bytes.subarray(at, at + size)));
+        at += size;
+      }
+      parser.end();
+      expect(parser.warnings.filter((w) => !w.includes('skipped'))).toEqual([]);
+      return seen;
+    };
+    const whole = read([bytes.length]);
+    expect(whole).toHaveLength(some.length);
+    // Tiny pieces, pieces cutting headers, and pieces larger than the join window with cut records.
+    for (const pieces of [[1], [7, 3], [13, 4096, 5], [100_000, 17], [70_001]]) expect(read(pieces)).toEqual(whole);
   });
 });
 
