@@ -6,10 +6,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { CaptureAnalysis } from './capture-analysis.js';
 import { writeFileAtomic } from '../store/durable-file.js';
+import { startWorker } from '../worker-thread.js';
 
 export type AnalysisState =
   | { status: 'pending' }
@@ -59,7 +59,7 @@ export class CaptureAnalyses {
   private async run(sha256: string, file: string): Promise<void> {
     const started = performance.now();
     const final = await new Promise<AnalysisState>((resolve) => {
-      const worker = startWorker(file);
+      const worker = startWorker(import.meta.url, './analysis-worker', { workerData: { file }, resourceLimits: { maxOldGenerationSizeMb: 256 } });
       worker.on('message', (m: { type: string; bytesRead: number; totalBytes: number; result: CaptureAnalysis; error: string }) => {
         if (m.type === 'progress') this.set(sha256, { status: 'running', bytesRead: m.bytesRead, totalBytes: m.totalBytes });
         else if (m.type === 'done') resolve(m.result);
@@ -77,20 +77,6 @@ export class CaptureAnalyses {
     this.onChange(sha256, final);
     this.log.info({ sha256, status: final.status, ms: Math.round(performance.now() - started) }, 'capture analyzed');
   }
-}
-
-/**
- * The analysis worker. Built, it is plain JavaScript; from source (tests, `tsx`), the worker must
- * register the TypeScript loader itself before importing the worker module.
- */
-function startWorker(file: string): Worker {
-  const here = import.meta.url;
-  const options = { workerData: { file }, resourceLimits: { maxOldGenerationSizeMb: 256 } };
-  if (!here.endsWith('.ts')) return new Worker(new URL('./analysis-worker.js', here), options);
-  const workerUrl = new URL('./analysis-worker.ts', here).href;
-  const loader = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(loader)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl)}); });`;
-  return new Worker(code, { ...options, eval: true });
 }
 
 /** The 1 ms buckets above `capacityBytesPerMs`, for a capacity other than the one analyzed with. */
