@@ -1,77 +1,192 @@
 /**
  * Capture analysis and upload on a ~1 GB capture, side by side with Wireshark's own tools in one run:
- * our analysis (a process of its own), `capinfos`, and `tshark -q -z io,stat,0.001`: MB/s from the
- * page cache and peak RSS (GNU time's max resident set). Then the same file uploaded over loopback
- * to a Bridgelog server: MB/s and the server's RSS growth.
- * Run: node --import tsx bench/capture.ts [sizeMB]
+ * our analysis (a process of its own, built JavaScript as the server runs it), `capinfos`, and
+ * `tshark -q -z io,stat,0.001`: MB/s from the page cache and peak RSS (GNU time's max resident set).
+ * Then the same file uploaded over loopback to a Bridgelog server by curl — a client in a process of
+ * its own that costs little CPU, so on two cores it does not take the server's — MB/s and the
+ * server's RSS growth (its VmHWM, reset before each upload: no sampling, no /metrics traffic).
+ * Part of `npm run bench`; alone: node --import tsx bench/capture.ts [sizeMB] [runs]
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { burstyTraffic, writePcap } from '../test/helpers/capture-writer.js';
-import { freePort, startChildServer } from '../test/helpers/child-server.js';
+import { startChildServer, type ChildServer } from '../test/helpers/child-server.js';
+import { ADMIN, cpuShares, freePort, progress, quietMachine, sleep } from './lib.js';
+import { captureSection } from './report.js';
 
-const SIZE_MB = Number(process.argv[2] ?? 1024);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bridgelog-capture-bench-'));
-const file = path.join(dir, 'big.pcap');
-
-// The capture: bursty traffic, written in slices (never all in memory).
-const fd = fs.openSync(file, 'w');
-fs.writeSync(fd, writePcap([], { nanos: true, little: true }));
-let start = 1_772_604_750_000_000_000n;
-for (let i = 0; fs.fstatSync(fd).size < SIZE_MB * 1e6; i++) {
-  const slice = burstyTraffic(start, 20_000, i + 1);
-  start = slice.at(-1)!.ns;
-  fs.writeSync(fd, writePcap(slice, { nanos: true, little: true }).subarray(24));
+export interface CaptureShape {
+  sizeMB: number;
+  /** Runs of our analysis, of capinfos and of the upload (tshark runs once: ~50 s per GB). */
+  runs: number;
 }
-fs.closeSync(fd);
-const bytes = fs.statSync(file).size;
-execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] }); // into the page cache
 
-/** Runs a command under GNU time: wall seconds and peak RSS (KiB). */
-function measure(cmd: string, args: string[]): { seconds: number; rssMiB: number; out: string } {
+export interface ToolRun {
+  seconds: number;
+  rssMiB: number;
+  /** Cores other processes used meanwhile (a shared machine). */
+  othersCpu: number;
+}
+
+export interface UploadRun {
+  seconds: number;
+  /** The server's RSS before the upload and the most it reached during it, bytes. */
+  rssBefore: number;
+  rssPeak: number;
+  /** CPU seconds the server process used (all its threads). */
+  serverCpu: number;
+  othersCpu: number;
+}
+
+export interface CaptureResult {
+  shape: CaptureShape;
+  bytes: number;
+  packets: number;
+  tools: { bridgelog: ToolRun[]; capinfos: ToolRun[]; tshark: ToolRun[] };
+  upload: {
+    client: string;
+    /** The idle server's RSS, and after a first small upload (which starts the hashing worker), bytes. */
+    rssCold: number;
+    rssWarm: number;
+    runs: UploadRun[];
+  };
+}
+
+/** Bursty traffic, written in slices (never all in memory), then read once into the page cache. */
+function writeCapture(file: string, sizeMB: number): void {
+  const fd = fs.openSync(file, 'w');
+  fs.writeSync(fd, writePcap([], { nanos: true, little: true }));
+  let start = 1_772_604_750_000_000_000n;
+  for (let i = 0; fs.fstatSync(fd).size < sizeMB * 1e6; i++) {
+    const slice = burstyTraffic(start, 20_000, i + 1);
+    start = slice.at(-1)!.ns;
+    fs.writeSync(fd, writePcap(slice, { nanos: true, little: true }).subarray(24));
+  }
+  fs.closeSync(fd);
+  execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
+}
+
+/** Runs a command under GNU time on a quiet machine: wall seconds, peak RSS and what others used. */
+async function measure(cmd: string, args: string[]): Promise<{ run: ToolRun; out: string }> {
+  await quietMachine();
+  const others = cpuShares();
   const t = performance.now();
   const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const seconds = (performance.now() - t) / 1000;
-  const rss = Number(/MAXRSS (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
-  return { seconds, rssMiB: rss, out: r.stdout };
+  if (r.status !== 0) throw new Error(`${cmd} failed (${r.status}): ${r.stderr.slice(-500)}`);
+  return { run: { seconds, rssMiB: Number(/MAXRSS (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024, othersCpu: others().othersCores }, out: r.stdout };
 }
 
-const analyzer = path.join(dir, 'analyze.mjs');
-fs.writeFileSync(analyzer, `
-import { analyzeCapture } from ${JSON.stringify(path.resolve('dist/server/capture/capture-analysis.js'))};
+/** The analysis is measured as the server runs it, built: dist/ is (re)built when older than the sources. */
+function builtAnalysis(): string {
+  const built = path.resolve('dist/server/capture/capture-analysis.js');
+  const sources = fs.readdirSync('server/capture').map((f) => fs.statSync(path.join('server/capture', f)).mtimeMs);
+  if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < Math.max(...sources)) {
+    progress('capture: building dist/ (the analysis is measured as built JavaScript)');
+    spawnSync(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { stdio: 'ignore' });
+    if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < Math.max(...sources)) throw new Error('could not build dist/: run npm run build');
+  }
+  return built;
+}
+
+const status = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
+const cpuSeconds = (pid: number) => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+
+function curlUpload(url: string, file: string): Promise<{ id: string; size: number }> {
+  return new Promise((resolve, reject) => {
+    const args = ['-sS', '--fail-with-body', '-H', `authorization: Bearer ${ADMIN}`, '-H', 'Expect:', '-F', `file=@${file};filename=${path.basename(file)}`, url];
+    const curl = spawn('curl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    curl.stdout.on('data', (c: Buffer) => (out += c));
+    curl.stderr.on('data', (c: Buffer) => (out += c));
+    curl.on('error', reject);
+    curl.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as { id: string; size: number }) : reject(new Error(`curl exited ${code}: ${out}`))));
+  });
+}
+
+async function uploads(file: string, dataDir: string, runs: number): Promise<CaptureResult['upload']> {
+  const server: ChildServer = await startChildServer({
+    PORT: String(await freePort()), DATA_DIR: dataDir, BRIDGELOG_BOOTSTRAP_TOKEN: ADMIN, UPLOAD_LIMIT_CAPTURE_MB: '4096', LOG_LEVEL: 'warn',
+  });
+  const pid = server.process.pid!;
+  const auth = { authorization: `Bearer ${ADMIN}` };
+  try {
+    const incident = (await (await fetch(`${server.url}/api/incidents`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"title":"upload bench"}' })).json()) as { id: string };
+    const url = `${server.url}/api/incidents/${incident.id}/attachments`;
+    const analysisDone = async (id: string) => {
+      for (;;) {
+        const { status } = (await (await fetch(`${server.url}/api/attachments/${id}/analysis`, { headers: auth })).json()) as { status: string };
+        if (status === 'done' || status === 'failed') return;
+        await sleep(200);
+      }
+    };
+    await sleep(1000);
+    const rssCold = status(pid, 'VmRSS');
+    const warmUp = path.join(path.dirname(file), 'warm-up.txt');
+    fs.writeFileSync(warmUp, 'a first, small upload\n');
+    await curlUpload(url, warmUp);
+    await sleep(500);
+    const rssWarm = status(pid, 'VmRSS');
+    const result: UploadRun[] = [];
+    for (let i = 0; i < runs; i++) {
+      await quietMachine();
+      const others = cpuShares();
+      const rssBefore = status(pid, 'VmRSS');
+      fs.writeFileSync(`/proc/${pid}/clear_refs`, '5'); // VmHWM := VmRSS
+      const cpu0 = cpuSeconds(pid);
+      const t = performance.now();
+      const uploaded = await curlUpload(url, file);
+      const seconds = (performance.now() - t) / 1000;
+      result.push({ seconds, rssBefore, rssPeak: status(pid, 'VmHWM'), serverCpu: cpuSeconds(pid) - cpu0, othersCpu: others().othersCores });
+      progress(`capture: upload ${i + 1}/${runs}: ${(uploaded.size / 1e6 / seconds).toFixed(0)} MB/s`);
+      // Its analysis (the first time) runs in the server: not while the next upload is timed.
+      await analysisDone(uploaded.id);
+    }
+    const client = execFileSync('curl', ['--version'], { encoding: 'utf8' }).split(' ').slice(0, 2).join(' ');
+    return { client, rssCold, rssWarm, runs: result };
+  } finally {
+    server.process.kill('SIGTERM');
+    await server.exited;
+  }
+}
+
+export async function captureBench(shape: CaptureShape): Promise<CaptureResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bridgelog-capture-bench-'));
+  try {
+    const file = path.join(dir, 'big.pcap');
+    progress(`capture: writing a ${shape.sizeMB} MB capture`);
+    writeCapture(file, shape.sizeMB);
+    const analyzer = path.join(dir, 'analyze.mjs');
+    fs.writeFileSync(analyzer, `
+import { analyzeCapture } from ${JSON.stringify(pathToFileURL(builtAnalysis()).href)};
 const a = await analyzeCapture(process.argv[2]);
-console.log(JSON.stringify({ packets: a.packets, bytes: a.bytes, msOverCapacity: a.bursts.msOverCapacity }));
+console.log(JSON.stringify({ packets: a.packets }));
 `);
-const ours = measure(process.execPath, [analyzer, file]);
-const capinfos = measure('capinfos', ['-c', '-d', file]);
-const tshark = measure('tshark', ['-q', '-r', file, '-z', 'io,stat,0.001']);
-const mbps = (s: number) => (bytes / 1e6 / s).toFixed(0);
+    const tools: CaptureResult['tools'] = { bridgelog: [], capinfos: [], tshark: [] };
+    let packets = 0;
+    for (let i = 0; i < shape.runs; i++) {
+      progress(`capture: analysis ${i + 1}/${shape.runs}, ours and capinfos`);
+      const ours = await measure(process.execPath, [analyzer, file]);
+      packets = (JSON.parse(ours.out) as { packets: number }).packets;
+      tools.bridgelog.push(ours.run);
+      tools.capinfos.push((await measure('capinfos', ['-c', '-d', file])).run);
+    }
+    progress('capture: tshark -z io,stat,0.001 (about 50 s per GB)');
+    tools.tshark.push((await measure('tshark', ['-q', '-r', file, '-z', 'io,stat,0.001'])).run);
+    const upload = await uploads(file, path.join(dir, 'data'), shape.runs);
+    return { shape, bytes: fs.statSync(file).size, packets, tools, upload };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
-// Upload over loopback to a server of its own.
-const server = await startChildServer({ PORT: String(await freePort()), DATA_DIR: path.join(dir, 'data'), BRIDGELOG_BOOTSTRAP_TOKEN: 'bl_bench-admin-token-0123456789', UPLOAD_LIMIT_CAPTURE_MB: '4096' });
-const auth = { authorization: 'Bearer bl_bench-admin-token-0123456789' };
-const rss = async () => Number(/^process_resident_memory_bytes (\d+)/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? NaN);
-const incident = (await (await fetch(`${server.url}/api/incidents`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"title":"upload bench"}' })).json()) as { id: string };
-const before = await rss();
-let peak = before;
-const sampler = setInterval(() => void rss().then((v) => (peak = Math.max(peak, v))), 50);
-const form = new FormData();
-form.append('file', await fs.openAsBlob(file), 'big.pcap');
-const t = performance.now();
-const res = await fetch(`${server.url}/api/incidents/${incident.id}/attachments`, { method: 'POST', headers: auth, body: form });
-const uploadSeconds = (performance.now() - t) / 1000;
-clearInterval(sampler);
-const uploaded = (await res.json()) as { size: number };
-server.process.kill('SIGKILL');
-
-console.log(`Capture of ${(bytes / 1e6).toFixed(0)} MB (${JSON.parse(ours.out).packets} packets), from the page cache, on ${os.cpus()[0]?.model}, ${os.cpus().length} cores:`);
-console.log('| tool | seconds | MB/s | peak RSS (MiB) |');
-console.log('|---|---:|---:|---:|');
-console.log(`| Bridgelog analysis (all views, bursts, conversations) | ${ours.seconds.toFixed(2)} | ${mbps(ours.seconds)} | ${ours.rssMiB.toFixed(0)} |`);
-console.log(`| capinfos -c -d (count and duration only) | ${capinfos.seconds.toFixed(2)} | ${mbps(capinfos.seconds)} | ${capinfos.rssMiB.toFixed(0)} |`);
-console.log(`| tshark -q -z io,stat,0.001 | ${tshark.seconds.toFixed(2)} | ${mbps(tshark.seconds)} | ${tshark.rssMiB.toFixed(0)} |`);
-console.log(`Upload over loopback: ${(uploaded.size / 1e6).toFixed(0)} MB in ${uploadSeconds.toFixed(2)} s = ${mbps(uploadSeconds)} MB/s; server RSS +${((peak - before) / 2 ** 20).toFixed(0)} MiB (${(before / 2 ** 20).toFixed(0)} → ${(peak / 2 ** 20).toFixed(0)} MiB).`);
-fs.rmSync(dir, { recursive: true, force: true });
-process.exit(0);
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const result = await captureBench({ sizeMB: Number(process.argv[2] ?? 1024), runs: Number(process.argv[3] ?? 3) });
+  console.log(captureSection(result).join('\n'));
+  process.exit(0);
+}

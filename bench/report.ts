@@ -1,4 +1,5 @@
 /** The Markdown tables of a run: every server's raw figures, then Bridgelog's ratios to each peer. */
+import type { CaptureResult } from './capture.js';
 import type { ColdJoinResult } from './cold-join.js';
 import type { ExportResult, ExportShape } from './export.js';
 import type { FanoutResult } from './fanout.js';
@@ -32,6 +33,8 @@ export interface BenchResults {
   manyWriters: FanoutResult[];
   coldJoin: ColdJoinResult[];
   memory: MemoryResult[];
+  /** Capture analysis beside capinfos and tshark, and upload; absent from runs made before it was part of `npm run bench`. */
+  capture?: CaptureResult;
   /** Absent from runs made before the export benchmark was part of `npm run bench`. */
   export?: ExportResult[];
 }
@@ -171,6 +174,48 @@ export function exportSection(results: ExportResult[]): string[] {
   );
 }
 
+/** Our analysis beside Wireshark's tools (MB/s of the median run, the highest peak RSS), then every upload. */
+export function captureSection(r: CaptureResult): string[] {
+  const mb = r.bytes / 1e6;
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+  const others = (runs: Array<{ othersCpu: number }>) => runs.map((x) => x.othersCpu.toFixed(2)).join(', ');
+  const tool = (name: string, runs: CaptureResult['tools']['bridgelog']) => {
+    const s = median(runs.map((x) => x.seconds));
+    return [name, `${s.toFixed(2)} (${runs.map((x) => x.seconds.toFixed(2)).join(', ')})`, (mb / s).toFixed(0), Math.max(...runs.map((x) => x.rssMiB)).toFixed(0), others(runs)];
+  };
+  const ours = r.tools.bridgelog;
+  const oursMBps = mb / median(ours.map((x) => x.seconds));
+  const oursRss = Math.max(...ours.map((x) => x.rssMiB));
+  const up = r.upload.runs;
+  const upMBps = mb / median(up.map((x) => x.seconds));
+  const growth = Math.max(...up.map((x) => x.rssPeak - x.rssBefore));
+  return [
+    `A ${mb.toFixed(0)} MB pcap (${r.packets.toLocaleString('en')} packets, bursty traffic) from the page cache; each tool a process of its own, timed with GNU time (process start included).`,
+    '',
+    ...table(
+      ['tool', 'seconds: median (runs)', 'MB/s', 'peak RSS (MiB)', "others' CPU (cores)"],
+      ['---', '---:', '---:', '---:', '---:'],
+      [
+        tool('Bridgelog analysis (all views, bursts, conversations, protocol mix)', ours),
+        tool('`capinfos -c -d` (count and duration only)', r.tools.capinfos),
+        tool('`tshark -q -z io,stat,0.001`', r.tools.tshark),
+      ],
+    ),
+    '',
+    `Upload of the same file over loopback by ${r.upload.client} (multipart, streamed from disk) to a Bridgelog server of its own; ` +
+      `idle server RSS ${mib(r.upload.rssCold)} MiB, ${mib(r.upload.rssWarm)} MiB after a first small upload (which starts the hashing worker).`,
+    '',
+    ...table(
+      ['run', 'seconds', 'MB/s', 'server RSS before → peak (MiB)', 'server CPU (s)', "others' CPU (cores)"],
+      ['---:', '---:', '---:', '---', '---:', '---:'],
+      up.map((x, i) => [String(i + 1), x.seconds.toFixed(2), (mb / x.seconds).toFixed(0), `${mib(x.rssBefore)} → ${mib(x.rssPeak)} (+${mib(x.rssPeak - x.rssBefore)})`, x.serverCpu.toFixed(2), x.othersCpu.toFixed(2)]),
+    ),
+    '',
+    `Targets: analysis ≥ 1,000 MB/s ${oursMBps >= 1000 ? 'met' : '**missed**'} (${oursMBps.toFixed(0)}), peak RSS < 150 MiB ${oursRss < 150 ? 'met' : '**missed**'} (${oursRss.toFixed(0)}); ` +
+      `upload ≥ 300 MB/s ${upMBps >= 300 ? 'met' : '**missed**'} (median ${upMBps.toFixed(0)}), RSS growth < 64 MiB ${growth < 64 * 2 ** 20 ? 'met' : '**missed**'} (at most +${mib(growth)}).`,
+  ];
+}
+
 export function renderReport(r: BenchResults): string {
   const { plan } = r;
   const w = plan.writers;
@@ -196,6 +241,9 @@ export function renderReport(r: BenchResults): string {
   }
   if (r.memory.length) {
     lines.push(`### 4. Memory: ${plan.idleDocs.toLocaleString('en')} idle incidents, 2 idle connections each`, '', ...memorySection(r.memory), '');
+  }
+  if (r.capture) {
+    lines.push('### Capture analysis and upload (Bridgelog beside capinfos and tshark)', '', ...captureSection(r.capture), '');
   }
   if (r.export?.length) {
     lines.push('### Export: Markdown time, HTML streamed with flat memory (Bridgelog only, a server of its own)', '', ...exportSection(r.export), '');

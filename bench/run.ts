@@ -4,13 +4,14 @@
  * own process on a fresh port. Prints Markdown for BENCHMARKS.md; raw numbers go to .bench/.
  *
  *   --quick              a smoke run (small sizes, 5 s runs; about 2 minutes)
- *   --only=a,b           some of: fanout, writers, join, memory, export
+ *   --only=a,b           some of: fanout, writers, join, memory, export, capture
  *   --profile            V8 CPU profiles of every server into .bench/profiles/ (summarize with profile-summary.ts)
  *   --report=<json>      print the Markdown of an earlier run from its raw numbers
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { captureBench } from './capture.js';
 import { buildIncident, coldJoinFromDisk, coldJoinInMemory, type ColdJoinResult } from './cold-join.js';
 import { exportBench, type ExportResult } from './export.js';
 import { fanout, pool, type FanoutResult, type FanoutRun, type LoadShape } from './fanout.js';
@@ -26,7 +27,7 @@ if (rerender) {
   process.exit(0);
 }
 const quick = args.includes('--quick');
-const scenarios = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['fanout', 'writers', 'join', 'memory', 'export'];
+const scenarios = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['fanout', 'writers', 'join', 'memory', 'export', 'capture'];
 const plan: Plan = quick
   ? { readers: [200], seconds: 5, repeats: 1, writers: { writers: 10, rate: 5, readers: 100, seconds: 5 }, entries: 1_000, updates: 10_000, latecomers: 10, idleDocs: 100, exportIncidents: [{ entries: 1_000, screenshots: 40 }, { entries: 1_000, screenshots: 120 }] }
   : { readers: [200, 1000, 2000], seconds: 15, repeats: 2, writers: { writers: 50, rate: 5, readers: 500, seconds: 15 }, entries: 10_000, updates: 100_000, latecomers: 100, idleDocs: 1000, exportIncidents: [{ entries: 5_000, screenshots: 200 }, { entries: 5_000, screenshots: 600 }] };
@@ -92,7 +93,10 @@ if (scenarios.includes('memory')) for (const kind of SERVER_KINDS) mem.push(awai
 const exported: ExportResult[] = [];
 if (scenarios.includes('export')) for (const shape of plan.exportIncidents) exported.push(await exportBench(shape));
 
-const results: BenchResults = { machine: machine(), at: startedAt.toISOString(), quick, loadAverage, plan, fanout: fan, manyWriters, coldJoin: join, memory: mem, export: exported };
+// Bridgelog against Wireshark's own tools: no peer server analyzes captures.
+const capture = scenarios.includes('capture') ? await captureBench(quick ? { sizeMB: 128, runs: 1 } : { sizeMB: 1024, runs: 3 }) : undefined;
+
+const results: BenchResults = { machine: machine(), at: startedAt.toISOString(), quick, loadAverage, plan, fanout: fan, manyWriters, coldJoin: join, memory: mem, export: exported, capture };
 const report = renderReport(results);
 console.log(report);
 
