@@ -2,6 +2,7 @@
 import type { CaptureResult } from './capture.js';
 import type { ColdJoinResult } from './cold-join.js';
 import type { ExportResult, ExportShape } from './export.js';
+import { renderReplay, type ReplayResult } from './replay.js';
 import type { FanoutResult } from './fanout.js';
 import type { MemoryResult } from './memory.js';
 import type { LoadShape } from './fanout.js';
@@ -35,6 +36,8 @@ export interface BenchResults {
   memory: MemoryResult[];
   /** Capture analysis beside capinfos and tshark, and upload; absent from runs made before it was part of `npm run bench`. */
   capture?: CaptureResult;
+  /** Absent from runs made before the replay benchmark existed. */
+  replay?: ReplayResult;
   /** Absent from runs made before the export benchmark was part of `npm run bench`. */
   export?: ExportResult[];
 }
@@ -241,6 +244,9 @@ export function renderReport(r: BenchResults): string {
   }
   if (r.memory.length) {
     lines.push(`### 4. Memory: ${plan.idleDocs.toLocaleString('en')} idle incidents, 2 idle connections each`, '', ...memorySection(r.memory), '');
+  }
+  if (r.replay) {
+    lines.push('### Replay: seek, play and storage of a long history (Bridgelog only)', '', ...renderReplay(r.replay), '');
   }
   if (r.capture) {
     lines.push('### Capture analysis and upload (Bridgelog beside capinfos and tshark)', '', ...captureSection(r.capture), '');

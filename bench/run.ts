@@ -4,7 +4,9 @@
  * own process on a fresh port. Prints Markdown for BENCHMARKS.md; raw numbers go to .bench/.
  *
  *   --quick              a smoke run (small sizes, 5 s runs; about 2 minutes)
- *   --only=a,b           some of: fanout, writers, join, memory, export, capture
+ *   --only=a,b           some of: fanout, writers, join, memory, export, capture, replay
+ *   --readers=a,b        fan-out sizes instead of the plan's (e.g. --only=fanout --readers=1000,2000)
+ *   --repeats=n          runs per server of each fan-out and many-writers load
  *   --profile            V8 CPU profiles of every server into .bench/profiles/ (summarize with profile-summary.ts)
  *   --report=<json>      print the Markdown of an earlier run from its raw numbers
  */
@@ -17,6 +19,7 @@ import { exportBench, type ExportResult } from './export.js';
 import { fanout, pool, type FanoutResult, type FanoutRun, type LoadShape } from './fanout.js';
 import { machine, mayWaitForQuiet, progress, quietMachine } from './lib.js';
 import { memory, type MemoryResult } from './memory.js';
+import { replayInChild } from './replay.js';
 import { renderReport, type BenchResults, type Plan } from './report.js';
 import { SERVER_KINDS, ServerUnderTest, type ServerKind } from './servers.js';
 
@@ -27,10 +30,13 @@ if (rerender) {
   process.exit(0);
 }
 const quick = args.includes('--quick');
-const scenarios = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['fanout', 'writers', 'join', 'memory', 'export', 'capture'];
+const scenarios = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['fanout', 'writers', 'join', 'memory', 'export', 'capture', 'replay'];
 const plan: Plan = quick
   ? { readers: [200], seconds: 5, repeats: 1, writers: { writers: 10, rate: 5, readers: 100, seconds: 5 }, entries: 1_000, updates: 10_000, latecomers: 10, idleDocs: 100, exportIncidents: [{ entries: 1_000, screenshots: 40 }, { entries: 1_000, screenshots: 120 }] }
   : { readers: [200, 1000, 2000], seconds: 15, repeats: 2, writers: { writers: 50, rate: 5, readers: 500, seconds: 15 }, entries: 10_000, updates: 100_000, latecomers: 100, idleDocs: 1000, exportIncidents: [{ entries: 5_000, screenshots: 200 }, { entries: 5_000, screenshots: 600 }] };
+const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+if (option('readers')) plan.readers = option('readers')!.split(',').map(Number);
+if (option('repeats')) plan.repeats = Number(option('repeats'));
 
 fs.mkdirSync('.bench', { recursive: true });
 if (args.includes('--profile')) ServerUnderTest.profileDir = path.resolve('.bench/profiles', new Date().toISOString().replace(/[:.]/g, '-'));
@@ -96,7 +102,11 @@ if (scenarios.includes('export')) for (const shape of plan.exportIncidents) expo
 // Bridgelog against Wireshark's own tools: no peer server analyzes captures.
 const capture = scenarios.includes('capture') ? await captureBench(quick ? { sizeMB: 128, runs: 1 } : { sizeMB: 1024, runs: 3 }) : undefined;
 
-const results: BenchResults = { machine: machine(), at: startedAt.toISOString(), quick, loadAverage, plan, fanout: fan, manyWriters, coldJoin: join, memory: mem, export: exported, capture };
+// Bridgelog alone: the peers keep no history to replay.
+if (scenarios.includes('replay')) await quietMachine();
+const replay = scenarios.includes('replay') ? await replayInChild(quick ? 10_000 : 100_000, quick ? 1_000 : 10_000) : undefined;
+
+const results: BenchResults = { machine: machine(), at: startedAt.toISOString(), quick, loadAverage, plan, fanout: fan, manyWriters, coldJoin: join, memory: mem, export: exported, capture, replay };
 const report = renderReport(results);
 console.log(report);
 
