@@ -17,7 +17,7 @@ import type { IncidentHistory, LoadedHistory } from '../history/incident-history
 import { UpdateLog, type DurableEvent } from '../history/update-log.js';
 import type { Metrics } from '../metrics.js';
 import { reasonLabel } from '../metrics.js';
-import { Connection } from './connection.js';
+import { Broadcast, Connection } from './connection.js';
 import * as protocol from './protocol.js';
 
 /** Origin of a change the server makes on a user's behalf (e.g. a status set through the HTTP API). */
@@ -45,7 +45,7 @@ export class IncidentRoom {
   private readonly bindings: ClientBindings;
   private readonly updateLog: UpdateLog;
   /** What is on disk, per client ID: sent as message type 100. */
-  private readonly durableStateVector: Map<number, number>;
+  private durableStateVector: Map<number, number>;
   /** Work waiting for a seq to be durable, in seq order. */
   private deferred: Array<{ seq: number; run: () => void }> = [];
   /** Connections owed a "persisted" message once `seq` is durable. */
@@ -192,24 +192,24 @@ export class IncidentRoom {
 
   private onAwarenessChange = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }): void => {
     const changed = [...added, ...updated, ...removed];
-    const frame = protocol.encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+    const frame = new Broadcast(protocol.encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed)));
     for (const conn of this.connections) conn.send(frame);
   };
 
-  private onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+  private onDocUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction): void => {
     if (origin === 'load') return;
     const author = origin instanceof Connection ? origin.user.id : origin instanceof ServerChange ? origin.userId : undefined;
     if (author === undefined) throw new Error('document changed by an unattributed origin');
     const record = this.updateLog.append(author, update);
     this.opts.metrics.updates.inc();
-    const written = Y.parseUpdateMeta(update).to;
-    const frame = protocol.encodeUpdate(update);
+    const frame = new Broadcast(protocol.encodeUpdate(update));
+    // Every transaction's update is logged in order, so once this one is on disk, so is the document
+    // as it stood after it: the state vector Yjs computed for the transaction is what is durable then.
+    const stateAfter = transaction.afterState;
     const metaChanged = this.metaChanged;
     this.metaChanged = false;
     this.afterDurable(record.seq, () => {
-      for (const [client, clock] of written) {
-        if ((this.durableStateVector.get(client) ?? 0) < clock) this.durableStateVector.set(client, clock);
-      }
+      this.durableStateVector = stateAfter;
       for (const conn of this.connections) if (conn !== origin) conn.send(frame);
       if (metaChanged) this.opts.onMetaChange(readMeta(this.doc));
     });
