@@ -19,6 +19,7 @@ import type { Metrics } from '../metrics.js';
 import { reasonLabel } from '../metrics.js';
 import { Broadcast, Connection } from './connection.js';
 import * as protocol from './protocol.js';
+import type { RefusalLog } from './refusal-log.js';
 
 /** Origin of a change the server makes on a user's behalf (e.g. a status set through the HTTP API). */
 export class ServerChange {
@@ -30,6 +31,8 @@ export interface RoomOptions {
   maxMessageBytes: number;
   log: Logger;
   metrics: Metrics;
+  /** Where refused messages are logged (shared by every room: one line per user per minute). */
+  refusals: RefusalLog;
   /** Called, once durable, after a change to the document's `meta` map. */
   onMetaChange: (meta: Meta) => void;
   /** Called when the last connection has left. */
@@ -117,7 +120,7 @@ export class IncidentRoom {
       const error = err instanceof protocol.ProtocolError ? err : new protocol.ProtocolError(CloseCode.malformed, 'unprocessable message');
       if (!(err instanceof protocol.ProtocolError)) conn.log.warn({ err }, 'unexpected error handling a message');
       this.opts.metrics.rejected.inc({ reason: reasonLabel(error.reason) });
-      conn.log.info({ user: conn.user.name, incident: this.incidentId, code: error.code, reason: error.reason }, 'closing connection on a refused message');
+      this.opts.refusals.refused(conn.log, conn.user.id, { user: conn.user.name, incident: this.incidentId, code: error.code, reason: error.reason });
       conn.close(error.code, error.reason);
       this.leave(conn);
     }

@@ -8,6 +8,7 @@ import type { Meta } from '../../shared/schema/doc.js';
 import { IncidentHistory } from '../history/incident-history.js';
 import type { Metrics } from '../metrics.js';
 import { IncidentRoom } from './incident-room.js';
+import { RefusalLog } from './refusal-log.js';
 
 export interface IncidentRoomsOptions {
   dataDir: string;
@@ -24,6 +25,7 @@ export class IncidentRooms {
   private readonly opening = new Map<string, Promise<IncidentRoom>>();
   private readonly closing = new Map<string, Promise<void>>();
   private readonly unloadTimers = new Map<string, NodeJS.Timeout>();
+  private readonly refusals = new RefusalLog();
 
   constructor(private readonly opts: IncidentRoomsOptions) {}
 
@@ -70,6 +72,7 @@ export class IncidentRooms {
       maxMessageBytes: this.opts.maxMessageBytes,
       log: this.opts.log,
       metrics: this.opts.metrics,
+      refusals: this.refusals,
       onMetaChange: (meta) => this.opts.onMetaChange(incidentId, meta),
       onEmpty: (r) => this.scheduleUnload(r),
       onFailure: (r) => this.drop(r),
