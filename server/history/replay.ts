@@ -342,31 +342,46 @@ function continuesEdits(run: HistoryChange[], next: HistoryChange[]): boolean {
   return next.every((c) => c.kind === 'entry-changed' && !c.attachmentsAdded && editing.has(c.entry));
 }
 
-/** Replays of the incidents asked about, dropped when unused for `idleMs`. */
+/**
+ * Replays of the incidents asked about: at most `max` (the least recently used goes first), each
+ * dropped when unused for `idleMs`. A replay holds about one and a half times its incident's document
+ * (141 MiB at 10k entries / 100k updates), so the cap bounds the memory replays can take. A dropped
+ * replay is only forgotten, not destroyed: a request still using it finishes with it.
+ */
 export class Replays {
+  /** In order of last use, oldest first (a Map keeps insertion order). */
   private readonly replays = new Map<string, IncidentReplay>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly idleMs = 10 * 60_000) {
+  constructor(
+    private readonly max = 4,
+    private readonly idleMs = 10 * 60_000,
+  ) {
     this.sweeper = setInterval(() => this.sweep(), Math.min(idleMs, 60_000));
     this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.replays.size;
   }
 
   /** The incident's replay, caught up with the first `limit` bytes of its log. */
   async of(incidentId: string, history: IncidentHistory, limit?: number): Promise<IncidentReplay> {
     let replay = this.replays.get(incidentId);
-    if (!replay) this.replays.set(incidentId, (replay = new IncidentReplay(history)));
+    if (replay) this.replays.delete(incidentId); // re-inserted below: now the most recently used
+    else replay = new IncidentReplay(history);
+    this.replays.set(incidentId, replay);
+    for (const id of this.replays.keys()) {
+      if (this.replays.size <= this.max) break;
+      this.replays.delete(id);
+    }
     await replay.catchUp(limit);
     return replay;
   }
 
   private sweep(): void {
     const now = Date.now();
-    for (const [id, replay] of this.replays) {
-      if (now - replay.lastUsed < this.idleMs) continue;
-      this.replays.delete(id);
-      replay.destroy();
-    }
+    for (const [id, replay] of this.replays) if (now - replay.lastUsed >= this.idleMs) this.replays.delete(id);
   }
 
   close(): void {

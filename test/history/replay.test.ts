@@ -20,7 +20,7 @@ import {
   updateEntry,
 } from '../../shared/schema/doc.js';
 import { IncidentHistory } from '../../server/history/incident-history.js';
-import { IncidentReplay } from '../../server/history/replay.js';
+import { IncidentReplay, Replays } from '../../server/history/replay.js';
 import { UpdateLog } from '../../server/history/update-log.js';
 import { seededRandom } from '../helpers/random.js';
 
@@ -186,5 +186,28 @@ describe('replay', () => {
     expect(lee.getMap('entries').size).toBe(0);
     replay.destroy();
     await log.close();
+  });
+
+  it('keeps the most recently used replays only, and one dropped while in use still answers', async () => {
+    const logs = [openLog(), openLog(), openLog()];
+    for (const { log } of logs) {
+      const doc = new Y.Doc();
+      doc.on('update', (u: Uint8Array) => log.append('kim', u));
+      createEntry(doc, { kind: 'test', title: 'ping', ranAt: '2026-03-04T06:00:00.000Z' });
+      await log.whenDurable();
+    }
+    const replays = new Replays(2);
+    const a = await replays.of('a', logs[0]!.history);
+    const b = await replays.of('b', logs[1]!.history);
+    expect(await replays.of('a', logs[0]!.history)).toBe(a); // a is now the most recent
+    await replays.of('c', logs[2]!.history); // b goes
+    expect(replays.size).toBe(2);
+    expect(await replays.of('a', logs[0]!.history)).toBe(a);
+    expect(await replays.of('b', logs[1]!.history)).not.toBe(b);
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, b.stateAfter(1)); // the dropped one still works for whoever holds it
+    expect(entriesOf(doc).size).toBe(1);
+    replays.close();
+    for (const { log } of logs) await log.close();
   });
 });
