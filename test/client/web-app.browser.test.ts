@@ -105,14 +105,14 @@ describe('web app', () => {
     await expect.poll(() => bob.getByTestId('save-state').textContent()).toBe('Saved');
     await expect.poll(() => alice.getByRole('list', { name: 'On this incident' }).textContent()).toBe('alice (you)bob');
 
-    let sent = Date.now();
-    await logFromKeyboard(alice, {
+    // "Within a second" counts from the moment Alice submits, not from when she starts typing.
+    let sent = await logFromKeyboard(alice, {
       title: aliceTest,
       command: "curl -s -o /dev/null -w '%{time_total}\\n' https://checkout.internal/health",
       observations: '**2.41 s**, 2.38 s, 2.52 s\n- the health endpoint itself is slow',
       conclusion: 'the slowness is inside checkout-api',
     });
-    await entry(bob, aliceTest).waitFor({ timeout: 1000 });
+    await entry(bob, aliceTest).waitFor({ timeout: 5000 });
     expect(Date.now() - sent).toBeLessThan(1000);
     await expect.poll(() => alice.getByTestId('save-state').textContent()).toBe('Saved');
     expect(await alice.getByRole('form', { name: 'New entry' }).getByLabel('Title').inputValue()).toBe('');
@@ -126,9 +126,8 @@ describe('web app', () => {
     expect(await seenByBob.locator('strong').textContent()).toBe('2.41 s');
     expect(await seenByBob.getByRole('listitem').textContent()).toBe('the health endpoint itself is slow');
 
-    sent = Date.now();
-    await logFromKeyboard(bob, { title: bobTest, observations: 'pool at 50/50, 212 waiters' });
-    await entry(alice, bobTest).waitFor({ timeout: 1000 });
+    sent = await logFromKeyboard(bob, { title: bobTest, observations: 'pool at 50/50, 212 waiters' });
+    await entry(alice, bobTest).waitFor({ timeout: 5000 });
     expect(Date.now() - sent).toBeLessThan(1000);
     await expect.poll(() => entry(alice, bobTest).locator('.byline').textContent()).toBe('by bob');
 

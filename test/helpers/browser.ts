@@ -39,7 +39,8 @@ export async function openIncident(page: Page, server: TestServer, incidentId: s
 }
 
 /** Logs a test from the keyboard only: Esc (out of any field), `n`, type, Ctrl+Enter. */
-export async function logFromKeyboard(page: Page, entry: { title: string; command?: string; observations?: string; conclusion?: string }): Promise<void> {
+/** Logs an entry as a responder would, from the keyboard; resolves with when it was submitted (ms). */
+export async function logFromKeyboard(page: Page, entry: { title: string; command?: string; observations?: string; conclusion?: string }): Promise<number> {
   await page.keyboard.press('Escape');
   await page.keyboard.press('n');
   await page.keyboard.type(entry.title);
@@ -47,7 +48,9 @@ export async function logFromKeyboard(page: Page, entry: { title: string; comman
   if (entry.command) await form.getByLabel('Command').fill(entry.command);
   if (entry.observations) await form.getByLabel('Observations').fill(entry.observations);
   if (entry.conclusion) await form.getByLabel('Conclusion', { exact: true }).fill(entry.conclusion);
+  const submitted = Date.now();
   await page.keyboard.press('Control+Enter');
+  return submitted;
 }
 
 export const entry = (page: Page, title: string) => page.getByRole('article', { name: title, exact: true });
