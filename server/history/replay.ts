@@ -77,11 +77,8 @@ export class IncidentReplay {
   private readonly doc = new Y.Doc();
   /** Receive time of record seq = i + 1 (ms, UTC), non-decreasing. */
   private readonly ats: number[] = [];
-  private readonly authors: number[] = [];
   /** Log offset of record seq = i + 1. */
   private readonly offsets: number[] = [];
-  private readonly userIds: string[] = [];
-  private readonly userIndex = new Map<string, number>();
   private readonly runs = new Map<number, StructRun>();
   private readonly deletions = new Map<number, Deletions>();
   /** What happened, record by record, with runs of small edits folded into one event. */
@@ -109,10 +106,6 @@ export class IncidentReplay {
     return this.ats[seq - 1]!;
   }
 
-  userOf(seq: number): string {
-    return this.userIds[this.authors[seq - 1]!]!;
-  }
-
   /** The last record received at or before `at` (0: none). */
   seqAt(at: number): number {
     return lastAtMost(this.ats, at) + 1;
@@ -121,6 +114,7 @@ export class IncidentReplay {
   /** Folds in the records up to `limit` bytes of the log (its durable size while it is live). */
   catchUp(limit?: number): Promise<void> {
     this.lastUsed = Date.now();
+    if (limit !== undefined && limit <= this.offset) return this.catchingUp; // nothing new: no need to open the log
     // One reader at a time; a failed read leaves the offset where it was for the next one.
     const run = this.catchingUp.then(async () => {
       for await (const { record, offset, end } of this.history.records({ from: this.offset, limit })) {
@@ -173,9 +167,10 @@ export class IncidentReplay {
   private writeDeletionsUpTo(encoder: encoding.Encoder, last: number): void {
     const perClient: Array<[number, Array<[number, number]>]> = [];
     for (const [client, d] of this.deletions) {
-      const ranges: Array<[number, number]> = [];
-      for (let i = 0; i < d.records.length; i++) if (d.records[i]! <= last) ranges.push([d.clocks[i]!, d.lens[i]!]);
-      if (ranges.length === 0) continue;
+      // Ranges are noted in record order, so those deleted by then are a prefix.
+      const count = lastAtMost(d.records, last) + 1;
+      if (count === 0) continue;
+      const ranges = d.clocks.slice(0, count).map((clock, i): [number, number] => [clock, d.lens[i]!]);
       ranges.sort((a, b) => a[0] - b[0]);
       const merged: Array<[number, number]> = [ranges[0]!];
       for (const [clock, len] of ranges.slice(1)) {
@@ -203,15 +198,9 @@ export class IncidentReplay {
 
   private apply(record: UpdateRecord): void {
     if (record.seq !== this.seq + 1) throw new HistoryCorruptError(`${this.history.logFile}: record seq ${record.seq} follows ${this.seq}`);
-    let user = this.userIndex.get(record.userId);
-    if (user === undefined) {
-      user = this.userIds.push(record.userId) - 1;
-      this.userIndex.set(record.userId, user);
-    }
     this.changes = [];
     Y.applyUpdate(this.doc, record.update, APPLY); // onTransaction and the observers index it
     this.ats.push(record.at);
-    this.authors.push(user);
     this.addEvent(record, this.changes);
   }
 
@@ -318,7 +307,7 @@ export class IncidentReplay {
   private addEvent(record: UpdateRecord, changes: HistoryChange[]): void {
     if (changes.length === 0) return; // e.g. an update whose structs wait for ones not yet received
     const last = this.events[this.events.length - 1];
-    if (last && last.userId === record.userId && record.at - Date.parse(last.toAt) <= COALESCE_MS && continuesEdits(last.changes, changes)) {
+    if (last && last.userId === record.userId && record.at - this.atOf(last.toSeq) <= COALESCE_MS && continuesEdits(last.changes, changes)) {
       last.toSeq = record.seq;
       last.toAt = new Date(record.at).toISOString();
       for (const change of changes) {
