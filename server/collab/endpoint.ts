@@ -120,8 +120,7 @@ async function serve(conn: Connection, incidentId: string, opts: CollabEndpointO
     opts.metrics.connections.dec();
     if (!room) return;
     room.leave(conn);
-    const stillHere = [...room.connections].some((c) => c.user.id === conn.user.id);
-    if (!stillHere) opts.onUserLeft?.(incidentId, conn.user.id, room.lastSeq, performance.now() - openedAt);
+    if (!room.hasUser(conn.user.id)) opts.onUserLeft?.(incidentId, conn.user.id, room.lastSeq, performance.now() - openedAt);
   });
   ws.on('error', (err) => conn.log.debug({ err }, 'collaboration socket error'));
   opts.metrics.connections.inc();

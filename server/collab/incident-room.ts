@@ -93,6 +93,12 @@ export class IncidentRoom {
     }
   }
 
+  /** Whether `userId` has a connection here. */
+  hasUser(userId: string): boolean {
+    for (const conn of this.connections) if (conn.user.id === userId) return true;
+    return false;
+  }
+
   leave(conn: Connection): void {
     if (!this.connections.delete(conn)) return;
     this.acks.delete(conn);

@@ -13,7 +13,7 @@ import { suggestAlerts } from '../alerts/suggestions.js';
 import { visibleIncident } from '../auth/authenticate.js';
 import { hashToken, newToken } from '../auth/secrets.js';
 import { createIncident } from '../incidents/incident-commands.js';
-import { authenticated, requireRole, type RouteContext, userOf } from './context.js';
+import { authenticated, requireRole, type RouteContext, requestedIncident, userOf } from './context.js';
 import { HttpError, notFound, parseBody, parseTime } from './http-error.js';
 
 const HOOK_WINDOW_MS = 10_000;
@@ -82,11 +82,7 @@ export function alertRoutes(ctx: RouteContext): Router {
     if (!record || !receiver.visibleTo(userOf(res), record)) throw notFound('alert');
     return record;
   };
-  const incidentFor = (req: Request, res: Response) => {
-    const incident = visibleIncident(ctx.store, userOf(res), String(req.params.id));
-    if (!incident) throw notFound('incident');
-    return incident;
-  };
+  const incidentFor = (req: Request, res: Response) => requestedIncident(ctx.store, req, res);
   const newestFirst = (a: AlertRecord, b: AlertRecord) => b.startsAt.localeCompare(a.startsAt);
 
   /** `?incident=<id>`: that incident's alerts; `?inbox=true`: alerts on no incident; else all you may see. */

@@ -13,7 +13,7 @@ import { safeFileName } from '../attachments/sniff.js';
 import { visibleIncident } from '../auth/authenticate.js';
 import { burstsAt, type CaptureAnalyses } from '../capture/capture-analyses.js';
 import type { BlobStore } from '../store/blob-store.js';
-import { authenticated, requireRole, type RouteContext, userOf } from './context.js';
+import { authenticated, requireRole, type RouteContext, requestedIncident, userOf } from './context.js';
 import { HttpError, notFound } from './http-error.js';
 
 export interface AttachmentDeps {
@@ -48,11 +48,7 @@ export function attachmentRoutes(ctx: RouteContext, deps: AttachmentDeps): Route
     defParamCharset: 'utf8',
   }).single('file') as unknown as RequestHandler;
 
-  const incidentFor = (req: Request, res: Response) => {
-    const incident = visibleIncident(ctx.store, userOf(res), String(req.params.id));
-    if (!incident) throw notFound('incident');
-    return incident;
-  };
+  const incidentFor = (req: Request, res: Response) => requestedIncident(ctx.store, req, res);
 
   /** Refusals during an upload close the connection, so the rest of the body is never read. */
   function uploadErrors(err: unknown, _req: Request, res: Response, next: NextFunction): void {

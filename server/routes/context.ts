@@ -7,13 +7,13 @@ import type { AlertStore } from '../alerts/alert-store.js';
 import type { Authorship } from '../history/authorship.js';
 import type { Replays } from '../history/replay.js';
 import type { SeenMarks } from '../store/seen-marks.js';
-import { hasRole, type Authenticator } from '../auth/authenticate.js';
+import { hasRole, visibleIncident, type Authenticator } from '../auth/authenticate.js';
 import type { IncidentRooms } from '../collab/incident-rooms.js';
 import type { Config } from '../config.js';
 import type { AppEvents } from '../events/app-events.js';
 import type { Metrics } from '../metrics.js';
-import type { MetadataStore, UserRecord } from '../store/metadata.js';
-import { HttpError } from './http-error.js';
+import type { IncidentRecord, MetadataStore, UserRecord } from '../store/metadata.js';
+import { HttpError, notFound } from './http-error.js';
 
 export interface RouteContext {
   config: Config;
@@ -36,6 +36,13 @@ export interface RouteContext {
 /** The user authenticated by `authenticated()`. */
 export function userOf(res: Response): UserRecord {
   return res.locals.user as UserRecord;
+}
+
+/** The incident named by `:id`; one the caller may not see is a 404, exactly like one that does not exist. */
+export function requestedIncident(store: MetadataStore, req: Request, res: Response): IncidentRecord {
+  const incident = visibleIncident(store, userOf(res), String(req.params.id));
+  if (!incident) throw notFound('incident');
+  return incident;
 }
 
 export function requireRole(user: UserRecord, role: Role): void {

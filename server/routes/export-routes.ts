@@ -3,7 +3,6 @@
  * moment; and `GET /api/schema/export-v1.json`, the JSON export's schema (public: it holds no data).
  */
 import { Router } from 'express';
-import { visibleIncident } from '../auth/authenticate.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { CaptureAnalyses } from '../capture/capture-analyses.js';
 import { writeBundle } from '../export/bundle.js';
@@ -12,8 +11,8 @@ import { toMarkdown } from '../export/markdown.js';
 import { buildReport, snapshotAt, type Snapshot } from '../export/report.js';
 import { exportJsonSchema } from '../../shared/schema/export.js';
 import type { BlobStore } from '../store/blob-store.js';
-import { authenticated, type RouteContext, userOf } from './context.js';
-import { HttpError, notFound, parseTime } from './http-error.js';
+import { authenticated, type RouteContext, requestedIncident } from './context.js';
+import { HttpError, parseTime } from './http-error.js';
 
 const FORMATS = { md: 'text/markdown; charset=utf-8', html: 'text/html; charset=utf-8', json: 'application/json', zip: 'application/zip' } as const;
 
@@ -24,8 +23,7 @@ export function exportRoutes(ctx: RouteContext, deps: { attachments: AttachmentS
     res.type('application/schema+json').set('Cache-Control', 'public, max-age=3600').send(schema);
   });
   router.get('/api/incidents/:id/export', authenticated(ctx.auth), async (req, res) => {
-    const incident = visibleIncident(ctx.store, userOf(res), String(req.params.id));
-    if (!incident) throw notFound('incident');
+    const incident = requestedIncident(ctx.store, req, res);
     const format = String(req.query.format ?? 'md') as keyof typeof FORMATS;
     if (!(format in FORMATS)) throw new HttpError(400, 'format: expected md, html, json or zip', 'format');
     const at = parseTime(req.query.at);

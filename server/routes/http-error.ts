@@ -28,14 +28,14 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   throw new HttpError(400, field ? `${field}: ${issue.message}` : issue.message, field);
 }
 
-/** Parses `?at=` (ISO-8601 with a time zone); absent means now. */
-export function parseTime(value: unknown): number {
+/** Parses a time parameter such as `?at=` (ISO-8601 with a time zone); absent means now. */
+export function parseTime(value: unknown, field = 'at'): number {
   if (value === undefined) return Date.now();
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    throw new HttpError(400, 'at: expected an ISO-8601 time with a zone, e.g. 2026-03-04T06:12:30.500Z', 'at');
+    throw new HttpError(400, `${field}: expected an ISO-8601 time with a zone, e.g. 2026-03-04T06:12:30.500Z`, field);
   }
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new HttpError(400, `at: not a valid time: ${value}`, 'at');
+  if (Number.isNaN(ms)) throw new HttpError(400, `${field}: not a valid time: ${value}`, field);
   return ms;
 }
 

@@ -4,20 +4,16 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { CreateIncidentRequest, UpdateIncidentRequest, type HistoryRecord, type IncidentAuthors, type UserRef } from '../../shared/api.js';
-import { canSee, visibleIncident } from '../auth/authenticate.js';
+import { canSee } from '../auth/authenticate.js';
 import { createIncident, presentIncident, updateIncident } from '../incidents/incident-commands.js';
-import { authenticated, requireRole, type RouteContext, userOf } from './context.js';
-import { HttpError, notFound, parseBody, parseTime } from './http-error.js';
+import { authenticated, requireRole, type RouteContext, requestedIncident, userOf } from './context.js';
+import { HttpError, parseBody, parseTime } from './http-error.js';
 
 export function incidentRoutes(ctx: RouteContext): Router {
   const router = Router();
   const deps = { store: ctx.store, rooms: ctx.rooms, events: ctx.events, alertReceiver: ctx.alertReceiver };
 
-  const incidentFor = (req: Request, res: Response) => {
-    const incident = visibleIncident(ctx.store, userOf(res), String(req.params.id));
-    if (!incident) throw notFound('incident');
-    return incident;
-  };
+  const incidentFor = (req: Request, res: Response) => requestedIncident(ctx.store, req, res);
 
   router.post('/api/incidents', authenticated(ctx.auth, 'responder'), async (req, res) => {
     const body = parseBody(CreateIncidentRequest, req.body);

@@ -8,10 +8,10 @@ import * as encoding from 'lib0/encoding';
 import { z } from 'zod';
 import type { Digest, HistoryEvents, HistoryMark } from '../../shared/history.js';
 import { encodeReplayRecord, REPLAY_RECORDS_TYPE } from '../../shared/replay-wire.js';
-import { visibleIncident } from '../auth/authenticate.js';
+import { presentAlert } from '../alerts/alert-receiver.js';
 import { buildDigest } from '../history/digest.js';
-import { authenticated, type RouteContext, userOf } from './context.js';
-import { HttpError, notFound, parseBody, parseTime } from './http-error.js';
+import { authenticated, type RouteContext, requestedIncident, userOf } from './context.js';
+import { HttpError, parseBody, parseTime } from './http-error.js';
 
 /** Records per `replay/updates` answer, at most. */
 const MAX_RECORDS = 100_000;
@@ -28,11 +28,7 @@ function seqParam(value: unknown, name: string): number | undefined {
 export function replayRoutes(ctx: RouteContext): Router {
   const router = Router();
 
-  const incidentFor = (req: Request, res: Response) => {
-    const incident = visibleIncident(ctx.store, userOf(res), String(req.params.id));
-    if (!incident) throw notFound('incident');
-    return incident;
-  };
+  const incidentFor = (req: Request, res: Response) => requestedIncident(ctx.store, req, res);
   /** The incident's replay, caught up with everything durable. */
   const replayFor = async (req: Request, res: Response) => {
     const incident = incidentFor(req, res);
@@ -88,8 +84,8 @@ export function replayRoutes(ctx: RouteContext): Router {
    */
   router.get('/api/incidents/:id/digest', authenticated(ctx.auth), async (req, res) => {
     const sinceSeq = seqParam(req.query.sinceSeq, 'sinceSeq');
-    const sinceAt = req.query.since === undefined ? undefined : parseTimeField(req.query.since, 'since');
-    const untilAt = req.query.until === undefined ? Date.now() : parseTimeField(req.query.until, 'until');
+    const sinceAt = req.query.since === undefined ? undefined : parseTime(req.query.since, 'since');
+    const untilAt = parseTime(req.query.until, 'until');
     const { incident, replay } = await replayFor(req, res);
     const user = userOf(res);
     const untilSeq = replay.seqAt(untilAt);
@@ -101,7 +97,7 @@ export function replayRoutes(ctx: RouteContext): Router {
     else since = lastSeen ?? { seq: 0, at: incident.createdAt };
     if (since.seq > until.seq) throw new HttpError(400, 'since: must not be after until', 'since');
     const users = names();
-    const alerts = ctx.alerts.alerts().filter((a) => a.incidents.includes(incident.id)).map((a) => ({ ...a, incidents: [incident.id] }));
+    const alerts = ctx.alerts.alerts().filter((a) => a.incidents.includes(incident.id)).map((a) => presentAlert(a, [incident.id]));
     const out: Digest = {
       since,
       until,
@@ -122,12 +118,4 @@ export function replayRoutes(ctx: RouteContext): Router {
   });
 
   return router;
-}
-
-function parseTimeField(value: unknown, field: string): number {
-  try {
-    return parseTime(value);
-  } catch (err) {
-    throw err instanceof HttpError ? new HttpError(400, err.message.replace(/^at:/, `${field}:`), field) : err;
-  }
 }
