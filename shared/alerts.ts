@@ -88,3 +88,21 @@ export function matches(matcher: LabelMatcher, labels: Record<string, string>): 
 export function matchesAll(matchers: readonly LabelMatcher[], labels: Record<string, string>): boolean {
   return matchers.length > 0 && matchers.every((m) => matches(m, labels));
 }
+
+/**
+ * The alert as Bridgelog knew it at `at` (ISO UTC): the transitions heard of by then, and the status
+ * and times they give; undefined when it had not been heard of yet.
+ */
+export function alertAsOf(alert: Alert, at: string): Alert | undefined {
+  const heard = alert.transitions.filter((t) => t.receivedAt <= at);
+  const last = heard.at(-1);
+  if (!last) return undefined;
+  const lastFiring = heard.findLast((t) => t.status === 'firing');
+  return {
+    ...alert,
+    status: last.status,
+    startsAt: lastFiring?.at ?? alert.startsAt,
+    endsAt: last.status === 'resolved' ? last.at : null,
+    transitions: heard,
+  };
+}

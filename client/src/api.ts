@@ -12,16 +12,26 @@ export class ApiFailure extends Error {
   }
 }
 
+/** The answer when it is a success; else the server's error, as an ApiFailure. */
+async function succeeded(res: Response): Promise<Response> {
+  if (res.ok) return res;
+  const error = (await res.json().catch(() => undefined)) as ApiError | undefined;
+  throw new ApiFailure(res.status, error?.error ?? `the server answered ${res.status} ${res.statusText}`, error?.field);
+}
+
 export async function api<T = void>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, {
-    method,
-    credentials: 'same-origin',
-    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) {
-    const error = (await res.json().catch(() => undefined)) as ApiError | undefined;
-    throw new ApiFailure(res.status, error?.error ?? `the server answered ${res.status} ${res.statusText}`, error?.field);
-  }
+  const res = await succeeded(
+    await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+  );
   return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+/** A GET whose answer is not JSON (a document's state, history records): the response, to read as needed. */
+export async function apiGetRaw(path: string, signal?: AbortSignal): Promise<Response> {
+  return succeeded(await fetch(path, { credentials: 'same-origin', signal }));
 }

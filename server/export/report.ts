@@ -6,6 +6,7 @@
  */
 import * as Y from 'yjs';
 import type { Logger } from 'pino';
+import { alertAsOf } from '../../shared/alerts.js';
 import type { Incident } from '../../shared/model.js';
 import { listEntries, listHypotheses, readMeta } from '../../shared/schema/doc.js';
 import { REPORT_SCHEMA, type Person, type Report, type ReportAttachment, type ReportEntry, type ReportHypothesis, type TimelineRow } from '../../shared/schema/export.js';
@@ -80,10 +81,11 @@ export function buildReport(src: ReportSources, incident: Incident, snapshot: Sn
   // Alerts as they stood at the moment: only transitions heard of by then.
   const alerts = src.alerts
     .alerts()
-    .filter((a) => a.incidents.includes(incident.id) && Date.parse(a.receivedAt) <= at)
-    .map((a) => {
-      const transitions = a.transitions.filter((t) => Date.parse(t.receivedAt) <= at);
-      return { ...presentAlert(a, [incident.id]), transitions, statusAsOf: transitions.at(-1)?.status ?? a.status };
+    .filter((a) => a.incidents.includes(incident.id))
+    .flatMap((a) => {
+      const now = presentAlert(a, [incident.id]);
+      const then = alertAsOf(now, atIso);
+      return then ? [{ ...now, transitions: then.transitions, statusAsOf: then.status }] : [];
     })
     .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
   const alertById = new Map(alerts.map((a) => [a.id, a]));

@@ -136,6 +136,20 @@ interface FilterProps {
   alerts: ReadonlyArray<{ id: string; title: string }>;
 }
 
+/** A filter that keeps items of one author, hypothesis or alert, or (`any`) all of them. */
+function OneOf(props: { label: string; any: string; value: string | undefined; options: ReadonlyArray<readonly [string, string]>; onChange: (value: string) => void }) {
+  return (
+    <select aria-label={props.label} value={props.value ?? ''} onChange={(e) => props.onChange(e.target.value)}>
+      <option value="">{props.any}</option>
+      {props.options.map(([id, name]) => (
+        <option key={id} value={id}>
+          {name}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 function TimelineFilters({ filter, onChange, names, hypotheses, alerts }: FilterProps) {
   const toggle = (kind: TimelineKind) => {
     const kinds = new Set(filter.kinds);
@@ -152,30 +166,9 @@ function TimelineFilters({ filter, onChange, names, hypotheses, alerts }: Filter
           </button>
         ))}
       </div>
-      <select aria-label="Author" value={filter.author ?? ''} onChange={(e) => pick('author', e.target.value)}>
-        <option value="">Everyone</option>
-        {[...names].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => (
-          <option key={id} value={id}>
-            {name}
-          </option>
-        ))}
-      </select>
-      <select aria-label="Hypothesis" value={filter.hypothesis ?? ''} onChange={(e) => pick('hypothesis', e.target.value)}>
-        <option value="">Any hypothesis</option>
-        {hypotheses.map((h) => (
-          <option key={h.id} value={h.id}>
-            {h.statement}
-          </option>
-        ))}
-      </select>
-      <select aria-label="Alert" value={filter.alert ?? ''} onChange={(e) => pick('alert', e.target.value)}>
-        <option value="">Any alert</option>
-        {alerts.map((a) => (
-          <option key={a.id} value={a.id}>
-            {a.title}
-          </option>
-        ))}
-      </select>
+      <OneOf label="Author" any="Everyone" value={filter.author} onChange={(v) => pick('author', v)} options={[...names].sort((a, b) => a[1].localeCompare(b[1]))} />
+      <OneOf label="Hypothesis" any="Any hypothesis" value={filter.hypothesis} onChange={(v) => pick('hypothesis', v)} options={hypotheses.map((h) => [h.id, h.statement])} />
+      <OneOf label="Alert" any="Any alert" value={filter.alert} onChange={(v) => pick('alert', v)} options={alerts.map((a) => [a.id, a.title])} />
     </div>
   );
 }

@@ -3,23 +3,8 @@
  * then, each firing or resolved as its transitions say it was then. The panel and the entries read
  * it like the live AlertBook (whose alerts it follows); which incident an alert is on is as now.
  */
-import type { Alert } from '../../../shared/alerts';
+import { alertAsOf, type Alert } from '../../../shared/alerts';
 import { AlertBook } from './alert-book';
-
-/** The alert as known at `at` (ISO UTC), or undefined when nobody had heard of it yet. */
-export function alertAsOf(alert: Alert, at: string): Alert | undefined {
-  const heard = alert.transitions.filter((t) => t.receivedAt <= at);
-  const last = heard.at(-1);
-  if (!last) return undefined;
-  const lastFiring = heard.findLast((t) => t.status === 'firing');
-  return {
-    ...alert,
-    status: last.status,
-    startsAt: lastFiring?.at ?? alert.startsAt,
-    endsAt: last.status === 'resolved' ? last.at : null,
-    transitions: heard,
-  };
-}
 
 export class AlertsAsOf extends AlertBook {
   private at = '';

@@ -8,8 +8,7 @@
  */
 import type { HistoryEvent, HistoryEvents } from '../../../shared/history';
 import { decodeReplayRecords, type ReplayRecord } from '../../../shared/replay-wire';
-import type { ApiError } from '../../../shared/model';
-import { api, ApiFailure } from '../api';
+import { api, apiGetRaw } from '../api';
 import { Store } from '../store';
 import { ReplayedDoc } from './replayed-doc';
 import { describeEvents, eventsBetween, NO_STEP, type ReplayStep } from './replay-step';
@@ -34,15 +33,6 @@ export interface ReplayPosition {
   seq: number;
   /** The moment shown (ms, UTC). */
   at: number;
-}
-
-async function fetchBytes(url: string, signal?: AbortSignal): Promise<Response> {
-  const res = await fetch(url, { credentials: 'same-origin', signal });
-  if (!res.ok) {
-    const error = (await res.json().catch(() => undefined)) as ApiError | undefined;
-    throw new ApiFailure(res.status, error?.error ?? `the server answered ${res.status} ${res.statusText}`, error?.field);
-  }
-  return res;
 }
 
 /** The records after a point of the history, fetched a page ahead of need. */
@@ -89,7 +79,7 @@ class RecordFeed {
   }
 
   private fetchPage(): Promise<void> {
-    this.loading ??= fetchBytes(`${this.base}/replay/updates?after=${this.fetchedTo}&limit=${PAGE}`)
+    this.loading ??= apiGetRaw(`${this.base}/replay/updates?after=${this.fetchedTo}&limit=${PAGE}`)
       .then(async (res) => {
         const records = decodeReplayRecords(new Uint8Array(await res.arrayBuffer()));
         this.queue.push(...records);
@@ -144,7 +134,7 @@ export class Replay {
     this.seeking?.abort();
     const seeking = (this.seeking = new AbortController());
     try {
-      const res = await fetchBytes(`${this.base}/replay/state?at=${new Date(at).toISOString()}`, seeking.signal);
+      const res = await apiGetRaw(`${this.base}/replay/state?at=${new Date(at).toISOString()}`, seeking.signal);
       const state = new Uint8Array(await res.arrayBuffer());
       if (ticket !== this.ticket) return;
       const seq = Number(res.headers.get('X-Bridgelog-Seq') ?? 0);
