@@ -18,6 +18,8 @@ export interface ScannedRecord {
 }
 
 const CHUNK = 1 << 20;
+/** Batches up to this size are written on the event loop's thread (see flush). */
+const SYNC_WRITE_MAX = 64 * 1024;
 
 /**
  * Reads records from `from` up to `limit` bytes (default: end of file). Stops at the first torn or
@@ -168,7 +170,7 @@ export class UpdateLog {
     this.pending = [];
     const upToSeq = this.appended;
     const started = performance.now();
-    this.writeAll(data, 0, this.writtenSize, (err) => {
+    const written = (err: Error | null) => {
       if (err) return this.fail(err);
       fs.fdatasync(this.fd, (syncErr) => {
         if (syncErr) return this.fail(syncErr);
@@ -179,7 +181,19 @@ export class UpdateLog {
         this.waiters = this.waiters.filter((w) => (w.seq <= upToSeq ? (w.resolve(), false) : true));
         this.flush();
       });
-    });
+    };
+    // A small batch is written here: into the page cache, it takes microseconds, and saves the round
+    // trip through the thread pool whose completion would wait behind whatever else the event loop
+    // has queued. Only the fdatasync goes to the pool. A big batch (a pasted screenshot's worth) is
+    // written there too, so it cannot hold up the event loop.
+    if (data.length > SYNC_WRITE_MAX) return this.writeAll(data, 0, this.writtenSize, written);
+    try {
+      for (let from = 0; from < data.length; ) from += fs.writeSync(this.fd, data, from, data.length - from, this.writtenSize + from);
+    } catch (err) {
+      // Reported as the pool's errors are, never from inside the caller's append.
+      return process.nextTick(written, err as Error);
+    }
+    written(null);
   }
 
   private writeAll(data: Buffer, from: number, position: number, done: (err: Error | null) => void): void {
