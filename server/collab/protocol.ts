@@ -16,13 +16,20 @@ export type Incoming =
   | { type: 'query-awareness' }
   | { type: 'auth' };
 
+/**
+ * A refused frame. It carries no stack trace: it is expected input, not a bug, and a hostile client
+ * sending hundreds a second would otherwise have the server capture a stack for each.
+ */
 export class ProtocolError extends Error {
   constructor(
     readonly code: CloseCode,
     /** Short reason, sent in the close frame and counted in metrics. */
     readonly reason: string,
   ) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(reason);
+    Error.stackTraceLimit = limit;
   }
 }
 
