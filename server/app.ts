@@ -18,6 +18,7 @@ import { originAllowed } from './auth/origin.js';
 import { hashToken } from './auth/secrets.js';
 import { attachCollabEndpoint } from './collab/endpoint.js';
 import { IncidentRooms } from './collab/incident-rooms.js';
+import { Refusals } from './collab/refusals.js';
 import type { Config } from './config.js';
 import { AppEvents } from './events/app-events.js';
 import { Authorship } from './history/authorship.js';
@@ -108,6 +109,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const app = express();
   const server = http.createServer(app);
   const events = new AppEvents(server, auth, config.allowedOrigins);
+  const refusals = new Refusals(config.refusalPace);
   const rooms: IncidentRooms = new IncidentRooms({
     dataDir: config.dataDir,
     idleUnloadMs: config.idleUnloadMs,
@@ -115,11 +117,12 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     maxMessageBytes: config.maxMessageBytes,
     log,
     metrics,
+    refusals,
     onMetaChange: (incidentId, meta) =>
       void mirrorMeta({ store, events }, incidentId, meta).catch((err) => log.error({ err }, 'could not mirror incident metadata')),
   });
   const collab = attachCollabEndpoint({
-    server, auth, store, rooms, metrics, log,
+    server, auth, store, rooms, metrics, log, refusals,
     allowedOrigins: config.allowedOrigins,
     maxMessageBytes: config.maxMessageBytes,
     // A visit too short to have read anything (a reload, a glance) keeps the earlier mark, so the

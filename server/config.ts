@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Limits } from '../shared/protocol.js';
 import { DefaultUploadLimits, type AttachmentKind } from '../shared/attachments.js';
+import { DEFAULT_REFUSAL_PACE, type RefusalPace } from './collab/refusals.js';
 
 export interface Config {
   host: string;
@@ -18,6 +19,8 @@ export interface Config {
   /** Write a checkpoint after this many updates since the last one. */
   checkpointEvery: number;
   maxMessageBytes: number;
+  /** How fast a user whose connections keep being refused may open new ones (collab/refusals.ts). */
+  refusalPace: RefusalPace;
   /** Mark the session cookie Secure (serve behind HTTPS). */
   cookieSecure: boolean;
   logLevel: string;
@@ -34,6 +37,12 @@ function int(value: string | undefined, fallback: number, name: string): number 
   return n;
 }
 
+/** The default pace scaled to `perSecond` (a burst of two seconds' worth); at least 1 a second. */
+export function refusalPace(perSecond: number): RefusalPace {
+  const rate = Math.max(1, perSecond);
+  return { ...DEFAULT_REFUSAL_PACE, perSecond: rate, burst: 2 * rate };
+}
+
 export function configFromEnv(env: NodeJS.ProcessEnv, clientDir?: string): Config {
   return {
     host: env.HOST || '127.0.0.1',
@@ -45,6 +54,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, clientDir?: string): Confi
     seenAfterMs: int(env.SEEN_AFTER_MS, 30_000, 'SEEN_AFTER_MS'),
     checkpointEvery: int(env.CHECKPOINT_EVERY, 1000, 'CHECKPOINT_EVERY'),
     maxMessageBytes: int(env.MAX_MESSAGE_BYTES, Limits.maxMessageBytes, 'MAX_MESSAGE_BYTES'),
+    refusalPace: refusalPace(int(env.REFUSALS_PER_SECOND, DEFAULT_REFUSAL_PACE.perSecond, 'REFUSALS_PER_SECOND')),
     cookieSecure: env.COOKIE_SECURE === '1' || env.COOKIE_SECURE === 'true',
     logLevel: env.LOG_LEVEL || 'info',
     uploadLimits: {

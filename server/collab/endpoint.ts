@@ -16,12 +16,15 @@ import type { MetadataStore } from '../store/metadata.js';
 import type { Metrics } from '../metrics.js';
 import { Connection } from './connection.js';
 import type { IncidentRooms } from './incident-rooms.js';
+import type { Refusals } from './refusals.js';
 
 export interface CollabEndpointOptions {
   server: http.Server;
   auth: Authenticator;
   store: MetadataStore;
   rooms: IncidentRooms;
+  /** Paces new connections of users whose connections keep being refused. */
+  refusals: Refusals;
   metrics: Metrics;
   log: Logger;
   allowedOrigins: string[];
@@ -35,8 +38,8 @@ export interface CollabEndpointOptions {
 
 const KEEPALIVE_MS = 30_000;
 
-function refuse(socket: Duplex, status: number, message: string): void {
-  socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+function refuse(socket: Duplex, status: number, message: string, headers = ''): void {
+  socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n${headers}\r\n${message}`);
 }
 
 export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): void } {
@@ -68,16 +71,36 @@ export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): vo
     } catch {
       incidentId = '';
     }
-    const incident = visibleIncident(opts.store, user, incidentId);
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      if (!incident) {
-        opts.metrics.rejected.inc({ reason: 'no such incident' });
-        ws.close(CloseCode.notFound, 'no such incident');
-        return;
-      }
-      const conn = new Connection(ws, publicUser(user), hasRole(user, 'responder'), opts.log);
-      void serve(conn, incident.id, opts);
-    });
+    const upgrade = () => {
+      const incident = visibleIncident(opts.store, user, incidentId);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        if (!incident) {
+          opts.metrics.rejected.inc({ reason: 'no such incident' });
+          ws.close(CloseCode.notFound, 'no such incident');
+          return;
+        }
+        const conn = new Connection(ws, publicUser(user), hasRole(user, 'responder'), opts.log);
+        void serve(conn, incident.id, opts);
+      });
+    };
+    const admission = opts.refusals.admission(user.id);
+    if (admission.admit === 'now') return upgrade();
+    if (admission.admit === 'never') {
+      opts.metrics.rejected.inc({ reason: 'too many refusals' });
+      return refuse(socket, 429, 'Too Many Requests: too many of your connections were refused; retry later', `Retry-After: ${admission.retryAfterS}\r\n`);
+    }
+    // Held back: the socket waits, parked, and goes ahead unless its client gave up meanwhile.
+    const release = () => opts.refusals.release(user.id);
+    const timer = setTimeout(() => {
+      socket.off('close', gaveUp);
+      release();
+      if (!socket.destroyed) upgrade();
+    }, admission.waitMs);
+    const gaveUp = () => {
+      clearTimeout(timer);
+      release();
+    };
+    socket.once('close', gaveUp);
   });
 
   const keepalive = setInterval(() => {

@@ -19,7 +19,7 @@ import type { Metrics } from '../metrics.js';
 import { reasonLabel } from '../metrics.js';
 import { Broadcast, Connection } from './connection.js';
 import * as protocol from './protocol.js';
-import type { RefusalLog } from './refusal-log.js';
+import type { Refusals } from './refusals.js';
 
 /** Origin of a change the server makes on a user's behalf (e.g. a status set through the HTTP API). */
 export class ServerChange {
@@ -31,8 +31,8 @@ export interface RoomOptions {
   maxMessageBytes: number;
   log: Logger;
   metrics: Metrics;
-  /** Where refused messages are logged (shared by every room: one line per user per minute). */
-  refusals: RefusalLog;
+  /** Where refused connections are logged and counted against their user (shared by every room). */
+  refusals: Refusals;
   /** Called, once durable, after a change to the document's `meta` map. */
   onMetaChange: (meta: Meta) => void;
   /** Called when the last connection has left. */

@@ -8,7 +8,7 @@ import type { Meta } from '../../shared/schema/doc.js';
 import { IncidentHistory } from '../history/incident-history.js';
 import type { Metrics } from '../metrics.js';
 import { IncidentRoom } from './incident-room.js';
-import { RefusalLog } from './refusal-log.js';
+import type { Refusals } from './refusals.js';
 
 export interface IncidentRoomsOptions {
   dataDir: string;
@@ -17,6 +17,8 @@ export interface IncidentRoomsOptions {
   maxMessageBytes: number;
   log: Logger;
   metrics: Metrics;
+  /** Refused connections, per user (shared with the endpoint, which paces new ones). */
+  refusals: Refusals;
   onMetaChange: (incidentId: string, meta: Meta) => void;
 }
 
@@ -25,7 +27,6 @@ export class IncidentRooms {
   private readonly opening = new Map<string, Promise<IncidentRoom>>();
   private readonly closing = new Map<string, Promise<void>>();
   private readonly unloadTimers = new Map<string, NodeJS.Timeout>();
-  private readonly refusals = new RefusalLog();
 
   constructor(private readonly opts: IncidentRoomsOptions) {}
 
@@ -72,7 +73,7 @@ export class IncidentRooms {
       maxMessageBytes: this.opts.maxMessageBytes,
       log: this.opts.log,
       metrics: this.opts.metrics,
-      refusals: this.refusals,
+      refusals: this.opts.refusals,
       onMetaChange: (meta) => this.opts.onMetaChange(incidentId, meta),
       onEmpty: (r) => this.scheduleUnload(r),
       onFailure: (r) => this.drop(r),

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { createEntry, listEntries } from '../../shared/schema/doc.js';
+import { refusalPace } from '../../server/config.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connect, synced } from '../helpers/collab-client.js';
 import { seededRandom } from '../helpers/random.js';
@@ -16,7 +17,9 @@ import { mutate, seedFrames } from '../helpers/hostile-frames.js';
 const FRAMES = 1500;
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer();
+  // This test is about every frame being answered, not about pacing a user whose connections keep
+  // being refused (test/collab/refusals.test.ts): an allowance it never uses up.
+  server = await startTestServer({ config: { refusalPace: refusalPace(1_000_000) } });
 });
 afterAll(async () => {
   await server.close();

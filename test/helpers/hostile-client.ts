@@ -1,6 +1,6 @@
 /**
  * A hostile client as its own process (so its CPU is not charged to the honest clients being timed):
- * sends `frames` mangled frames over `concurrency` connections, each one waited for, reconnecting
+ * sends `frames` mangled frames, one connection per URL at a time, each frame waited for, reconnecting
  * whenever the server closes a connection, and prints a JSON summary. Input: the HOSTILE env variable, as JSON.
  */
 import WebSocket from 'ws';
@@ -11,7 +11,6 @@ interface Plan {
   /** ws://host:port/collab/<id>?token=… */
   urls: string[];
   frames: number;
-  concurrency: number;
   seed: number;
 }
 
@@ -56,10 +55,10 @@ function open(url: string): Promise<WebSocket | undefined> {
   });
 }
 
-async function worker(): Promise<void> {
+async function worker(url: string): Promise<void> {
   let ws: WebSocket | undefined;
   while (sent < plan.frames) {
-    if (!ws || ws.readyState !== WebSocket.OPEN) ws = await open(plan.urls[Math.floor(random() * plan.urls.length)]!);
+    if (!ws || ws.readyState !== WebSocket.OPEN) ws = await open(url);
     if (!ws) continue;
     sent++;
     if ((await sendAndWait(ws, mutate(seeds[Math.floor(random() * seeds.length)]!, random))) === 'open') answered++;
@@ -68,7 +67,7 @@ async function worker(): Promise<void> {
 }
 
 const started = performance.now();
-await Promise.all(Array.from({ length: plan.concurrency }, worker));
+await Promise.all(plan.urls.map(worker));
 await new Promise((r) => setTimeout(r, 200));
 process.stdout.write(`${JSON.stringify({ sent, answered, closes, seconds: (performance.now() - started) / 1000 })}\n`);
 process.exit(0);
