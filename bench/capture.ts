@@ -45,6 +45,11 @@ export interface CaptureResult {
   bytes: number;
   packets: number;
   tools: { bridgelog: ToolRun[]; capinfos: ToolRun[]; tshark: ToolRun[] };
+  /**
+   * A capture spanning an hour (the 1 ms IO graph's longest: 3.6 million buckets): what memory an
+   * analysis needs grows with a capture's span, not its size.
+   */
+  hour: { bytes: number; packets: number; buckets: number; tools: { bridgelog: ToolRun[]; capinfos: ToolRun[] } };
   upload: {
     client: string;
     /** The idle server's RSS, and after a first small upload (which starts the hashing worker), bytes. */
@@ -54,15 +59,24 @@ export interface CaptureResult {
   };
 }
 
-/** Bursty traffic, written in slices (never all in memory), then read once into the page cache. */
-function writeCapture(file: string, sizeMB: number): void {
+/**
+ * Bursty traffic, written in slices (never all in memory), then read once into the page cache. With
+ * `spanS`, quiet gaps between the slices stretch it to that many seconds from first packet to last.
+ */
+export function writeCapture(file: string, sizeMB: number, spanS?: number): void {
   const fd = fs.openSync(file, 'w');
   fs.writeSync(fd, writePcap([], { nanos: true, little: true }));
-  let start = 1_772_604_750_000_000_000n;
+  const begin = 1_772_604_750_000_000_000n;
+  let start = begin;
+  let slices = 0;
   for (let i = 0; fs.fstatSync(fd).size < sizeMB * 1e6; i++) {
     const slice = burstyTraffic(start, 20_000, i + 1);
-    start = slice.at(-1)!.ns;
-    fs.writeSync(fd, writePcap(slice, { nanos: true, little: true }).subarray(24));
+    const bytes = writePcap(slice, { nanos: true, little: true }).subarray(24);
+    fs.writeSync(fd, bytes);
+    slices ||= Math.ceil((sizeMB * 1e6) / bytes.length);
+    // The last slice starts where the span ends, less its own length.
+    const sliceNs = slice.at(-1)!.ns - start;
+    start = spanS ? begin + ((BigInt(spanS) * 1_000_000_000n - sliceNs) * BigInt(i + 1)) / BigInt(Math.max(1, slices - 1)) : slice.at(-1)!.ns;
   }
   fs.closeSync(fd);
   execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
@@ -165,7 +179,7 @@ export async function captureBench(shape: CaptureShape): Promise<CaptureResult> 
     fs.writeFileSync(analyzer, `
 import { analyzeCapture } from ${JSON.stringify(pathToFileURL(builtAnalysis()).href)};
 const a = await analyzeCapture(process.argv[2]);
-console.log(JSON.stringify({ packets: a.packets }));
+console.log(JSON.stringify({ packets: a.summary.packets, buckets: a.summary.ioGraph.buckets }));
 `);
     const tools: CaptureResult['tools'] = { bridgelog: [], capinfos: [], tshark: [] };
     let packets = 0;
@@ -179,7 +193,18 @@ console.log(JSON.stringify({ packets: a.packets }));
     progress('capture: tshark -z io,stat,0.001 (about 50 s per GB)');
     tools.tshark.push((await measure('tshark', ['-q', '-r', file, '-z', 'io,stat,0.001'])).run);
     const upload = await uploads(file, path.join(dir, 'data'), shape.runs);
-    return { shape, bytes: fs.statSync(file).size, packets, tools, upload };
+
+    const hourFile = path.join(dir, 'hour.pcap');
+    progress('capture: a 100 MB capture spanning an hour');
+    writeCapture(hourFile, 100, 3600);
+    const hour: CaptureResult['hour'] = { bytes: fs.statSync(hourFile).size, packets: 0, buckets: 0, tools: { bridgelog: [], capinfos: [] } };
+    for (let i = 0; i < shape.runs; i++) {
+      const ours = await measure(process.execPath, [analyzer, hourFile]);
+      Object.assign(hour, JSON.parse(ours.out) as { packets: number; buckets: number });
+      hour.tools.bridgelog.push(ours.run);
+      hour.tools.capinfos.push((await measure('capinfos', ['-c', '-d', hourFile])).run);
+    }
+    return { shape, bytes: fs.statSync(file).size, packets, tools, upload, hour };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

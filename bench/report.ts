@@ -1,5 +1,5 @@
 /** The Markdown tables of a run: every server's raw figures, then Bridgelog's ratios to each peer. */
-import type { CaptureResult } from './capture.js';
+import type { CaptureResult, ToolRun } from './capture.js';
 import type { ColdJoinResult } from './cold-join.js';
 import type { ExportResult, ExportShape } from './export.js';
 import { renderReplay, type ReplayResult } from './replay.js';
@@ -188,7 +188,12 @@ export function captureSection(r: CaptureResult): string[] {
   };
   const ours = r.tools.bridgelog;
   const oursMBps = mb / median(ours.map((x) => x.seconds));
-  const oursRss = Math.max(...ours.map((x) => x.rssMiB));
+  const oursRss = Math.max(...ours.map((x) => x.rssMiB), ...r.hour.tools.bridgelog.map((x) => x.rssMiB));
+  const hourMB = r.hour.bytes / 1e6;
+  const hourTool = (name: string, runs: ToolRun[]) => {
+    const s = median(runs.map((x) => x.seconds));
+    return [name, `${s.toFixed(2)} (${runs.map((x) => x.seconds.toFixed(2)).join(', ')})`, (hourMB / s).toFixed(0), Math.max(...runs.map((x) => x.rssMiB)).toFixed(0), others(runs)];
+  };
   const up = r.upload.runs;
   const upMBps = mb / median(up.map((x) => x.seconds));
   const growth = Math.max(...up.map((x) => x.rssPeak - x.rssBefore));
@@ -205,7 +210,16 @@ export function captureSection(r: CaptureResult): string[] {
       ],
     ),
     '',
-    `Upload of the same file over loopback by ${r.upload.client} (multipart, streamed from disk) to a Bridgelog server of its own; ` +
+    `What an analysis holds grows with a capture's span, not its size: the 1 ms IO graph of an hour is ${r.hour.buckets.toLocaleString('en')} buckets (12 bytes each while counting). ` +
+      `A ${hourMB.toFixed(0)} MB pcap spanning an hour (${r.hour.packets.toLocaleString('en')} packets), the same way:`,
+    '',
+    ...table(
+      ['tool', 'seconds: median (runs)', 'MB/s', 'peak RSS (MiB)', "others' CPU (cores)"],
+      ['---', '---:', '---:', '---:', '---:'],
+      [hourTool('Bridgelog analysis', r.hour.tools.bridgelog), hourTool('`capinfos -c -d`', r.hour.tools.capinfos)],
+    ),
+    '',
+    `Upload of the same ${mb.toFixed(0)} MB file over loopback by ${r.upload.client} (multipart, streamed from disk) to a Bridgelog server of its own; ` +
       `idle server RSS ${mib(r.upload.rssCold)} MiB, ${mib(r.upload.rssWarm)} MiB after a first small upload (which starts the hashing worker).`,
     '',
     ...table(
@@ -214,7 +228,7 @@ export function captureSection(r: CaptureResult): string[] {
       up.map((x, i) => [String(i + 1), x.seconds.toFixed(2), (mb / x.seconds).toFixed(0), `${mib(x.rssBefore)} → ${mib(x.rssPeak)} (+${mib(x.rssPeak - x.rssBefore)})`, x.serverCpu.toFixed(2), x.othersCpu.toFixed(2)]),
     ),
     '',
-    `Targets: analysis ≥ 1,000 MB/s ${oursMBps >= 1000 ? 'met' : '**missed**'} (${oursMBps.toFixed(0)}), peak RSS < 150 MiB ${oursRss < 150 ? 'met' : '**missed**'} (${oursRss.toFixed(0)}); ` +
+    `Targets: analysis ≥ 1,000 MB/s ${oursMBps >= 1000 ? 'met' : '**missed**'} (${oursMBps.toFixed(0)}), peak RSS < 150 MiB at any size or span ${oursRss < 150 ? 'met' : '**missed**'} (at most ${oursRss.toFixed(0)}); ` +
       `upload ≥ 300 MB/s ${upMBps >= 300 ? 'met' : '**missed**'} (median ${upMBps.toFixed(0)}), RSS growth < 64 MiB ${growth < 64 * 2 ** 20 ? 'met' : '**missed**'} (at most +${mib(growth)}).`,
   ];
 }

@@ -1,6 +1,11 @@
-/** Runs one capture analysis off the main thread, so the collaboration socket never waits for it. */
+/**
+ * Runs one capture analysis off the main thread, so the collaboration socket never waits for it. It
+ * writes the 1 ms IO graph to its file itself and posts only the summary: an hour of buckets never
+ * crosses to the main thread.
+ */
 import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeCapture } from './capture-analysis.js';
+import { writeSeriesFile } from './io-series.js';
 
 /**
  * Progress is reported every twentieth of the file (and at its end), by bytes rather than by time:
@@ -8,17 +13,18 @@ import { analyzeCapture } from './capture-analysis.js';
  */
 const PROGRESS_STEPS = 20;
 
-const { file } = workerData as { file: string };
+const { file, seriesFile } = workerData as { file: string; seriesFile: string };
 let reported = 0;
 try {
-  const result = await analyzeCapture(file, {
+  const { summary, series } = await analyzeCapture(file, {
     onProgress: (bytesRead, totalBytes) => {
       if (bytesRead < totalBytes && bytesRead - reported < totalBytes / PROGRESS_STEPS) return;
       reported = bytesRead;
       parentPort!.postMessage({ type: 'progress', bytesRead, totalBytes });
     },
   });
-  parentPort!.postMessage({ type: 'done', result });
+  await writeSeriesFile(series, seriesFile);
+  parentPort!.postMessage({ type: 'done', summary });
 } catch (err) {
   parentPort!.postMessage({ type: 'failed', error: (err as Error).message });
 }

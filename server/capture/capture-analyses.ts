@@ -1,13 +1,19 @@
 /**
  * Capture analyses, one worker thread at a time (two cores: the server must stay responsive), cached
- * by content: the same capture uploaded twice is analyzed once. Results are kept as JSON next to the
- * blobs, so they survive restarts. Bursts over capacity are recomputed from the 1 ms buckets for any
- * capacity a responder sets.
+ * by content: the same capture uploaded twice is analyzed once. Each result is kept next to the
+ * blobs as two files, so it survives restarts: the summary as JSON (a few KB), and the 1 ms IO graph
+ * as a series file the worker writes itself (io-series.ts; 43 MB for an hour), so the graph is never
+ * a JS array, a structured clone or a JSON string on the server. The analysis answer is streamed from
+ * the two, with the coarser views and, for any link capacity a responder sets, the bursts computed on
+ * the way.
  */
 import fs from 'node:fs';
+import { once } from 'node:events';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { CaptureAnalysis } from './capture-analysis.js';
+import type { CaptureSummary } from './capture-analysis.js';
+import { COARSE_VIEWS_MS, readSeriesHeadSync, SeriesFile, ViewBuilder } from './io-series.js';
 import { writeFileAtomic } from '../store/durable-file.js';
 import { startWorker } from '../worker-thread.js';
 
@@ -15,7 +21,17 @@ export type AnalysisState =
   | { status: 'pending' }
   | { status: 'running'; bytesRead: number; totalBytes: number }
   | { status: 'failed'; error: string }
-  | CaptureAnalysis;
+  | CaptureSummary;
+
+export interface AnswerOptions {
+  /** Bursts over this capacity instead of the default 1 Gbit/s. */
+  capacityBytesPerMs?: number;
+  /** The summary only: no IO graph buckets (for views that need the time span and counts). */
+  summaryOnly?: boolean;
+}
+
+/** Files are named `<sha256>.<FORMAT>.*`: results in an older layout are analyzed again when asked for. */
+const FORMAT = 'v2';
 
 export class CaptureAnalyses {
   private readonly running = new Map<string, AnalysisState>();
@@ -30,17 +46,33 @@ export class CaptureAnalyses {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
-  private resultFile(sha256: string): string {
-    return path.join(this.dir, `${sha256}.json`);
+  private summaryFile(sha256: string): string {
+    return path.join(this.dir, `${sha256}.${FORMAT}.json`);
+  }
+
+  private seriesFile(sha256: string): string {
+    return path.join(this.dir, `${sha256}.${FORMAT}.io1ms`);
   }
 
   state(sha256: string): AnalysisState | undefined {
     const live = this.running.get(sha256);
     if (live) return live;
+    let stored: AnalysisState;
     try {
-      return JSON.parse(fs.readFileSync(this.resultFile(sha256), 'utf8')) as AnalysisState;
+      stored = JSON.parse(fs.readFileSync(this.summaryFile(sha256), 'utf8')) as AnalysisState;
     } catch {
       return undefined;
+    }
+    // A summary without its series (removed by hand, a disk restored in part) is analyzed again.
+    return stored.status === 'done' && !fs.existsSync(this.seriesFile(sha256)) ? undefined : stored;
+  }
+
+  /** Bytes of the first `n` 1 ms buckets of a finished analysis, or none if there is none. */
+  firstMillis(sha256: string, n: number): number[] {
+    try {
+      return readSeriesHeadSync(this.seriesFile(sha256), n);
+    } catch {
+      return [];
     }
   }
 
@@ -51,6 +83,42 @@ export class CaptureAnalyses {
     this.queue = this.queue.then(() => this.run(sha256, file));
   }
 
+  /**
+   * Writes the analysis answer of the API to `out` as JSON: the state, and once done the summary with
+   * `ioGraph` = the 1 ms buckets (bytes and packets) and the 10 ms, 100 ms and 1 s views. Streamed a
+   * chunk of buckets at a time, minding back-pressure.
+   */
+  async answer(sha256: string, out: Writable, opts: AnswerOptions = {}): Promise<void> {
+    const state = this.state(sha256) ?? { status: 'pending' };
+    if (state.status !== 'done') return void out.end(JSON.stringify(state));
+    const series = await SeriesFile.open(this.seriesFile(sha256));
+    try {
+      const bursts = opts.capacityBytesPerMs ? await series.bursts(opts.capacityBytesPerMs) : state.bursts;
+      const summary = { ...state, bursts };
+      if (opts.summaryOnly) return void out.end(JSON.stringify(summary));
+      const write = async (text: string) => {
+        if (!out.write(text)) await once(out, 'drain');
+      };
+      const { ioGraph, ...rest } = summary;
+      await write(`${JSON.stringify(rest).slice(0, -1)},"ioGraph":{"bucketMs":1,"buckets":${ioGraph.buckets},"peakBytes":${ioGraph.peakBytes},"bytes":[`);
+      const views = COARSE_VIEWS_MS.map((ms) => new ViewBuilder(ms, series.buckets));
+      for await (const { offset, values } of series.bytes()) {
+        if (out.destroyed) return;
+        for (const v of views) v.addBytes(offset, values);
+        await write(`${offset > 0 ? ',' : ''}${values.join(',')}`);
+      }
+      await write('],"packets":[');
+      for await (const { offset, values } of series.packets()) {
+        if (out.destroyed) return;
+        for (const v of views) v.addPackets(offset, values);
+        await write(`${offset > 0 ? ',' : ''}${values.join(',')}`);
+      }
+      out.end(`],"views":${JSON.stringify(views.map((v) => v.view()))}}}`);
+    } finally {
+      await series.close();
+    }
+  }
+
   private set(sha256: string, state: AnalysisState): void {
     this.running.set(sha256, state);
     this.onChange(sha256, state);
@@ -59,17 +127,21 @@ export class CaptureAnalyses {
   private async run(sha256: string, file: string): Promise<void> {
     const started = performance.now();
     const final = await new Promise<AnalysisState>((resolve) => {
-      const worker = startWorker(import.meta.url, './analysis-worker', { workerData: { file }, resourceLimits: { maxOldGenerationSizeMb: 256 } });
-      worker.on('message', (m: { type: string; bytesRead: number; totalBytes: number; result: CaptureAnalysis; error: string }) => {
+      const worker = startWorker(import.meta.url, './analysis-worker', {
+        workerData: { file, seriesFile: this.seriesFile(sha256) },
+        resourceLimits: { maxOldGenerationSizeMb: 256 },
+      });
+      worker.on('message', (m: { type: string; bytesRead: number; totalBytes: number; summary: CaptureSummary; error: string }) => {
         if (m.type === 'progress') this.set(sha256, { status: 'running', bytesRead: m.bytesRead, totalBytes: m.totalBytes });
-        else if (m.type === 'done') resolve(m.result);
+        else if (m.type === 'done') resolve(m.summary);
         else resolve({ status: 'failed', error: m.error });
       });
       worker.on('error', (err) => resolve({ status: 'failed', error: err.message }));
       worker.on('exit', (code) => resolve({ status: 'failed', error: `analysis stopped (exit ${code})` }));
     });
     try {
-      await writeFileAtomic(this.resultFile(sha256), JSON.stringify(final));
+      // The summary last: once it is there, so is the series it describes.
+      await writeFileAtomic(this.summaryFile(sha256), JSON.stringify(final));
     } catch (err) {
       this.log.error({ err, sha256 }, 'could not keep a capture analysis');
     }
@@ -77,10 +149,4 @@ export class CaptureAnalyses {
     this.onChange(sha256, final);
     this.log.info({ sha256, status: final.status, ms: Math.round(performance.now() - started) }, 'capture analyzed');
   }
-}
-
-/** The 1 ms buckets above `capacityBytesPerMs`, for a capacity other than the one analyzed with. */
-export function burstsAt(analysis: CaptureAnalysis, capacityBytesPerMs: number): CaptureAnalysis['bursts'] {
-  const over = analysis.ioGraph.bytes.flatMap((bytes, offsetMs) => (bytes > capacityBytesPerMs ? [{ offsetMs, bytes }] : []));
-  return { capacityBytesPerMs, msOverCapacity: over.length, worst: over.sort((a, b) => b.bytes - a.bytes).slice(0, 20) };
 }

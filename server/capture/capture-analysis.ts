@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { CaptureParser, type Packet } from './capture-parser.js';
+import { IoSeries, type Bursts } from './io-series.js';
 import { conversationOf, decodePacket, linkTypeName, type Protocol } from './packet-decoder.js';
 
 export interface AnalysisOptions {
@@ -20,15 +21,11 @@ export interface AnalysisOptions {
   maxDecompressedBytes?: number;
 }
 
-export interface IoView {
-  bucketMs: number;
-  /** Bytes (original lengths) and packets per bucket, from the first packet on. */
-  bytes: number[];
-  packets: number[];
-  peakBytes: number;
-}
-
-export interface CaptureAnalysis {
+/**
+ * What an analysis found, the 1 ms IO graph aside (it is `IoSeries`, kept in its own file): the
+ * analysis answer of the API is this with `ioGraph` filled in (capture-analyses.ts).
+ */
+export interface CaptureSummary {
   status: 'done';
   format: 'pcap' | 'pcapng';
   compressed: boolean;
@@ -44,11 +41,17 @@ export interface CaptureAnalysis {
   durationMs: number;
   linkTypes: Array<{ linkType: number; name: string }>;
   averageBitsPerSecond: number;
-  ioGraph: IoView & { views: IoView[] };
-  bursts: { capacityBytesPerMs: number; msOverCapacity: number; worst: Array<{ offsetMs: number; bytes: number }> };
+  /** The 1 ms IO graph's size and peak; its buckets are in the series. */
+  ioGraph: { bucketMs: 1; buckets: number; peakBytes: number };
+  bursts: Bursts;
   conversations: Array<{ conversation: string; packets: number; bytes: number }>;
   protocols: Array<{ protocol: Protocol; packets: number; bytes: number }>;
   warnings: string[];
+}
+
+export interface AnalyzedCapture {
+  summary: CaptureSummary;
+  series: IoSeries;
 }
 
 const CHUNK = 4 * 1024 * 1024;
@@ -68,19 +71,14 @@ class Accumulator {
   first: { sec: number; nsec: number } | undefined;
   min = { sec: Infinity, nsec: 0 };
   max = { sec: -Infinity, nsec: 0 };
-  bucketBytes: Float64Array;
-  bucketPackets: Uint32Array;
-  usedBuckets = 0;
+  readonly series = new IoSeries();
   beyond = 0;
   early = 0;
   flows = new Map<string, { packets: number; bytes: number }>();
   flowsFull = false;
   protocols = new Map<Protocol, { packets: number; bytes: number }>();
 
-  constructor(readonly maxBuckets: number) {
-    this.bucketBytes = new Float64Array(Math.min(maxBuckets, 65536));
-    this.bucketPackets = new Uint32Array(this.bucketBytes.length);
-  }
+  constructor(readonly maxBuckets: number) {}
 
   add = (p: Packet): void => {
     this.packets++;
@@ -117,32 +115,7 @@ class Accumulator {
       this.beyond++;
       return;
     }
-    if (bucket >= this.bucketBytes.length) this.grow(bucket + 1);
-    this.bucketBytes[bucket]! += p.originalLength;
-    this.bucketPackets[bucket]!++;
-    if (bucket >= this.usedBuckets) this.usedBuckets = bucket + 1;
-  }
-
-  private grow(needed: number): void {
-    const size = Math.min(this.maxBuckets, Math.max(needed, this.bucketBytes.length * 2));
-    const bytes = new Float64Array(size);
-    bytes.set(this.bucketBytes);
-    const packets = new Uint32Array(size);
-    packets.set(this.bucketPackets);
-    this.bucketBytes = bytes;
-    this.bucketPackets = packets;
-  }
-
-  view(bucketMs: number): IoView {
-    const n = Math.ceil(this.usedBuckets / bucketMs);
-    const bytes = new Array<number>(n).fill(0);
-    const packets = new Array<number>(n).fill(0);
-    for (let i = 0; i < this.usedBuckets; i++) {
-      const j = Math.floor(i / bucketMs);
-      bytes[j]! += this.bucketBytes[i]!;
-      packets[j]! += this.bucketPackets[i]!;
-    }
-    return { bucketMs, bytes, packets, peakBytes: bytes.reduce((a, b) => Math.max(a, b), 0) };
+    this.series.add(bucket, p.originalLength);
   }
 }
 
@@ -161,7 +134,7 @@ function conversations(flows: Map<string, { packets: number; bytes: number }>): 
 }
 
 /** Analyzes the capture at `file`. Throws CaptureFormatError when it is not a capture at all. */
-export async function analyzeCapture(file: string, opts: AnalysisOptions = {}): Promise<CaptureAnalysis> {
+export async function analyzeCapture(file: string, opts: AnalysisOptions = {}): Promise<AnalyzedCapture> {
   const capacity = opts.capacityBytesPerMs ?? 125_000;
   const acc = new Accumulator(opts.maxBuckets ?? 3_600_000);
   const parser = new CaptureParser(acc.add);
@@ -194,13 +167,10 @@ export async function analyzeCapture(file: string, opts: AnalysisOptions = {}): 
   if (acc.beyond) warnings.push(`${acc.beyond} packets fall beyond the ${acc.maxBuckets / 3_600_000} h kept in the 1 ms IO graph`);
   if (acc.flowsFull) warnings.push(`more than ${MAX_FLOWS} flows; later ones are not ranked among the conversations`);
 
-  const io = acc.view(1);
-  const over: Array<{ offsetMs: number; bytes: number }> = [];
-  for (let i = 0; i < acc.usedBuckets; i++) if (acc.bucketBytes[i]! > capacity) over.push({ offsetMs: i, bytes: acc.bucketBytes[i]! });
   const has = acc.packets > 0 && acc.min.sec !== Infinity;
   const durationMs = has ? (acc.max.sec - acc.min.sec) * 1000 + (acc.max.nsec - acc.min.nsec) / 1e6 : 0;
   const rank = <K>(m: Map<K, { packets: number; bytes: number }>) => [...m].sort((a, b) => b[1].bytes - a[1].bytes);
-  return {
+  const summary: CaptureSummary = {
     status: 'done',
     format: parser.format!,
     compressed,
@@ -214,12 +184,13 @@ export async function analyzeCapture(file: string, opts: AnalysisOptions = {}): 
     durationMs,
     linkTypes: [...new Set(parser.linkTypes)].map((linkType) => ({ linkType, name: linkTypeName(linkType) })),
     averageBitsPerSecond: durationMs > 0 ? (acc.bytes * 8 * 1000) / durationMs : 0,
-    ioGraph: { ...io, views: [10, 100, 1000].map((ms) => acc.view(ms)) },
-    bursts: { capacityBytesPerMs: capacity, msOverCapacity: over.length, worst: over.sort((a, b) => b.bytes - a.bytes).slice(0, 20) },
+    ioGraph: { bucketMs: 1, buckets: acc.series.length, peakBytes: acc.series.peakBytes() },
+    bursts: acc.series.bursts(capacity),
     conversations: rank(conversations(acc.flows)).slice(0, 20).map(([conversation, c]) => ({ conversation, ...c })),
     protocols: rank(acc.protocols).map(([protocol, c]) => ({ protocol, ...c })),
     warnings,
   };
+  return { summary, series: acc.series };
 }
 
 /** Streams a gzip capture through the parser, stopping (with a warning) if it expands like a bomb. */

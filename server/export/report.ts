@@ -72,7 +72,7 @@ export function buildReport(src: ReportSources, incident: Incident, snapshot: Sn
         peakMbitPerMs: (analysis.ioGraph.peakBytes * 8) / 1e3,
         capacityMbit: (analysis.bursts.capacityBytesPerMs * 8) / 1e3,
         msOverCapacity: analysis.bursts.msOverCapacity,
-        ioGraph1ms: analysis.ioGraph.bytes.slice(0, 60_000),
+        ioGraph1ms: src.analyses.firstMillis(a.sha256, 60_000),
       };
     }
     return out;

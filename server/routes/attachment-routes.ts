@@ -11,7 +11,7 @@ import type { AttachmentStore } from '../attachments/attachment-store.js';
 import { ContentAddressedStorage, UploadRefused, type StoredUpload } from '../attachments/upload-storage.js';
 import { safeFileName } from '../attachments/sniff.js';
 import { visibleIncident } from '../auth/authenticate.js';
-import { burstsAt, type CaptureAnalyses } from '../capture/capture-analyses.js';
+import type { CaptureAnalyses } from '../capture/capture-analyses.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { authenticated, requireRole, type RouteContext, requestedIncident, userOf } from './context.js';
 import { HttpError, notFound } from './http-error.js';
@@ -129,21 +129,24 @@ export function attachmentRoutes(ctx: RouteContext, deps: AttachmentDeps): Route
     });
   });
 
-  /** `?capacityBps=` sets the link capacity for the bursts (default 1 Gbit/s). */
-  router.get('/api/attachments/:id/analysis', authenticated(ctx.auth), (req, res) => {
+  /**
+   * `?capacityBps=` sets the link capacity for the bursts (default 1 Gbit/s); `?summary=1` leaves the
+   * IO graph's buckets out (what the timeline needs: the time span and counts).
+   */
+  router.get('/api/attachments/:id/analysis', authenticated(ctx.auth), (req, res, next) => {
     const a = attachmentFor(req, res);
     if (a.kind !== 'capture') throw new HttpError(404, 'this attachment is not a packet capture');
-    let state = deps.analyses.state(a.sha256);
-    if (!state) {
-      deps.analyses.start(a.sha256, deps.blobs.pathOf(a.sha256));
-      state = { status: 'pending' };
-    }
+    if (!deps.analyses.state(a.sha256)) deps.analyses.start(a.sha256, deps.blobs.pathOf(a.sha256));
     const capacityBps = req.query.capacityBps === undefined ? undefined : Number(req.query.capacityBps);
     if (capacityBps !== undefined && !(Number.isFinite(capacityBps) && capacityBps > 0)) {
       throw new HttpError(400, 'capacityBps: expected a link capacity in bits per second, e.g. 1000000000', 'capacityBps');
     }
-    if (state.status === 'done' && capacityBps) state = { ...state, bursts: burstsAt(state, capacityBps / 8 / 1000) };
-    res.json(state);
+    const summary = req.query.summary;
+    if (summary !== undefined && summary !== '1' && summary !== '0') throw new HttpError(400, 'summary: expected 1 or 0', 'summary');
+    res.type('json');
+    deps.analyses
+      .answer(a.sha256, res, { capacityBytesPerMs: capacityBps && capacityBps / 8 / 1000, summaryOnly: summary === '1' })
+      .catch((err: Error) => (res.headersSent ? res.destroy(err) : next(err)));
   });
 
   return router;

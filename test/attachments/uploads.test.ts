@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { io } from 'socket.io-client';
 import { ServerEvent, type CaptureAnalysisEvent } from '../../shared/events.js';
 import { safeFileName } from '../../server/attachments/sniff.js';
+import { analyzeCapture } from '../../server/capture/capture-analysis.js';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
 import { burstyTraffic, writePcap } from '../helpers/capture-writer.js';
 
@@ -242,6 +243,23 @@ describe('captures', () => {
     });
     expect((done.ioGraph as { peakBytes: number }).peakBytes).toBeGreaterThan(125_000);
     expect((done.bursts as { msOverCapacity: number }).msOverCapacity).toBeGreaterThan(0);
+    // The 1 ms buckets and the coarser views, streamed from the stored series, are those of the capture.
+    const file = path.join(server.dataDir, 'check.pcap.gz');
+    fs.writeFileSync(file, capture);
+    const expected = (await analyzeCapture(file)).series;
+    const graph = done.ioGraph as { bytes: number[]; packets: number[]; buckets: number; views: Array<{ bucketMs: number; bytes: number[]; packets: number[] }> };
+    expect(graph.bytes).toEqual(expected.view(1).bytes);
+    expect(graph.packets).toEqual(expected.view(1).packets);
+    expect(graph.buckets).toBe(graph.bytes.length);
+    expect(graph.views.map((v) => v.bucketMs)).toEqual([10, 100, 1000]);
+    const sums = (ms: number[], width: number) => ms.reduce<number[]>((out, x, i) => ((out[Math.floor(i / width)] = (out[Math.floor(i / width)] ?? 0) + x), out), []);
+    for (const v of graph.views) expect({ bytes: v.bytes, packets: v.packets }).toEqual({ bytes: sums(graph.bytes, v.bucketMs), packets: sums(graph.packets, v.bucketMs) });
+    expect(graph.views[2]!.packets.reduce((x, y) => x + y, 0)).toBe(2000);
+    // The summary alone: the same counts and span, no buckets.
+    const summary = await analysis('?summary=1');
+    expect(summary).toMatchObject({ status: 'done', packets: 2000, firstPacketAt: done.firstPacketAt, lastPacketAt: done.lastPacketAt, ioGraph: { bucketMs: 1, buckets: graph.buckets } });
+    expect(summary.ioGraph).not.toHaveProperty('bytes');
+    expect((await fetch(`${server.url}/api/attachments/${a.id}/analysis?summary=yes`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(400);
     const at10g = await analysis('?capacityBps=10000000000');
     expect(at10g.bursts).toMatchObject({ capacityBytesPerMs: 1_250_000, msOverCapacity: 0 });
     expect((await fetch(`${server.url}/api/attachments/${a.id}/analysis?capacityBps=fast`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(400);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../../server/capture/capture-analysis.js';
+import { SeriesFile, writeSeriesFile } from '../../server/capture/io-series.js';
 import { CaptureFormatError, CaptureParser, splitTimestamp } from '../../server/capture/capture-parser.js';
 import { burstyTraffic, ethernetFrame, writePcap, writePcapng, type TestPacket } from '../helpers/capture-writer.js';
 import { tempDataDir } from '../helpers/server.js';
@@ -56,25 +57,38 @@ const formats: Array<[string, () => Buffer]> = [
   ['gzip-compressed pcapng', () => zlib.gzipSync(writePcapng(traffic, { little: true, interfaces: [{ linkType: 1, tsresol: 9 }, { linkType: 1 }] }))],
 ];
 
+/** The summary of an analysis (the 1 ms series aside). */
+const summaryOf = async (...args: Parameters<typeof analyzeCapture>) => (await analyzeCapture(...args)).summary;
+
 describe('capture analysis agrees with tshark', () => {
   it.each(formats)('%s', async (name, make) => {
     const f = file(`${name.replace(/\W+/g, '-')}.cap`, make());
-    const ours = await analyzeCapture(f);
+    const { summary: ours, series } = await analyzeCapture(f);
     const theirs = tshark(f);
     expect(ours.packets).toBe(theirs.count);
     expect(ours.bytes).toBe(theirs.total);
     expect(ours.firstPacketEpoch).toBe(theirs.first);
     expect(ours.lastPacketEpoch).toBe(theirs.last);
-    expect(ours.ioGraph.bucketMs).toBe(1);
-    expect(ours.ioGraph.bytes).toEqual(theirs.bytes);
-    expect(ours.ioGraph.packets).toEqual(theirs.packets);
+    expect(ours.ioGraph).toMatchObject({ bucketMs: 1, buckets: theirs.bytes.length });
+    // Every 1 ms bucket, as counted and as stored in its file.
+    const ms = series.view(1);
+    expect(ms.bytes).toEqual(theirs.bytes);
+    expect(ms.packets).toEqual(theirs.packets);
+    const stored = path.join(dir, `${name.replace(/\W+/g, '-')}.io1ms`);
+    await writeSeriesFile(series, stored);
+    const read = await SeriesFile.open(stored);
+    const readBack = { bytes: [] as number[], packets: [] as number[] };
+    for await (const { values } of read.bytes()) readBack.bytes.push(...values);
+    for await (const { values } of read.packets()) readBack.packets.push(...values);
+    await read.close();
+    expect(readBack).toEqual({ bytes: theirs.bytes, packets: theirs.packets });
     expect(ours.firstPacketAt).toBe('2026-03-04T06:12:30.123Z');
     expect(ours.warnings.filter((w) => !w.includes('skipped'))).toEqual([]);
   });
 
   it('shows the microbursts the per-second average hides', async () => {
-    const ours = await analyzeCapture(file('bursts.pcap', writePcap(traffic, { nanos: true, little: true })));
-    const seconds = ours.ioGraph.views.find((v) => v.bucketMs === 1000)!;
+    const { summary: ours, series } = await analyzeCapture(file('bursts.pcap', writePcap(traffic, { nanos: true, little: true })));
+    const seconds = series.view(1000);
     // Per second, the link looks calm: well under 100 Mbit/s.
     expect(Math.max(...seconds.bytes) * 8).toBeLessThan(100e6);
     // Per millisecond, it is saturated again and again.
@@ -82,11 +96,11 @@ describe('capture analysis agrees with tshark', () => {
     expect(ours.bursts.msOverCapacity).toBeGreaterThan(5);
     expect(ours.bursts.worst[0]!.bytes).toBe(ours.ioGraph.peakBytes);
     // With a 10 Gbit/s link, the same traffic is fine.
-    expect((await analyzeCapture(file('bursts10g.pcap', writePcap(traffic, { nanos: true, little: true })), { capacityBytesPerMs: 1_250_000 })).bursts.msOverCapacity).toBe(0);
+    expect((await summaryOf(file('bursts10g.pcap', writePcap(traffic, { nanos: true, little: true })), { capacityBytesPerMs: 1_250_000 })).bursts.msOverCapacity).toBe(0);
   });
 
   it('ranks conversations by bytes and reports the protocol mix', async () => {
-    const ours = await analyzeCapture(file('convs.pcap', writePcap(traffic, { nanos: false, little: true })));
+    const ours = await summaryOf(file('convs.pcap', writePcap(traffic, { nanos: false, little: true })));
     expect(ours.conversations[0]!.conversation).toMatch(/^10\.0\.0\.1:\d+ ↔ 10\.0\.0\.2:40000 (tcp|udp)$/);
     expect(ours.conversations.reduce((a, c) => a + c.bytes, 0)).toBe(ours.bytes);
     expect(ours.protocols.map((p) => p.protocol).sort()).toEqual(['tcp', 'udp']);
@@ -109,7 +123,7 @@ describe('capture analysis agrees with tshark', () => {
       { ns: START + 2000n, frame: icmp },
       { ns: START + 3000n, frame: v6, iface: 1 },
     ];
-    const ours = await analyzeCapture(file('directions.pcapng', writePcapng(packets, { little: true, interfaces: [{ linkType: 1 }, { linkType: 101 }] })));
+    const ours = await summaryOf(file('directions.pcapng', writePcapng(packets, { little: true, interfaces: [{ linkType: 1 }, { linkType: 101 }] })));
     expect(ours.conversations).toEqual([
       { conversation: '10.0.0.1:443 ↔ 10.0.0.2:51234 tcp', packets: 2, bytes: 160 },
       { conversation: '10.0.0.1 ↔ 10.0.0.3 icmp', packets: 1, bytes: 98 },
@@ -147,7 +161,7 @@ describe('broken captures', () => {
   const good = writePcap(traffic.slice(0, 100), { nanos: true, little: true });
 
   it('reports what it could read of a truncated capture, with a warning', async () => {
-    const ours = await analyzeCapture(file('truncated.pcap', good.subarray(0, good.length - 500)));
+    const ours = await summaryOf(file('truncated.pcap', good.subarray(0, good.length - 500)));
     expect(ours.packets).toBeLessThan(100);
     expect(ours.packets).toBeGreaterThan(90);
     expect(ours.warnings.join(' ')).toMatch(/truncated/);
@@ -156,7 +170,7 @@ describe('broken captures', () => {
   it('stops at corruption and says so, keeping what came before', async () => {
     const bad = Buffer.from(good);
     bad.writeUInt32LE(0x7fffffff, 24 + 16 * 50 + traffic.slice(0, 50).reduce((a, p) => a + p.frame.length, 0) + 8);
-    const ours = await analyzeCapture(file('corrupt.pcap', bad));
+    const ours = await summaryOf(file('corrupt.pcap', bad));
     expect(ours.packets).toBe(50);
     expect(ours.warnings.join(' ')).toMatch(/corrupt/);
   });
@@ -170,13 +184,13 @@ describe('broken captures', () => {
     const header = writePcap([], { nanos: false, little: true });
     const bomb = zlib.gzipSync(Buffer.concat([header, Buffer.alloc(64 * 1024 * 1024)]), { level: 9 });
     expect(bomb.length).toBeLessThan(200 * 1024);
-    const ours = await analyzeCapture(file('bomb.pcap.gz', bomb), { maxDecompressedBytes: 8 * 1024 * 1024 });
+    const ours = await summaryOf(file('bomb.pcap.gz', bomb), { maxDecompressedBytes: 8 * 1024 * 1024 });
     expect(ours.warnings.join(' ')).toMatch(/gzip bomb/);
   });
 
   it('reports packets cut to a snap length by their original length', async () => {
     const cut: TestPacket[] = [{ ns: START, frame: ethernetFrame(96), originalLength: 1514 }];
-    const ours = await analyzeCapture(file('snap.pcap', writePcap(cut, { nanos: true, little: true, snaplen: 96 })));
+    const ours = await summaryOf(file('snap.pcap', writePcap(cut, { nanos: true, little: true, snaplen: 96 })));
     expect(ours).toMatchObject({ packets: 1, bytes: 1514, capturedBytes: 96 });
     expect(tshark(path.join(dir, 'snap.pcap')).total).toBe(1514);
   });

@@ -54,7 +54,7 @@ export function useCaptureSpans(entries: readonly Entry[]): CaptureSpan[] {
     working.current = true;
     void (async () => {
       for (let id = queue.current.shift(); id !== undefined && mounted.current; id = queue.current.shift()) {
-        const answer = await api<AnalysisState>('GET', `/api/attachments/${encodeURIComponent(id)}/analysis`).catch(() => undefined);
+        const answer = await api<AnalysisState>('GET', `/api/attachments/${encodeURIComponent(id)}/analysis?summary=1`).catch(() => undefined);
         if (answer?.status === 'done' || answer?.status === 'failed') {
           const found: Times = answer.status === 'done' && answer.firstPacketAt && answer.lastPacketAt ? { first: answer.firstPacketAt, last: answer.lastPacketAt } : 'none';
           if (mounted.current) setTimes((prev) => new Map(prev).set(id!, found));
