@@ -22,6 +22,12 @@ export interface CollabClient {
   destroy: () => void;
 }
 
+/**
+ * The stock provider, in Node, adds a process 'exit' listener per provider (to announce its leaving):
+ * tests with ten or more clients at once are not a leak, so no MaxListenersExceededWarning for them.
+ */
+process.setMaxListeners(Math.max(process.getMaxListeners(), 100));
+
 export function connect(wsUrl: string, incidentId: string, token: string, doc = new Y.Doc()): CollabClient {
   const provider = new WebsocketProvider(`${wsUrl}/collab`, incidentId, doc, {
     params: { token },
