@@ -113,11 +113,28 @@ export class IncidentAuthorship {
 
 /** Authorship of every incident asked about, kept in memory so each record is read once. */
 export class Authorship {
+  /** In order of last use, oldest first (a Map keeps insertion order). */
   private readonly incidents = new Map<string, IncidentAuthorship>();
+
+  /**
+   * @param max incidents kept: past it, the least recently asked about is forgotten (and read from
+   *   its log again if asked about later). An entry's authorship is ~150 bytes: 10k entries, 1.5 MB.
+   */
+  constructor(private readonly max = 64) {}
 
   of(incidentId: string, history: IncidentHistory): IncidentAuthorship {
     let authorship = this.incidents.get(incidentId);
-    if (!authorship) this.incidents.set(incidentId, (authorship = new IncidentAuthorship(history)));
+    if (authorship) this.incidents.delete(incidentId); // re-inserted below: now the most recently used
+    else authorship = new IncidentAuthorship(history);
+    this.incidents.set(incidentId, authorship);
+    for (const id of this.incidents.keys()) {
+      if (this.incidents.size <= this.max) break;
+      this.incidents.delete(id);
+    }
     return authorship;
+  }
+
+  get size(): number {
+    return this.incidents.size;
   }
 }

@@ -2,7 +2,11 @@
  * `GET /api/incidents/:id/authors`: who created each entry, when the server logged it, and who
  * changed it since — from the history, whatever the document claims, and the same after a restart.
  */
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Authorship } from '../../server/history/authorship.js';
+import { IncidentHistory } from '../../server/history/incident-history.js';
 import * as Y from 'yjs';
 import { createEntry, entriesOf, entryText, setVerdict, createHypothesis } from '../../shared/schema/doc.js';
 import type { IncidentAuthors } from '../../shared/api.js';
@@ -125,5 +129,19 @@ describe('entry authorship', () => {
     const bad = await server.api('GET', `/api/incidents/${incident.id}/authors?after=-1`, { token: gina.token });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ field: 'after' });
+  });
+});
+
+describe('authorship kept in memory', () => {
+  it('keeps the incidents asked about most recently, and forgets the least recently asked about', () => {
+    const authorship = new Authorship(2);
+    const history = (id: string) => new IncidentHistory(path.join(os.tmpdir(), `bridgelog-authorship-${id}`));
+    const a = authorship.of('a', history('a'));
+    const firstB = authorship.of('b', history('b'));
+    expect(authorship.of('a', history('a'))).toBe(a); // a is now the most recent
+    authorship.of('c', history('c')); // b goes
+    expect(authorship.size).toBe(2);
+    expect(authorship.of('a', history('a'))).toBe(a);
+    expect(authorship.of('b', history('b'))).not.toBe(firstB); // read again from its log when next asked about
   });
 });
