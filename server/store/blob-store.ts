@@ -30,7 +30,10 @@ export function fileBlobStore(dataDir: string): BlobStore {
     async adopt(tempFile, sha256) {
       const target = pathOf(sha256);
       if (fs.existsSync(target)) {
-        await fs.promises.rm(tempFile, { force: true });
+        // The same bytes are stored already. Removing the temp copy frees its pages and blocks — half
+        // a second of the kernel's time for a 1 GB capture — so it is done after the answer, not
+        // before: a crash meanwhile leaves it in tmp/, which is cleared at start.
+        void fs.promises.rm(tempFile, { force: true }).catch(() => undefined);
         return;
       }
       await fs.promises.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
