@@ -30,15 +30,18 @@ export function stats(values: ArrayLike<number>): Stats {
   return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), p999: percentile(s, 99.9), max: s.length ? s[s.length - 1]! : NaN };
 }
 
-/** CPU ticks of every process, and its parent, from /proc (Linux; USER_HZ is 100). */
-function processTicks(): Map<number, { ppid: number; ticks: number }> {
-  const out = new Map<number, { ppid: number; ticks: number }>();
+/**
+ * CPU ticks of every process, and its parent, from /proc (Linux; USER_HZ is 100): its own, and those of
+ * its children that ended and were waited for (a tool the benchmark ran and timed, for one).
+ */
+function processTicks(): Map<number, { ppid: number; ticks: number; childTicks: number }> {
+  const out = new Map<number, { ppid: number; ticks: number; childTicks: number }>();
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after "pid (comm) ": state ppid … utime stime
-      out.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+      out.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]) });
     } catch {
       // gone since the directory was listed
     }
@@ -77,7 +80,10 @@ export function cpuShares(): () => CpuShares {
     let live = 0;
     let others = 0;
     for (const [pid, p] of p1) {
-      const used = p.ticks - (p0.get(pid)?.ticks ?? 0);
+      // A child that ended meanwhile counts for its parent: ours (a timed tool) or someone else's.
+      // (One that was already running at the start counts whole: rare, and an overestimate of others.)
+      const before = p0.get(pid);
+      const used = p.ticks - (before?.ticks ?? 0) + p.childTicks - (before?.childTicks ?? 0);
       live += used;
       if (!ours.has(pid) && pid !== 2 && p.ppid !== 2) others += used;
     }
