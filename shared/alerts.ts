@@ -30,6 +30,20 @@ export interface Alert {
   transitions: AlertTransition[];
   /** Incidents it is attached to (only those the caller can see). */
   incidents: string[];
+  /**
+   * Each time it was attached to or detached from an incident (only those the caller can see), oldest
+   * first: what a replay or an export as of a moment needs to know which alerts were on the incident then.
+   */
+  links: AlertLink[];
+}
+
+export interface AlertLink {
+  incidentId: string;
+  attached: boolean;
+  /** When, by the server's clock, ISO UTC. */
+  at: string;
+  /** The user who attached or detached it by hand; `null` when the incident's label matchers did. */
+  by: string | null;
 }
 
 export interface Integration {
@@ -98,11 +112,27 @@ export function alertAsOf(alert: Alert, at: string): Alert | undefined {
   const last = heard.at(-1);
   if (!last) return undefined;
   const lastFiring = heard.findLast((t) => t.status === 'firing');
+  const links = alert.links.filter((l) => l.at <= at);
   return {
     ...alert,
     status: last.status,
     startsAt: lastFiring?.at ?? alert.startsAt,
     endsAt: last.status === 'resolved' ? last.at : null,
     transitions: heard,
+    incidents: incidentsAsOf(alert, at),
+    links,
   };
+}
+
+/**
+ * The incidents the alert was attached to at `at`, by its link history. An incident it has no history
+ * for (attached before links were kept) counts as attached then if it is now.
+ */
+export function incidentsAsOf(alert: Pick<Alert, 'incidents' | 'links'>, at: string): string[] {
+  const ids = new Set([...alert.incidents, ...alert.links.map((l) => l.incidentId)]);
+  return [...ids].filter((id) => {
+    const history = alert.links.filter((l) => l.incidentId === id);
+    if (history.length === 0) return alert.incidents.includes(id);
+    return history.findLast((l) => l.at <= at)?.attached ?? false;
+  });
 }

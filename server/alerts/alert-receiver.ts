@@ -108,7 +108,7 @@ export class AlertReceiver {
       if (incident.status === 'resolved' || !incident.alertMatchers?.length) continue;
       if (record.incidents.includes(incident.id) || record.detachedFrom.includes(incident.id)) continue;
       if (matchesAll(incident.alertMatchers.map(parseMatcher), record.labels)) {
-        record.incidents.push(incident.id);
+        link(record, incident.id, true, null);
         attached++;
       }
     }
@@ -124,16 +124,18 @@ export class AlertReceiver {
     return changed.length;
   }
 
-  async attach(record: AlertRecord, incidentId: string): Promise<void> {
+  /** Attaches the alert to the incident by hand (`byUserId`); a no-op if it is attached. */
+  async attach(record: AlertRecord, incidentId: string, byUserId: string): Promise<void> {
     record.detachedFrom = record.detachedFrom.filter((id) => id !== incidentId);
-    if (!record.incidents.includes(incidentId)) record.incidents.push(incidentId);
+    if (!link(record, incidentId, true, byUserId)) return;
     await this.alerts.saveAlerts([record]);
     this.announce(record);
   }
 
-  async detach(record: AlertRecord, incidentId: string): Promise<void> {
-    record.incidents = record.incidents.filter((id) => id !== incidentId);
+  /** Detaches the alert from the incident by hand; matchers do not attach it there again. */
+  async detach(record: AlertRecord, incidentId: string, byUserId: string): Promise<void> {
     if (!record.detachedFrom.includes(incidentId)) record.detachedFrom.push(incidentId);
+    link(record, incidentId, false, byUserId);
     await this.alerts.saveAlerts([record]);
     this.announce(record);
   }
@@ -144,28 +146,46 @@ export class AlertReceiver {
   }
 
   present(user: User, record: AlertRecord): Alert {
-    return presentAlert(record, this.visibleIncidents(user, record));
+    return presentAlert(record, this.visibleIncidents(user, record), (id) => this.canSeeIncident(user, id));
   }
 
   private visibleIncidents(user: User, record: AlertRecord): string[] {
-    return record.incidents.filter((id) => {
-      const incident = this.store.incidentById(id);
-      return incident !== undefined && canSee(user, incident);
-    });
+    return record.incidents.filter((id) => this.canSeeIncident(user, id));
+  }
+
+  private canSeeIncident(user: User, id: string): boolean {
+    const incident = this.store.incidentById(id);
+    return incident !== undefined && canSee(user, incident);
   }
 
   /** Live to everyone who may see it, each with only the incidents they can see. */
   private announce(record: AlertRecord): void {
     const incidents = record.incidents.map((id) => this.store.incidentById(id)).filter((i): i is IncidentRecord => i !== undefined);
     const open = incidents.filter((i) => !i.members).map((i) => i.id);
-    if (incidents.length === 0 || open.length > 0) this.events.alertChanged(presentAlert(record, open), 'everyone');
+    const isOpen = (id: string) => this.store.incidentById(id)?.members === undefined;
+    if (incidents.length === 0 || open.length > 0) this.events.alertChanged(presentAlert(record, open, isOpen), 'everyone');
     for (const restricted of incidents.filter((i) => i.members)) {
-      this.events.alertChanged(presentAlert(record, [...open, restricted.id]), restricted.members!);
+      this.events.alertChanged(presentAlert(record, [...open, restricted.id], (id) => isOpen(id) || id === restricted.id), restricted.members!);
     }
   }
 }
 
-export function presentAlert(record: AlertRecord, incidents: string[]): Alert {
+/**
+ * Notes an attach or detach in the alert's incidents and link history, by the server's clock; false
+ * if it changes nothing (attached already, or not attached).
+ */
+function link(record: AlertRecord, incidentId: string, attached: boolean, by: string | null): boolean {
+  if (record.incidents.includes(incidentId) === attached) return false;
+  record.incidents = attached ? [...record.incidents, incidentId] : record.incidents.filter((id) => id !== incidentId);
+  (record.links ??= []).push({ incidentId, attached, at: new Date().toISOString(), by });
+  return true;
+}
+
+/**
+ * The alert as the API presents it: `incidents` are those given (the ones the receiver may see), and
+ * the link history is of the incidents `showLinksOf` allows (default: those given).
+ */
+export function presentAlert(record: AlertRecord, incidents: string[], showLinksOf: (incidentId: string) => boolean = (id) => incidents.includes(id)): Alert {
   return {
     id: record.id,
     fingerprint: record.fingerprint,
@@ -179,5 +199,6 @@ export function presentAlert(record: AlertRecord, incidents: string[]): Alert {
     url: record.url,
     transitions: record.transitions,
     incidents,
+    links: (record.links ?? []).filter((l) => showLinksOf(l.incidentId)),
   };
 }

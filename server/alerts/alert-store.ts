@@ -6,19 +6,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Low } from 'lowdb';
-import type { Alert, AlertSource, Integration } from '../../shared/alerts.js';
+import type { Alert, AlertLink, AlertSource, Integration } from '../../shared/alerts.js';
 import { DurableJsonFile } from '../store/metadata.js';
 
 export interface IntegrationRecord extends Integration {
   tokenHash: string;
 }
 
-export interface AlertRecord extends Omit<Alert, 'incidents'> {
+export interface AlertRecord extends Omit<Alert, 'incidents' | 'links'> {
   integrationId: string;
   /** Incidents it is attached to (by matcher or by hand). */
   incidents: string[];
   /** Incidents a responder detached it from: matchers do not attach it there again. */
   detachedFrom: string[];
+  /** Every attach and detach, oldest first (absent in alerts stored before it was kept). */
+  links?: AlertLink[];
   receivedAt: string;
   updatedAt: string;
   /** Ids of its raw payloads in the raw log (the last few). */

@@ -78,14 +78,16 @@ export function buildReport(src: ReportSources, incident: Incident, snapshot: Sn
     return out;
   };
 
-  // Alerts as they stood at the moment: only transitions heard of by then.
+  // Alerts as they stood at the moment: those attached to the incident then, with only the
+  // transitions heard of by then.
+  const isThis = (id: string) => id === incident.id;
   const alerts = src.alerts
     .alerts()
-    .filter((a) => a.incidents.includes(incident.id))
+    .filter((a) => a.incidents.includes(incident.id) || a.links?.some((l) => isThis(l.incidentId)))
     .flatMap((a) => {
-      const now = presentAlert(a, [incident.id]);
+      const now = presentAlert(a, a.incidents.filter(isThis), isThis);
       const then = alertAsOf(now, atIso);
-      return then ? [{ ...now, transitions: then.transitions, statusAsOf: then.status }] : [];
+      return then?.incidents.includes(incident.id) ? [{ ...now, incidents: then.incidents, links: then.links, transitions: then.transitions, statusAsOf: then.status }] : [];
     })
     .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
   const alertById = new Map(alerts.map((a) => [a.id, a]));

@@ -85,14 +85,20 @@ export function alertRoutes(ctx: RouteContext): Router {
   const incidentFor = (req: Request, res: Response) => requestedIncident(ctx.store, req, res);
   const newestFirst = (a: AlertRecord, b: AlertRecord) => b.startsAt.localeCompare(a.startsAt);
 
-  /** `?incident=<id>`: that incident's alerts; `?inbox=true`: alerts on no incident; else all you may see. */
+  /**
+   * `?incident=<id>`: that incident's alerts (with `&include=detached`, also those attached once and
+   * detached since: a replay needs them); `?inbox=true`: alerts on no incident; else all you may see.
+   */
   router.get('/api/alerts', authenticated(ctx.auth), (req, res) => {
     const user = userOf(res);
     let list: AlertRecord[];
     if (typeof req.query.incident === 'string') {
       const incident = visibleIncident(ctx.store, user, req.query.incident);
       if (!incident) throw notFound('incident');
-      list = alerts.alerts().filter((a) => a.incidents.includes(incident.id));
+      const include = req.query.include;
+      if (include !== undefined && include !== 'detached') throw new HttpError(400, 'include: expected "detached"', 'include');
+      const detachedToo = include === 'detached';
+      list = alerts.alerts().filter((a) => a.incidents.includes(incident.id) || (detachedToo && a.links?.some((l) => l.incidentId === incident.id)));
     } else if (req.query.inbox === 'true' || req.query.inbox === '1') {
       list = alerts.alerts().filter((a) => a.incidents.length === 0);
     } else {
@@ -110,7 +116,7 @@ export function alertRoutes(ctx: RouteContext): Router {
     const record = alertFor(req, res, String(req.params.id));
     const body = parseBody(DeclareFromAlertRequest, req.body ?? {});
     const incident = await createIncident(deps, userOf(res), { title: body.title ?? record.title, severity: body.severity, alertMatchers: body.alertMatchers });
-    await receiver.attach(record, incident.id);
+    await receiver.attach(record, incident.id, userOf(res).id);
     res.status(201).json(incident);
   });
 
@@ -118,7 +124,7 @@ export function alertRoutes(ctx: RouteContext): Router {
     const incident = incidentFor(req, res);
     requireRole(userOf(res), 'responder');
     const record = alertFor(req, res, parseBody(AttachAlertRequest, req.body).alertId);
-    await receiver.attach(record, incident.id);
+    await receiver.attach(record, incident.id, userOf(res).id);
     res.json(receiver.present(userOf(res), record));
   });
 
@@ -126,7 +132,7 @@ export function alertRoutes(ctx: RouteContext): Router {
     const incident = incidentFor(req, res);
     requireRole(userOf(res), 'responder');
     const record = alertFor(req, res, String(req.params.alertId));
-    await receiver.detach(record, incident.id);
+    await receiver.detach(record, incident.id, userOf(res).id);
     res.json(receiver.present(userOf(res), record));
   });
 

@@ -109,6 +109,17 @@ const Alert = z
       }),
     ).describe("Only those Bridgelog had heard of at the report's moment"),
     incidents: z.array(z.string()),
+    links: z
+      .array(
+        z.object({
+          incidentId: z.string(),
+          attached: z.boolean(),
+          at: Timestamp.describe('By the server clock'),
+          by: z.string().nullable().describe('Id of the user who attached or detached it; null when the label matchers did'),
+        }),
+      )
+      .optional()
+      .describe("Its attaching to and detaching from this incident up to the report's moment, oldest first"),
   })
   .meta({ id: 'Alert' });
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { io } from 'socket.io-client';
-import type { Alert, AlertSuggestion } from '../../shared/alerts.js';
+import { alertAsOf, type Alert, type AlertSuggestion } from '../../shared/alerts.js';
 import { ServerEvent } from '../../shared/events.js';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -178,6 +178,39 @@ describe('responders and alerts', () => {
     expect(created.title).toBe('disk full on db02');
     expect((await alertsOf(`?incident=${created.id}`)).map((a) => a.id)).toEqual([disk.id]);
     expect((await alertsOf('?inbox=true')).map((a) => a.id)).not.toContain(disk.id);
+  });
+
+  it('remembers when an alert was attached and detached, and by whom: a moment back, it was on the incident', async () => {
+    const generic = await integration('generic');
+    const me = (await (await server.api('GET', '/api/auth/me', { token: responder })).json()) as { id: string };
+    const incident = await server.createIncident(responder, { title: 'API down', alertMatchers: ['service=api'] });
+    await hook('generic', generic.token, { title: 'api 503s', labels: { service: 'api' }, fingerprint: 'api-503' });
+    await new Promise((r) => setTimeout(r, 20));
+    const whileAttached = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    const [alert] = await alertsOf(`?incident=${incident.id}`);
+    expect((await server.api('DELETE', `/api/incidents/${incident.id}/alerts/${alert!.id}`, { token: responder })).status).toBe(200);
+
+    // Attached now: none. Ever attached: the alert, with its history.
+    expect(await alertsOf(`?incident=${incident.id}`)).toEqual([]);
+    const [detached] = await alertsOf(`?incident=${incident.id}&include=detached`);
+    expect(detached).toMatchObject({ id: alert!.id, incidents: [] });
+    expect(detached!.links.map((l) => [l.incidentId, l.attached, l.by])).toEqual([
+      [incident.id, true, null], // by the incident's label matchers
+      [incident.id, false, me.id],
+    ]);
+    expect(detached!.links[0]!.at < whileAttached && whileAttached < detached!.links[1]!.at).toBe(true);
+    expect(alertAsOf(detached!, whileAttached)?.incidents).toEqual([incident.id]);
+    expect(alertAsOf(detached!, new Date().toISOString())?.incidents).toEqual([]);
+    expect((await server.api('GET', `/api/alerts?incident=${incident.id}&include=everything`, { token: responder })).status).toBe(400);
+
+    // The report as of that moment lists it; the report of now does not.
+    const report = async (at?: string) =>
+      (await (await server.api('GET', `/api/incidents/${incident.id}/export?format=json${at ? `&at=${at}` : ''}`, { token: responder })).json()) as { alerts: Array<{ id: string; links?: unknown[] }> };
+    const then = await report(whileAttached);
+    expect(then.alerts.map((a) => a.id)).toEqual([alert!.id]);
+    expect(then.alerts[0]!.links).toHaveLength(1);
+    expect((await report()).alerts).toEqual([]);
   });
 
   it('refuses bad matchers with the matcher named', async () => {

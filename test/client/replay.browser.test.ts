@@ -63,6 +63,8 @@ describe('replay', () => {
     expect((await server.api('POST', '/api/hooks/generic', { token: hook.token, body: alert })).status).toBe(200);
     await pause(40);
     await step(k, (d) => entryText(d, ping, 'conclusion')!.insert(0, 'gw answers; loss is upstream'));
+    const afterConclusion = new Date().toISOString();
+    await pause(40);
     await step(l, (d) => setHypothesisStatus(d, hypothesis, 'ruled-out'));
     await step(k, (d) => setMeta(d, { status: 'monitoring' }));
     expect((await server.api('POST', '/api/hooks/generic', { token: hook.token, body: { ...alert, status: 'resolved' } })).status).toBe(200);
@@ -139,6 +141,21 @@ describe('replay', () => {
     expect(await page.getByTestId('entry-count').textContent()).toBe('2 entries');
     expect(await entry(page, 'ping gw').getByRole('button', { name: 'Edit' }).count()).toBe(1);
     await expect.poll(() => alertCard(page).locator('.badge').textContent()).toBe('resolved');
+
+    // Lee detaches the alert: it leaves the live panel at once, and a replay of the moment after
+    // kim's conclusion still shows it on the incident, firing, as it was then.
+    const [attached] = (await (await server.api('GET', `/api/alerts?incident=${incident.id}`, { token: kim.token })).json()) as Array<{ id: string }>;
+    expect((await server.api('DELETE', `/api/incidents/${incident.id}/alerts/${attached!.id}`, { token: lee.token })).status).toBe(200);
+    await expect.poll(() => page.getByRole('region', { name: 'Alerts' }).textContent()).toContain('No alerts on this incident');
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    await bar.getByLabel('Go to (UTC)').fill(afterConclusion);
+    await bar.getByRole('button', { name: 'Go', exact: true }).click();
+    await expect.poll(() => pingThen.getByRole('region', { name: 'Conclusion' }).textContent()).toContain('gw answers; loss is upstream');
+    await expect.poll(() => alertCard(page).count()).toBe(1);
+    expect(await alertCard(page).locator('.badge').textContent()).toBe('firing');
+    await page.screenshot({ path: '/tmp/bridgelog-replay-detached-alert.png' });
+    await bar.getByRole('button', { name: 'Exit replay' }).click();
+    expect(await page.getByRole('region', { name: 'Alerts' }).textContent()).toContain('No alerts on this incident');
     k.destroy();
     l.destroy();
     await page.context().close();

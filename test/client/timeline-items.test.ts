@@ -21,7 +21,7 @@ const by = (user: typeof kim, loggedAt: string): EntryAuthorship => ({ createdBy
 const event = (seq: number, at: string, userId: string, changes: HistoryEvent['changes']): HistoryEvent => ({ seq, toSeq: seq, at, toAt: at, userId, changes });
 const alert = (id: string, transitions: Array<['firing' | 'resolved', string]>): Alert => ({
   id, fingerprint: id, status: transitions.at(-1)![0], title: `alert ${id}`, labels: {}, annotations: {}, startsAt: transitions[0]![1], endsAt: null,
-  source: 'generic', url: null, transitions: transitions.map(([status, t]) => ({ status, at: t, receivedAt: t })), incidents: ['i1'],
+  source: 'generic', url: null, transitions: transitions.map(([status, t]) => ({ status, at: t, receivedAt: t })), incidents: ['i1'], links: [],
 });
 
 function sources(more: Partial<TimelineSources> = {}): TimelineSources {

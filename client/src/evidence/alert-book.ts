@@ -24,7 +24,8 @@ export class AlertBook {
     const arrived: Alert[] = [];
     this.fetches.add(arrived);
     try {
-      const list = await api<Alert[]>('GET', `/api/alerts?incident=${encodeURIComponent(this.incidentId)}`);
+      // Detached ones too: a replay shows them where they were attached then.
+      const list = await api<Alert[]>('GET', `/api/alerts?incident=${encodeURIComponent(this.incidentId)}&include=detached`);
       const next = new Map(this.byId.get());
       // Detached while this page was not listening: the answer no longer has it.
       for (const [id, alert] of next) {

@@ -1,7 +1,8 @@
 /**
  * The incident's alerts as they stood at a moment of a replay: only those Bridgelog had heard of by
- * then, each firing or resolved as its transitions say it was then. The panel and the entries read
- * it like the live AlertBook (whose alerts it follows); which incident an alert is on is as now.
+ * then, each firing or resolved as its transitions say it was then, and on the incidents it was
+ * attached to then (by its link history). The panel and the entries read it like the live AlertBook,
+ * whose alerts it follows.
  */
 import { alertAsOf, type Alert } from '../../../shared/alerts';
 import { AlertBook } from './alert-book';
@@ -37,7 +38,9 @@ export class AlertsAsOf extends AlertBook {
       if (then) next.set(id, then);
     }
     const before = this.byId.get();
-    const same = next.size === before.size && [...next].every(([id, a]) => before.get(id)?.status === a.status && before.get(id)?.transitions.length === a.transitions.length);
+    const same =
+      next.size === before.size &&
+      [...next].every(([id, a]) => before.get(id)?.status === a.status && before.get(id)?.transitions.length === a.transitions.length && before.get(id)?.links.length === a.links.length);
     if (!same) this.byId.set(next);
   }
 }
