@@ -61,6 +61,8 @@ export type DigestItem = { by: UserRef[]; at: string } & (
   | { kind: 'verdict'; hypothesis: string; statement: string; from: string; to: string }
   | { kind: 'incident'; field: string; from: string | null; to: string | null }
   | { kind: 'alert-fired' | 'alert-resolved'; alert: string; title: string }
+  /** Attached to or detached from the incident (by hand, or attached by its label matchers: `by` empty). */
+  | { kind: 'alert-attached' | 'alert-detached'; alert: string; title: string }
 );
 
 /** `GET /api/incidents/:id/digest`: what changed between `since` and `until`. */

@@ -5,7 +5,7 @@
  * is not news; who made it and when come from the records in between.
  */
 import * as Y from 'yjs';
-import type { Alert } from '../../shared/alerts.js';
+import { incidentsAsOf, type Alert } from '../../shared/alerts.js';
 import type { DigestItem, HistoryMark } from '../../shared/history.js';
 import type { UserRef } from '../../shared/model.js';
 import { listEntries, listHypotheses, readMeta, type Entry } from '../../shared/schema/doc.js';
@@ -43,7 +43,11 @@ function touches(replay: IncidentReplay, since: number, until: number) {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/**
+ * @param alerts the alerts ever attached to the incident, each with its link history for it
+ */
 export function buildDigest(
+  incidentId: string,
   replay: IncidentReplay,
   since: HistoryMark,
   until: HistoryMark,
@@ -88,15 +92,26 @@ export function buildDigest(
     if (oldMeta[field] !== newMeta[field]) items.push({ kind: 'incident', field, from: oldMeta[field] ?? null, to: newMeta[field] ?? null, ...who(`incident:${field}`) });
   }
 
-  // Alerts change outside the document: their transitions say when Bridgelog heard of each.
+  // Alerts change outside the document: their transitions say when Bridgelog heard of each, their
+  // links when they were attached to the incident or detached from it, and by whom.
   const sinceMs = Date.parse(since.at);
   const untilMs = Date.parse(until.at);
   for (const alert of alerts) {
-    for (const t of alert.transitions) {
-      const heard = Date.parse(t.receivedAt);
-      if (heard <= sinceMs || heard > untilMs) continue;
-      items.push({ kind: t.status === 'resolved' ? 'alert-resolved' : 'alert-fired', alert: alert.id, title: alert.title, by: [], at: t.at });
+    const wasOn = incidentsAsOf(alert, since.at).includes(incidentId);
+    const isOn = incidentsAsOf(alert, until.at).includes(incidentId);
+    if (isOn) {
+      for (const t of alert.transitions) {
+        const heard = Date.parse(t.receivedAt);
+        if (heard <= sinceMs || heard > untilMs) continue;
+        items.push({ kind: t.status === 'resolved' ? 'alert-resolved' : 'alert-fired', alert: alert.id, title: alert.title, by: [], at: t.at });
+      }
     }
+    if (wasOn === isOn) continue;
+    const link = alert.links.findLast((l) => l.incidentId === incidentId && l.at > since.at && l.at <= until.at);
+    // The label matchers attach an alert as it arrives: its "fired" says so already.
+    const firstHeard = alert.transitions[0]?.receivedAt ?? '';
+    if (isOn && link?.by === null && firstHeard > since.at) continue;
+    items.push({ kind: isOn ? 'alert-attached' : 'alert-detached', alert: alert.id, title: alert.title, by: link?.by ? [userRef(link.by)] : [], at: link?.at ?? until.at });
   }
 
   before.destroy();

@@ -97,12 +97,16 @@ export function replayRoutes(ctx: RouteContext): Router {
     else since = lastSeen ?? { seq: 0, at: incident.createdAt };
     if (since.seq > until.seq) throw new HttpError(400, 'since: must not be after until', 'since');
     const users = names();
-    const alerts = ctx.alerts.alerts().filter((a) => a.incidents.includes(incident.id)).map((a) => presentAlert(a, [incident.id]));
+    const isThis = (id: string) => id === incident.id;
+    const alerts = ctx.alerts
+      .alerts()
+      .filter((a) => a.incidents.includes(incident.id) || a.links?.some((l) => isThis(l.incidentId)))
+      .map((a) => presentAlert(a, a.incidents.filter(isThis), isThis));
     const out: Digest = {
       since,
       until,
       sinceLastSeen: sinceSeq === undefined && sinceAt === undefined && lastSeen !== undefined,
-      items: buildDigest(replay, since, until, alerts, (id) => ({ id, name: users.get(id) ?? id })),
+      items: buildDigest(incident.id, replay, since, until, alerts, (id) => ({ id, name: users.get(id) ?? id })),
     };
     res.json(out);
   });

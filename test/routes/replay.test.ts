@@ -160,6 +160,12 @@ describe('catch-up', () => {
       hypothesis = createHypothesis(d, 'uplink saturated');
     });
 
+    // An alert on the incident already, and one in the inbox.
+    const hook = (body: Record<string, unknown>) => server.api('POST', '/api/hooks/generic', { token: alerting.token, body });
+    expect((await hook({ title: 'Old flap on ny-sw02', labels: { site: 'ny' }, fingerprint: 'fp-old' })).status).toBe(200);
+    expect((await hook({ title: 'BGP session down', labels: { site: 'ams' }, fingerprint: 'fp-bgp' })).status).toBe(200);
+    const alertId = async (title: string) => ((await (await server.api('GET', '/api/alerts', { token: kim.token })).json()) as Array<{ id: string; title: string }>).find((a) => a.title === title)!.id;
+
     // Lee reads along for a while, then leaves.
     const l = connect(server.wsUrl, incident.id, lee.token);
     await synced(l);
@@ -181,6 +187,14 @@ describe('catch-up', () => {
     await step(k, (d) => entryText(d, added, 'observations')!.delete(0, 5)); // typed and taken back: no news
     const fired = await server.api('POST', '/api/hooks/generic', { token: alerting.token, body: { title: 'Discards on ny-sw01', labels: { site: 'ny' }, fingerprint: 'fp-1' } });
     expect(fired.status).toBe(200);
+    // Kim detaches the old alert and attaches the inbox one by hand; an alert attached and detached
+    // again while Lee was away is no news.
+    expect((await server.api('DELETE', `/api/incidents/${incident.id}/alerts/${await alertId('Old flap on ny-sw02')}`, { token: kim.token })).status).toBe(200);
+    expect((await server.api('POST', `/api/incidents/${incident.id}/alerts`, { token: kim.token, body: { alertId: await alertId('BGP session down') } })).status).toBe(200);
+    expect((await hook({ title: 'Fan tray', labels: { site: 'lon' }, fingerprint: 'fp-fan' })).status).toBe(200);
+    const fan = await alertId('Fan tray');
+    expect((await server.api('POST', `/api/incidents/${incident.id}/alerts`, { token: kim.token, body: { alertId: fan } })).status).toBe(200);
+    expect((await server.api('DELETE', `/api/incidents/${incident.id}/alerts/${fan}`, { token: kim.token })).status).toBe(200);
 
     // A glance (a reload, say) does not count as having seen it.
     const glance = connect(server.wsUrl, incident.id, lee.token);
@@ -198,10 +212,14 @@ describe('catch-up', () => {
         case 'verdict': return `${i.kind} ${i.statement}: ${i.from} → ${i.to}`;
         case 'incident': return `${i.kind} ${i.field}: ${i.from} → ${i.to}`;
         case 'alert-fired': return `${i.kind} ${i.title}`;
+        case 'alert-attached':
+        case 'alert-detached': return `${i.kind} ${i.title} by ${i.by.map((u) => u.name)}`;
         default: return `${i.kind}`;
       }
     });
     expect(lines.sort()).toEqual([
+      'alert-attached BGP session down by kim',
+      'alert-detached Old flap on ny-sw02 by kim',
       'alert-fired Discards on ny-sw01',
       'conclusion ping gw: "" → "gw answers" by kim',
       'entry-added iperf to ams line rate by kim',

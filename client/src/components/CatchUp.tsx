@@ -26,7 +26,7 @@ const GROUPS: Array<{ title: string; kinds: Kind[] }> = [
   { title: 'Conclusions', kinds: ['conclusion'] },
   { title: 'Hypotheses and verdicts', kinds: ['verdict', 'hypothesis-added'] },
   { title: 'Evidence', kinds: ['evidence'] },
-  { title: 'Alerts', kinds: ['alert-fired', 'alert-resolved'] },
+  { title: 'Alerts', kinds: ['alert-fired', 'alert-resolved', 'alert-attached', 'alert-detached'] },
   { title: 'Other changes', kinds: ['entry-changed', 'entry-removed'] },
 ];
 
@@ -103,6 +103,13 @@ function What({ item, onJump }: { item: DigestItem; onJump: (id: string) => void
       return (
         <>
           <span className={`badge alert-${item.kind === 'alert-fired' ? 'firing' : 'resolved'}`}>{item.kind === 'alert-fired' ? 'fired' : 'resolved'}</span> {item.title}
+        </>
+      );
+    case 'alert-attached':
+    case 'alert-detached':
+      return (
+        <>
+          <span className="badge">{item.kind === 'alert-attached' ? 'attached' : 'detached'}</span> {item.title}
         </>
       );
   }
