@@ -6,10 +6,11 @@
 import { useEffect, useState, type ComponentProps, type KeyboardEvent, type Ref } from 'react';
 import type * as Y from 'yjs';
 import { Limits } from '../../../shared/protocol';
-import { createEntry, EntryKinds, type EntryKind } from '../../../shared/schema/doc';
+import { createEntry } from '../../../shared/schema/doc';
 import { linkAlert } from '../collab/entry-evidence';
 import { formatUtc, parseRanAt, serverNow, serverNowSync } from '../time';
 import { AlertSuggestions } from './AlertSuggestions';
+import { kindOf, KindSelect, ranAtOrProblem, titleProblem } from './EntryFields';
 import { field, useSubmit } from './form';
 
 interface Props {
@@ -17,8 +18,6 @@ interface Props {
   titleRef: Ref<HTMLInputElement>;
   onLogged: (id: string) => void;
 }
-
-const kindOf = (value: string): EntryKind => EntryKinds.find((kind) => kind === value) ?? 'note';
 
 const TEXTS = [
   { name: 'command', label: 'Command', rows: 2, className: 'mono', placeholder: 'How to repeat it, e.g. iperf3 -c db01 -t 30' },
@@ -64,9 +63,9 @@ export function EntryComposer({ doc, titleRef, onLogged }: Props) {
   const [expanded, setExpanded] = useState(false);
   const [alertIds, setAlertIds] = useState<string[]>([]);
   const { onSubmit, error, busy } = useSubmit(async (fields, form) => {
+    const problem = titleProblem(field(fields, 'title'));
+    if (problem) throw new Error(problem);
     const title = field(fields, 'title').trim();
-    if (!title) throw new Error('Give the entry a title: what you checked or did.');
-    if (title.length > Limits.maxTitleChars) throw new Error(`The title is ${title.length.toLocaleString('en')} characters; the limit is ${Limits.maxTitleChars}.`);
     const texts = Object.fromEntries(TEXTS.map(({ name }) => [name, field(fields, name)])) as Record<(typeof TEXTS)[number]['name'], string>;
     for (const { name, label } of TEXTS) {
       const length = texts[name].length;
@@ -77,8 +76,8 @@ export function EntryComposer({ doc, titleRef, onLogged }: Props) {
         );
       }
     }
-    const when = parseRanAt(ranAt, await serverNow());
-    if (typeof when === 'string') throw new Error(`Ran at: ${when}.`);
+    const when = ranAtOrProblem(ranAt, await serverNow());
+    if (typeof when === 'string') throw new Error(when);
     // One transaction: the entry reaches everyone with its alerts already linked.
     let id = '';
     doc.transact(() => {
@@ -111,14 +110,7 @@ export function EntryComposer({ doc, titleRef, onLogged }: Props) {
     >
       <h2>Log a test</h2>
       <div className="row">
-        <label>
-          Kind
-          <select name="kind" defaultValue="test">
-            {EntryKinds.map((kind) => (
-              <option key={kind}>{kind}</option>
-            ))}
-          </select>
-        </label>
+        <KindSelect name="kind" defaultValue="test" />
         <label className="grow">
           Title
           <input name="title" ref={titleRef} placeholder="What you checked or did" autoComplete="off" />

@@ -7,10 +7,11 @@ import { useEffect, useState, type KeyboardEvent } from 'react';
 import type { Awareness } from 'y-protocols/awareness';
 import type * as Y from 'yjs';
 import { Limits } from '../../../shared/protocol';
-import { EntryKinds, entryText, updateEntry, type Entry, type EntryKind } from '../../../shared/schema/doc';
+import { entryText, updateEntry, type Entry } from '../../../shared/schema/doc';
 import { setEditing } from '../collab/presence';
-import { formatUtc, parseRanAt, serverNowSync } from '../time';
+import { formatUtc, serverNowSync } from '../time';
 import { CollabText } from './CollabText';
+import { kindOf, KindSelect, ranAtOrProblem, titleProblem } from './EntryFields';
 
 interface Props {
   doc: Y.Doc;
@@ -38,17 +39,16 @@ export function EntryEditor({ doc, awareness, entry, onDone }: Props) {
   /** Writes what is typed in a plain field; false (with a message) when it cannot be taken. */
   const commitTitle = (): boolean => {
     if (draft.title === undefined) return true;
-    const title = draft.title.trim();
-    if (!title) return fail('An entry needs a title: what you checked or did.');
-    if (title.length > Limits.maxTitleChars) return fail(`The title is ${title.length} characters; the limit is ${Limits.maxTitleChars}.`);
-    updateEntry(doc, entry.id, { title });
+    const problem = titleProblem(draft.title);
+    if (problem) return fail(problem);
+    updateEntry(doc, entry.id, { title: draft.title.trim() });
     setDraft(({ title: _, ...rest }) => rest);
     return true;
   };
   const commitRanAt = (): boolean => {
     if (draft.ranAt === undefined) return true;
-    const ranAt = parseRanAt(draft.ranAt, serverNowSync());
-    if (typeof ranAt === 'string') return fail(`Ran at: ${ranAt}.`);
+    const ranAt = ranAtOrProblem(draft.ranAt, serverNowSync());
+    if (typeof ranAt === 'string') return fail(ranAt);
     updateEntry(doc, entry.id, { ranAt: ranAt.toISOString() });
     setDraft(({ ranAt: _, ...rest }) => rest);
     return true;
@@ -68,14 +68,7 @@ export function EntryEditor({ doc, awareness, entry, onDone }: Props) {
   return (
     <div className="entry-editor" onKeyDown={onKeyDown} role="group" aria-label={`Editing ${entry.title}`}>
       <div className="row">
-        <label>
-          Kind
-          <select value={entry.kind} onChange={(e) => updateEntry(doc, entry.id, { kind: e.target.value as EntryKind })}>
-            {EntryKinds.map((kind) => (
-              <option key={kind}>{kind}</option>
-            ))}
-          </select>
-        </label>
+        <KindSelect value={entry.kind} onChange={(e) => updateEntry(doc, entry.id, { kind: kindOf(e.target.value) })} />
         <label className="grow">
           Title
           <input
