@@ -35,8 +35,9 @@ describe('refused connections', () => {
   });
 
   it('holds back, then refuses with 429, the new connections of a user whose connections keep being refused', async () => {
-    // 2 refusals a second with a burst of 4.
-    const server = await startTestServer({ config: { refusalPace: refusalPace(2) } });
+    // 1 refusal a second with a burst of 2: slow enough that a busy machine's own delays cannot pass
+    // for the server's holding back, or hide it.
+    const server = await startTestServer({ config: { refusalPace: refusalPace(1) } });
     try {
       const mallory = await server.createUser('responder', 'mallory');
       const kim = await server.createUser('responder', 'kim');
@@ -58,20 +59,21 @@ describe('refused connections', () => {
         });
 
       // The burst and one more are admitted at once, and refused.
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i < 3; i++) {
         const { ws, ms } = await open(mallory.token);
-        expect(ms).toBeLessThan(250);
+        expect(ms).toBeLessThan(400);
         expect(await refuse(ws!)).toBe(4400);
       }
-      // The allowance is used up: the next connection waits for it to refill (1/2 s a refusal)...
+      // The allowance is used up: the next connection waits for it to refill (1 s a refusal, less
+      // the time the three took)...
       const held = await open(mallory.token);
       expect(held.ws).toBeDefined();
-      expect(held.ms).toBeGreaterThan(250);
+      expect(held.ms).toBeGreaterThan(400);
       // ...while another user connects at once and works as usual.
       const honest = connect(server.wsUrl, incident.id, kim.token);
       const started = performance.now();
       await synced(honest);
-      expect(performance.now() - started).toBeLessThan(250);
+      expect(performance.now() - started).toBeLessThan(400);
       honest.destroy();
 
       // Refused once more, then five at once: four are held back, the fifth gets 429 right away.
@@ -80,7 +82,7 @@ describe('refused connections', () => {
       const tooMany = burst.filter((b) => b.status === 429);
       expect(tooMany).toHaveLength(1);
       expect(Number(tooMany[0]!.retryAfter)).toBeGreaterThanOrEqual(1);
-      expect(tooMany[0]!.ms).toBeLessThan(250);
+      expect(tooMany[0]!.ms).toBeLessThan(400);
       expect(burst.filter((b) => b.ws).length).toBe(4);
       for (const b of burst) b.ws?.close();
       const metrics = await (await server.api('GET', '/metrics')).text();
