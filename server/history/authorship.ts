@@ -12,6 +12,7 @@
 import * as Y from 'yjs';
 import { entriesOf } from '../../shared/schema/doc.js';
 import type { IncidentHistory } from './incident-history.js';
+import { useMostRecent } from './lru.js';
 import type { UpdateRecord } from './record.js';
 
 export interface EntryAuthors {
@@ -123,15 +124,7 @@ export class Authorship {
   constructor(private readonly max = 64) {}
 
   of(incidentId: string, history: IncidentHistory): IncidentAuthorship {
-    let authorship = this.incidents.get(incidentId);
-    if (authorship) this.incidents.delete(incidentId); // re-inserted below: now the most recently used
-    else authorship = new IncidentAuthorship(history);
-    this.incidents.set(incidentId, authorship);
-    for (const id of this.incidents.keys()) {
-      if (this.incidents.size <= this.max) break;
-      this.incidents.delete(id);
-    }
-    return authorship;
+    return useMostRecent(this.incidents, incidentId, () => new IncidentAuthorship(history), this.max);
   }
 
   get size(): number {

@@ -17,6 +17,7 @@ import { entriesOf, hypothesesOf, metaOf } from '../../shared/schema/doc.js';
 import type { HistoryChange, HistoryEvent } from '../../shared/history.js';
 import type { IncidentHistory } from './incident-history.js';
 import { HistoryCorruptError } from './incident-history.js';
+import { useMostRecent } from './lru.js';
 import type { UpdateRecord } from './record.js';
 
 /** Applying a record from the log. */
@@ -356,14 +357,8 @@ export class Replays {
 
   /** The incident's replay, caught up with the first `limit` bytes of its log. */
   async of(incidentId: string, history: IncidentHistory, limit?: number): Promise<IncidentReplay> {
-    let replay = this.replays.get(incidentId);
-    if (replay) this.replays.delete(incidentId); // re-inserted below: now the most recently used
-    else replay = new IncidentReplay(history);
-    this.replays.set(incidentId, replay);
-    for (const id of this.replays.keys()) {
-      if (this.replays.size <= this.max) break;
-      this.replays.delete(id);
-    }
+    // A replay dropped here is only forgotten: a request using it finishes.
+    const replay = useMostRecent(this.replays, incidentId, () => new IncidentReplay(history), this.max);
     await replay.catchUp(limit);
     return replay;
   }
