@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { CaptureSummary } from './capture-analysis.js';
-import { COARSE_VIEWS_MS, readSeriesHeadSync, SeriesFile, ViewBuilder } from './io-series.js';
+import { COARSE_VIEWS_MS, readSeriesHeadSync, SeriesFile, ViewBuilder, type IoView } from './io-series.js';
 import { writeFileAtomic } from '../store/durable-file.js';
 import { startWorker } from '../worker-thread.js';
 
@@ -28,7 +28,14 @@ export interface AnswerOptions {
   capacityBytesPerMs?: number;
   /** The summary only: no IO graph buckets (for views that need the time span and counts). */
   summaryOnly?: boolean;
+  /** The coarser views (10 ms, 100 ms, 1 s) without the 1 ms buckets, which `window` serves in pieces. */
+  coarseOnly?: boolean;
 }
+
+/** The widest piece of the 1 ms IO graph one request gets: ten minutes (600,000 buckets, ~5 MB of JSON). */
+export const MAX_WINDOW_MS = 600_000;
+
+export class AnalysisNotDone extends Error {}
 
 /** Files are named `<sha256>.<FORMAT>.*`: results in an older layout are analyzed again when asked for. */
 const FORMAT = 'v2';
@@ -100,20 +107,39 @@ export class CaptureAnalyses {
         if (!out.write(text)) await once(out, 'drain');
       };
       const { ioGraph, ...rest } = summary;
-      await write(`${JSON.stringify(rest).slice(0, -1)},"ioGraph":{"bucketMs":1,"buckets":${ioGraph.buckets},"peakBytes":${ioGraph.peakBytes},"bytes":[`);
+      const fine = !opts.coarseOnly;
+      await write(`${JSON.stringify(rest).slice(0, -1)},"ioGraph":{"bucketMs":1,"buckets":${ioGraph.buckets},"peakBytes":${ioGraph.peakBytes}${fine ? ',"bytes":[' : ''}`);
       const views = COARSE_VIEWS_MS.map((ms) => new ViewBuilder(ms, series.buckets));
       for await (const { offset, values } of series.bytes()) {
         if (out.destroyed) return;
         for (const v of views) v.addBytes(offset, values);
-        await write(`${offset > 0 ? ',' : ''}${values.join(',')}`);
+        if (fine) await write(`${offset > 0 ? ',' : ''}${values.join(',')}`);
       }
-      await write('],"packets":[');
+      if (fine) await write('],"packets":[');
       for await (const { offset, values } of series.packets()) {
         if (out.destroyed) return;
         for (const v of views) v.addPackets(offset, values);
-        await write(`${offset > 0 ? ',' : ''}${values.join(',')}`);
+        if (fine) await write(`${offset > 0 ? ',' : ''}${values.join(',')}`);
       }
-      out.end(`],"views":${JSON.stringify(views.map((v) => v.view()))}}}`);
+      out.end(`${fine ? ']' : ''},"views":${JSON.stringify(views.map((v) => v.view()))}}}`);
+    } finally {
+      await series.close();
+    }
+  }
+
+  /**
+   * The 1 ms buckets [fromMs, toMs) of a finished analysis (cut to the capture's end), with where they
+   * start. Throws AnalysisNotDone before the analysis is done.
+   */
+  async window(sha256: string, fromMs: number, toMs: number): Promise<IoView & { offsetMs: number }> {
+    if (this.state(sha256)?.status !== 'done') throw new AnalysisNotDone('the capture has not been analyzed yet');
+    const series = await SeriesFile.open(this.seriesFile(sha256));
+    try {
+      const bytes: number[] = [];
+      const packets: number[] = [];
+      for await (const { values } of series.bytes(fromMs, toMs)) for (const v of values) bytes.push(v);
+      for await (const { values } of series.packets(fromMs, toMs)) for (const v of values) packets.push(v);
+      return { bucketMs: 1, offsetMs: Math.min(fromMs, series.buckets), bytes, packets, peakBytes: bytes.reduce((a, b) => Math.max(a, b), 0) };
     } finally {
       await series.close();
     }

@@ -11,7 +11,7 @@ import type { AttachmentStore } from '../attachments/attachment-store.js';
 import { ContentAddressedStorage, UploadRefused, type StoredUpload } from '../attachments/upload-storage.js';
 import { safeFileName } from '../attachments/sniff.js';
 import { visibleIncident } from '../auth/authenticate.js';
-import type { CaptureAnalyses } from '../capture/capture-analyses.js';
+import { AnalysisNotDone, MAX_WINDOW_MS, type CaptureAnalyses } from '../capture/capture-analyses.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { authenticated, requireRole, type RouteContext, requestedIncident, userOf } from './context.js';
 import { HttpError, notFound } from './http-error.js';
@@ -143,10 +143,33 @@ export function attachmentRoutes(ctx: RouteContext, deps: AttachmentDeps): Route
     }
     const summary = req.query.summary;
     if (summary !== undefined && summary !== '1' && summary !== '0') throw new HttpError(400, 'summary: expected 1 or 0', 'summary');
+    const views = req.query.views;
+    if (views !== undefined && views !== 'coarse' && views !== 'all') throw new HttpError(400, 'views: expected coarse or all', 'views');
     res.type('json');
     deps.analyses
-      .answer(a.sha256, res, { capacityBytesPerMs: capacityBps && capacityBps / 8 / 1000, summaryOnly: summary === '1' })
+      .answer(a.sha256, res, { capacityBytesPerMs: capacityBps && capacityBps / 8 / 1000, summaryOnly: summary === '1', coarseOnly: views === 'coarse' })
       .catch((err: Error) => (res.headersSent ? res.destroy(err) : next(err)));
+  });
+
+  /** `?fromMs=&toMs=`: a piece of a capture's 1 ms IO graph, ms from its first packet (at most ten minutes). */
+  router.get('/api/attachments/:id/io', authenticated(ctx.auth), async (req, res) => {
+    const a = attachmentFor(req, res);
+    if (a.kind !== 'capture') throw new HttpError(404, 'this attachment is not a packet capture');
+    const ms = (name: 'fromMs' | 'toMs') => {
+      const value = req.query[name];
+      const n = Number(value);
+      if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new HttpError(400, `${name}: expected milliseconds from the first packet, e.g. 60000`, name);
+      return n;
+    };
+    const fromMs = ms('fromMs');
+    const toMs = ms('toMs');
+    if (toMs <= fromMs || toMs - fromMs > MAX_WINDOW_MS) throw new HttpError(400, `toMs: expected after fromMs, by at most ${MAX_WINDOW_MS} ms`, 'toMs');
+    try {
+      res.json(await deps.analyses.window(a.sha256, fromMs, toMs));
+    } catch (err) {
+      if (err instanceof AnalysisNotDone) throw new HttpError(409, err.message);
+      throw err;
+    }
   });
 
   return router;

@@ -261,6 +261,17 @@ describe('captures', () => {
     expect(summary).toMatchObject({ status: 'done', packets: 2000, firstPacketAt: done.firstPacketAt, lastPacketAt: done.lastPacketAt, ioGraph: { bucketMs: 1, buckets: graph.buckets } });
     expect(summary.ioGraph).not.toHaveProperty('bytes');
     expect((await fetch(`${server.url}/api/attachments/${a.id}/analysis?summary=yes`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(400);
+    // The coarse views alone (what a long capture opens with), and the 1 ms buckets a piece at a time.
+    const coarse = await analysis('?views=coarse');
+    expect((coarse.ioGraph as typeof graph).views).toEqual(graph.views);
+    expect(coarse.ioGraph).not.toHaveProperty('bytes');
+    const ioPiece = async (q: string) => fetch(`${server.url}/api/attachments/${a.id}/io${q}`, { headers: { authorization: `Bearer ${token}` } });
+    const piece = (await (await ioPiece('?fromMs=5&toMs=25')).json()) as { offsetMs: number; bytes: number[]; packets: number[] };
+    expect(piece).toMatchObject({ offsetMs: 5, bytes: graph.bytes.slice(5, 25), packets: graph.packets.slice(5, 25) });
+    const tail = (await (await ioPiece(`?fromMs=${graph.buckets - 3}&toMs=${graph.buckets + 100}`)).json()) as { bytes: number[] };
+    expect(tail.bytes).toEqual(graph.bytes.slice(-3)); // cut at the capture's end
+    for (const bad of ['', '?fromMs=-1&toMs=5', '?fromMs=5&toMs=5', '?fromMs=0&toMs=600001', '?fromMs=a&toMs=9']) expect((await ioPiece(bad)).status).toBe(400);
+    expect((await fetch(`${server.url}/api/attachments/${a.id}/analysis?views=some`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(400);
     const at10g = await analysis('?capacityBps=10000000000');
     expect(at10g.bursts).toMatchObject({ capacityBytesPerMs: 1_250_000, msOverCapacity: 0 });
     expect((await fetch(`${server.url}/api/attachments/${a.id}/analysis?capacityBps=fast`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(400);

@@ -7,7 +7,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listEntries } from '../../shared/schema/doc.js';
-import { burstyTraffic, writePcap } from '../helpers/capture-writer.js';
+import { burstyTraffic, ethernetFrame, writePcap } from '../helpers/capture-writer.js';
 import { connect, synced } from '../helpers/collab-client.js';
 import { entry, launchChromium, loggedInPage, logFromKeyboard, openIncident, startWebServer } from '../helpers/browser.js';
 import type { TestServer } from '../helpers/server.js';
@@ -112,6 +112,30 @@ describe('evidence on an entry', () => {
     await bucket('1 ms').click();
   });
 
+  it('opens a capture spanning ten minutes at 1 s, and shows at 1 ms the minute around its worst burst', async () => {
+    // A packet every 100 ms for ten minutes, and at 421.3 s one millisecond with 120 full frames
+    // (182 KB: 1.45 Gbit/s for that millisecond).
+    const start = BigInt(Date.UTC(2026, 2, 4, 7, 0, 0)) * 1_000_000n;
+    const calm = Array.from({ length: 6000 }, (_, i) => ({ ns: start + BigInt(i) * 100_000_000n, frame: ethernetFrame(200) }));
+    const burst = Array.from({ length: 120 }, (_, i) => ({ ns: start + 421_300_000_000n + BigInt(i) * 5_000n, frame: ethernetFrame(1514) }));
+    const long = writePcap([...calm, ...burst].sort((a, b) => (a.ns < b.ns ? -1 : 1)), { nanos: true, little: true });
+    await handOver(page, 'drop', { name: 'ten-minutes.pcap', type: 'application/vnd.tcpdump.pcap', bytes: long });
+
+    const analysis = entry(page, test).getByRole('region', { name: 'Capture ten-minutes.pcap' });
+    const fact = (name: string) => analysis.locator('.capture-facts div').filter({ has: page.getByText(name, { exact: true }) }).locator('dd');
+    await expect.poll(() => fact('Packets').textContent(), { timeout: 20_000 }).toBe('6,120');
+    expect(await fact('Over capacity').textContent()).toBe('1 ms');
+    const bucket = (name: string) => analysis.getByRole('group', { name: 'IO graph bucket' }).getByRole('button', { name, exact: true });
+    expect(await bucket('1 s').getAttribute('aria-pressed')).toBe('true');
+    await analysis.getByRole('img', { name: 'IO graph, 1000 ms buckets' }).locator('canvas').waitFor();
+
+    await bucket('1 ms').click();
+    await analysis.getByRole('img', { name: 'IO graph, 1 ms buckets' }).locator('canvas').waitFor();
+    expect(await analysis.locator('.io-graph-window').textContent()).toBe('the minute around the worst millisecond: 391–451 s from the first packet');
+    await analysis.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: '/tmp/bridgelog-evidence-capture-long-1ms.png' });
+  });
+
   it('links to evidence elsewhere, refusing what is not a web link', async () => {
     await entry(page, test).getByRole('button', { name: 'Link…' }).click();
     const form = entry(page, test).getByRole('form', { name: 'Add a link' });
@@ -129,7 +153,7 @@ describe('evidence on an entry', () => {
     await synced(script);
     await expect.poll(() => listEntries(script.doc)[0]?.links).toEqual([{ url: 'https://grafana.internal/d/ny-sw01?viewPanel=7', label: 'Gi1/0/12 discards, last 6 h' }]);
     const attached = (await (await server.api('GET', `/api/incidents/${incidentId}/attachments`, { token })).json()) as Array<{ id: string; kind: string }>;
-    expect(attached.map((a) => a.kind).sort()).toEqual(['capture', 'image']);
+    expect(attached.map((a) => a.kind).sort()).toEqual(['capture', 'capture', 'image']);
     expect([...listEntries(script.doc)[0]!.attachments].sort()).toEqual(attached.map((a) => a.id).sort());
     script.destroy();
     await page.screenshot({ path: '/tmp/bridgelog-evidence.png', fullPage: true });

@@ -26,8 +26,44 @@ const formatDuration = (ms: number) => (ms < 1000 ? `${ms.toFixed(1)} ms` : `${(
 
 const bucketName = (ms: number) => (ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`);
 
-/** Drawing millions of 1 ms points is slow: a long capture opens on a coarser view. */
+/**
+ * Drawing millions of 1 ms points is slow: a capture longer than this opens on the 1 s view, and its
+ * 1 ms view is the minute around its worst millisecond.
+ */
 const MAX_POINTS_FIRST = 200_000;
+const WINDOW_MS = 60_000;
+
+/** Which 1 ms buckets to show: all of a short capture, the minute around the worst one of a long one. */
+function fineWindow(analysis: CaptureAnalysis): { fromMs: number; toMs: number; whole: boolean } {
+  const { buckets, views } = analysis.ioGraph;
+  if (buckets <= MAX_POINTS_FIRST) return { fromMs: 0, toMs: Math.max(1, buckets), whole: true };
+  // The worst millisecond over capacity, or else the middle of the busiest second.
+  let center = analysis.bursts.worst[0]?.offsetMs;
+  if (center === undefined) {
+    const seconds = views.find((v) => v.bucketMs === 1000)?.bytes ?? [];
+    center = seconds.reduce((best, b, i) => (b > seconds[best]! ? i : best), 0) * 1000 + 500;
+  }
+  const fromMs = Math.max(0, Math.min(center - WINDOW_MS / 2, buckets - WINDOW_MS));
+  return { fromMs, toMs: fromMs + WINDOW_MS, whole: false };
+}
+
+/** The 1 ms buckets of `analysis`'s window, once asked for. */
+function useFineView(captureId: string, analysis: CaptureAnalysis, wanted: boolean): IoView | 'failed' | undefined {
+  const [view, setView] = useState<IoView | 'failed'>();
+  const { fromMs, toMs } = fineWindow(analysis);
+  useEffect(() => {
+    if (!wanted) return;
+    let current = true;
+    api<IoView>('GET', `/api/attachments/${encodeURIComponent(captureId)}/io?fromMs=${fromMs}&toMs=${toMs}`).then(
+      (answer) => current && setView(answer),
+      () => current && setView('failed'),
+    );
+    return () => {
+      current = false;
+    };
+  }, [captureId, fromMs, toMs, wanted]);
+  return view;
+}
 
 function useAnalysis(capture: AttachmentInfo): AnalysisState | { status: 'unavailable'; error: string } | undefined {
   const live = useStore(useEvidence().attachments.analyses).get(capture.id);
@@ -35,7 +71,7 @@ function useAnalysis(capture: AttachmentInfo): AnalysisState | { status: 'unavai
   const finished = live?.status === 'done' || live?.status === 'failed';
   useEffect(() => {
     let current = true;
-    api<AnalysisState>('GET', `/api/attachments/${encodeURIComponent(capture.id)}/analysis`).then(
+    api<AnalysisState>('GET', `/api/attachments/${encodeURIComponent(capture.id)}/analysis?views=coarse`).then(
       (answer) => current && setState(answer),
       (err: Error) => current && setState({ status: 'unavailable', error: err.message }),
     );
@@ -72,7 +108,7 @@ export function CaptureView({ capture, onRemove }: Props) {
           Analyzing: <progress max={state.totalBytes} value={state.bytesRead} /> {formatBytes(state.bytesRead)} of {formatBytes(state.totalBytes)}
         </p>
       ) : state.status === 'done' ? (
-        <CaptureSummary analysis={state} />
+        <CaptureSummary captureId={capture.id} analysis={state} />
       ) : (
         <p className="error-text">The analysis failed: {state.error}</p>
       )}
@@ -80,11 +116,13 @@ export function CaptureView({ capture, onRemove }: Props) {
   );
 }
 
-function CaptureSummary({ analysis }: { analysis: CaptureAnalysis }) {
+function CaptureSummary({ captureId, analysis }: { captureId: string; analysis: CaptureAnalysis }) {
   const { ioGraph, bursts } = analysis;
-  const views: IoView[] = [...ioGraph.views, ioGraph].sort((a, b) => b.bucketMs - a.bucketMs);
-  const [bucketMs, setBucketMs] = useState(ioGraph.bytes.length <= MAX_POINTS_FIRST ? 1 : 1000);
-  const view = views.find((v) => v.bucketMs === bucketMs) ?? views[0]!;
+  const window = fineWindow(analysis);
+  const [bucketMs, setBucketMs] = useState(window.whole ? 1 : 1000);
+  const fine = useFineView(captureId, analysis, bucketMs === 1);
+  const buckets = [...ioGraph.views.map((v) => v.bucketMs), 1].sort((a, b) => b - a);
+  const view = bucketMs === 1 ? (typeof fine === 'object' ? fine : undefined) : ioGraph.views.find((v) => v.bucketMs === bucketMs);
   const capacityMbps = mbitPerSecond(bursts.capacityBytesPerMs, 1);
   const peakMbps = mbitPerSecond(ioGraph.peakBytes, 1);
   return (
@@ -126,15 +164,26 @@ function CaptureSummary({ analysis }: { analysis: CaptureAnalysis }) {
         </div>
       </dl>
       <div className="io-graph-toolbar" role="group" aria-label="IO graph bucket">
-        {views.map((v) => (
-          <button key={v.bucketMs} type="button" className="quiet small" aria-pressed={v.bucketMs === view.bucketMs} onClick={() => setBucketMs(v.bucketMs)}>
-            {bucketName(v.bucketMs)}
+        {buckets.map((ms) => (
+          <button key={ms} type="button" className="quiet small" aria-pressed={ms === bucketMs} onClick={() => setBucketMs(ms)}>
+            {bucketName(ms)}
           </button>
         ))}
+        {bucketMs === 1 && !window.whole && (
+          <span className="hint io-graph-window">
+            the minute around the worst millisecond: {(window.fromMs / 1000).toFixed(0)}–{(window.toMs / 1000).toFixed(0)} s from the first packet
+          </span>
+        )}
       </div>
-      <Suspense fallback={<div className="io-graph" />}>
-        <IoGraph view={view} capacityMbps={capacityMbps} maxMbps={Math.max(peakMbps, capacityMbps) * 1.1} />
-      </Suspense>
+      {view ? (
+        <Suspense fallback={<div className="io-graph" />}>
+          <IoGraph view={view} capacityMbps={capacityMbps} maxMbps={Math.max(peakMbps, capacityMbps) * 1.1} />
+        </Suspense>
+      ) : fine === 'failed' ? (
+        <p className="error-text">The 1 ms graph could not be loaded.</p>
+      ) : (
+        <div className="io-graph" aria-busy="true" />
+      )}
       {analysis.conversations.length > 0 && (
         <table className="conversations">
           <caption>Top conversations</caption>

@@ -29,7 +29,8 @@ export function IoGraph({ view, capacityMbps, maxMbps }: Props) {
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const seconds = view.bytes.map((_, i) => (i * view.bucketMs) / 1000);
+    const offset = view.offsetMs ?? 0;
+    const seconds = view.bytes.map((_, i) => (offset + i * view.bucketMs) / 1000);
     const rates = view.bytes.map((b) => mbitPerSecond(b, view.bucketMs));
     const capacity = seconds.map(() => capacityMbps);
     const axis = { stroke: themeColor('--muted'), grid: { stroke: themeColor('--border'), width: 1 }, ticks: { stroke: themeColor('--border'), width: 1 } };

@@ -4,7 +4,9 @@
  */
 export interface IoView {
   bucketMs: number;
-  /** Bytes per bucket, from the first packet on. */
+  /** Where the first bucket starts, ms from the first packet (a piece of the 1 ms graph); 0 if absent. */
+  offsetMs?: number;
+  /** Bytes per bucket, from `offsetMs` on. */
   bytes: number[];
   peakBytes: number;
 }
@@ -17,9 +19,12 @@ export interface CaptureAnalysis {
   lastPacketAt: string | null;
   durationMs: number;
   averageBitsPerSecond: number;
-  /** The 1 ms view, and coarser ones (10, 100, 1000 ms). */
-  ioGraph: IoView & { views: IoView[] };
-  bursts: { capacityBytesPerMs: number; msOverCapacity: number };
+  /**
+   * The 1 ms graph's size and peak, and the coarser views (10, 100, 1000 ms): the page asks for
+   * `?views=coarse` and gets the 1 ms buckets a piece at a time (`/io?fromMs=&toMs=`).
+   */
+  ioGraph: { bucketMs: 1; buckets: number; peakBytes: number; views: IoView[] };
+  bursts: { capacityBytesPerMs: number; msOverCapacity: number; worst: Array<{ offsetMs: number; bytes: number }> };
   conversations: Array<{ conversation: string; packets: number; bytes: number }>;
   protocols: Array<{ protocol: string; packets: number; bytes: number }>;
   warnings: string[];
