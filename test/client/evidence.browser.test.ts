@@ -134,6 +134,26 @@ describe('evidence on an entry', () => {
     expect(await analysis.locator('.io-graph-window').textContent()).toBe('the minute around the worst millisecond: 391–451 s from the first packet');
     await analysis.scrollIntoViewIfNeeded();
     await page.screenshot({ path: '/tmp/bridgelog-evidence-capture-long-1ms.png' });
+
+    // Dragging across the 1 s graph, from about 100 s to about 160 s, shows that stretch at 1 ms.
+    await bucket('1 s').click();
+    expect(await analysis.locator('.io-graph-window').textContent()).toBe('drag across the graph to see up to ten minutes of it at 1 ms');
+    const plot = analysis.getByRole('img', { name: 'IO graph, 1000 ms buckets' }).locator('.u-over');
+    await plot.waitFor();
+    const box = (await plot.boundingBox())!;
+    const at = (s: number) => box.x + (box.width * s) / 600;
+    await page.mouse.move(at(100), box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(at(130), box.y + box.height / 2, { steps: 5 });
+    await page.mouse.move(at(160), box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await analysis.getByRole('img', { name: 'IO graph, 1 ms buckets' }).locator('canvas').waitFor();
+    expect(await bucket('1 ms').getAttribute('aria-pressed')).toBe('true');
+    const stretch = /^the stretch you chose: (\d+)–(\d+) s from the first packet$/.exec((await analysis.locator('.io-graph-window').textContent())!);
+    expect(stretch).not.toBeNull();
+    expect(Math.abs(Number(stretch![1]) - 100)).toBeLessThanOrEqual(3);
+    expect(Math.abs(Number(stretch![2]) - 160)).toBeLessThanOrEqual(3);
+    await page.screenshot({ path: '/tmp/bridgelog-evidence-capture-long-chosen.png' });
   });
 
   it('links to evidence elsewhere, refusing what is not a web link', async () => {

@@ -3,7 +3,7 @@
  * what a responder checks first — how much, how long, when (UTC), the peak 1 ms rate against the
  * link's capacity, the top conversations — and the IO graph at 1 s or down to 1 ms.
  */
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { api } from '../api';
 import type { AttachmentInfo } from '../evidence/attachment-shelf';
 import type { AnalysisState, CaptureAnalysis, IoView } from '../evidence/capture-analysis';
@@ -33,10 +33,20 @@ const bucketName = (ms: number) => (ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`);
 const MAX_POINTS_FIRST = 200_000;
 const WINDOW_MS = 60_000;
 
+/** The widest stretch of 1 ms buckets the server gives at once (`/io`): ten minutes. */
+const MAX_WINDOW_MS = 600_000;
+
+interface FineWindow {
+  fromMs: number;
+  toMs: number;
+  /** The whole capture, the minute around its worst millisecond, or a stretch the responder dragged across. */
+  why: 'whole' | 'worst' | 'chosen';
+}
+
 /** Which 1 ms buckets to show: all of a short capture, the minute around the worst one of a long one. */
-function fineWindow(analysis: CaptureAnalysis): { fromMs: number; toMs: number; whole: boolean } {
+function fineWindow(analysis: CaptureAnalysis): FineWindow {
   const { buckets, views } = analysis.ioGraph;
-  if (buckets <= MAX_POINTS_FIRST) return { fromMs: 0, toMs: Math.max(1, buckets), whole: true };
+  if (buckets <= MAX_POINTS_FIRST) return { fromMs: 0, toMs: Math.max(1, buckets), why: 'whole' };
   // The worst millisecond over capacity, or else the middle of the busiest second.
   let center = analysis.bursts.worst[0]?.offsetMs;
   if (center === undefined) {
@@ -44,13 +54,12 @@ function fineWindow(analysis: CaptureAnalysis): { fromMs: number; toMs: number; 
     center = seconds.reduce((best, b, i) => (b > seconds[best]! ? i : best), 0) * 1000 + 500;
   }
   const fromMs = Math.max(0, Math.min(center - WINDOW_MS / 2, buckets - WINDOW_MS));
-  return { fromMs, toMs: fromMs + WINDOW_MS, whole: false };
+  return { fromMs, toMs: fromMs + WINDOW_MS, why: 'worst' };
 }
 
-/** The 1 ms buckets of `analysis`'s window, once asked for. */
-function useFineView(captureId: string, analysis: CaptureAnalysis, wanted: boolean): IoView | 'failed' | undefined {
+/** The 1 ms buckets of a window, once asked for. */
+function useFineView(captureId: string, { fromMs, toMs }: FineWindow, wanted: boolean): IoView | 'failed' | undefined {
   const [view, setView] = useState<IoView | 'failed'>();
-  const { fromMs, toMs } = fineWindow(analysis);
   useEffect(() => {
     if (!wanted) return;
     let current = true;
@@ -118,9 +127,21 @@ export function CaptureView({ capture, onRemove }: Props) {
 
 function CaptureSummary({ captureId, analysis }: { captureId: string; analysis: CaptureAnalysis }) {
   const { ioGraph, bursts } = analysis;
-  const window = fineWindow(analysis);
-  const [bucketMs, setBucketMs] = useState(window.whole ? 1 : 1000);
-  const fine = useFineView(captureId, analysis, bucketMs === 1);
+  const [chosen, setChosen] = useState<FineWindow>();
+  const window = chosen ?? fineWindow(analysis);
+  const [bucketMs, setBucketMs] = useState(window.why === 'whole' ? 1 : 1000);
+  const fine = useFineView(captureId, window, bucketMs === 1);
+  // Dragging across a coarser view of a long capture shows that stretch at 1 ms (up to ten minutes).
+  const long = ioGraph.buckets > MAX_POINTS_FIRST;
+  const onSelectRange = useCallback(
+    (fromS: number, toS: number) => {
+      const fromMs = Math.max(0, Math.min(Math.floor(fromS * 1000), ioGraph.buckets - 1));
+      const toMs = Math.min(ioGraph.buckets, fromMs + MAX_WINDOW_MS, Math.max(fromMs + 1, Math.ceil(toS * 1000)));
+      setChosen({ fromMs, toMs, why: 'chosen' });
+      setBucketMs(1);
+    },
+    [ioGraph.buckets],
+  );
   const buckets = [...ioGraph.views.map((v) => v.bucketMs), 1].sort((a, b) => b - a);
   const view = bucketMs === 1 ? (typeof fine === 'object' ? fine : undefined) : ioGraph.views.find((v) => v.bucketMs === bucketMs);
   const capacityMbps = mbitPerSecond(bursts.capacityBytesPerMs, 1);
@@ -169,15 +190,16 @@ function CaptureSummary({ captureId, analysis }: { captureId: string; analysis: 
             {bucketName(ms)}
           </button>
         ))}
-        {bucketMs === 1 && !window.whole && (
+        {bucketMs === 1 && window.why !== 'whole' && (
           <span className="hint io-graph-window">
-            the minute around the worst millisecond: {(window.fromMs / 1000).toFixed(0)}–{(window.toMs / 1000).toFixed(0)} s from the first packet
+            {`${window.why === 'worst' ? 'the minute around the worst millisecond' : 'the stretch you chose'}: ${(window.fromMs / 1000).toFixed(0)}–${(window.toMs / 1000).toFixed(0)} s from the first packet`}
           </span>
         )}
+        {bucketMs !== 1 && long && <span className="hint io-graph-window">drag across the graph to see up to ten minutes of it at 1 ms</span>}
       </div>
       {view ? (
         <Suspense fallback={<div className="io-graph" />}>
-          <IoGraph view={view} capacityMbps={capacityMbps} maxMbps={Math.max(peakMbps, capacityMbps) * 1.1} />
+          <IoGraph view={view} capacityMbps={capacityMbps} maxMbps={Math.max(peakMbps, capacityMbps) * 1.1} onSelectRange={bucketMs !== 1 && long ? onSelectRange : undefined} />
         </Suspense>
       ) : fine === 'failed' ? (
         <p className="error-text">The 1 ms graph could not be loaded.</p>

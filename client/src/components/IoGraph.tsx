@@ -14,6 +14,8 @@ interface Props {
   capacityMbps: number;
   /** Top of the y axis, the same for every view. */
   maxMbps: number;
+  /** Called with a stretch dragged across the graph (seconds from the first packet). */
+  onSelectRange?: (fromS: number, toS: number) => void;
 }
 
 const HEIGHT = 220;
@@ -23,7 +25,7 @@ function themeColor(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
-export function IoGraph({ view, capacityMbps, maxMbps }: Props) {
+export function IoGraph({ view, capacityMbps, maxMbps, onSelectRange }: Props) {
   const box = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -49,6 +51,14 @@ export function IoGraph({ view, capacityMbps, maxMbps }: Props) {
           { label: 'capacity', stroke: themeColor('--danger'), width: 1.5, dash: [6, 4], points: { show: false }, value: (_u, v) => (v == null ? '' : `${v} Mbit/s`) },
         ],
         cursor: { drag: { x: true, y: false } },
+        hooks: {
+          setSelect: [
+            (u) => {
+              if (!onSelectRange || u.select.width < 2) return;
+              onSelectRange(u.posToVal(u.select.left, 'x'), u.posToVal(u.select.left + u.select.width, 'x'));
+            },
+          ],
+        },
       },
       [seconds, rates, capacity],
       el,
@@ -59,7 +69,7 @@ export function IoGraph({ view, capacityMbps, maxMbps }: Props) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [view, capacityMbps, maxMbps]);
+  }, [view, capacityMbps, maxMbps, onSelectRange]);
 
   return <div ref={box} className="io-graph" role="img" aria-label={`IO graph, ${view.bucketMs} ms buckets`} />;
 }
