@@ -9,6 +9,7 @@
  *   --repeats=n          runs per server of each fan-out and many-writers load
  *   --profile            V8 CPU profiles of every server into .bench/profiles/ (summarize with profile-summary.ts)
  *   --report=<json>      print the Markdown of an earlier run from its raw numbers
+ *   BENCH_DRAIN_MS=n     how long after the last send deliveries still count (default 3000)
  */
 import fs from 'node:fs';
 import os from 'node:os';
