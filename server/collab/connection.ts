@@ -14,16 +14,30 @@ const { frame } = (wsLibrary as unknown as { Sender: { frame(data: Buffer, optio
 const BINARY = 2;
 
 /**
- * A message for many sockets, framed once. A server's frames are unmasked, so every socket gets the
+ * Messages for many sockets, framed once. A server's frames are unmasked, so every socket gets the
  * same bytes, written as one buffer: a broadcast to 2,000 readers skips ws's per-message work
- * (options, frame header, two writes under cork) 2,000 times.
+ * (options, frame header, two writes under cork) 2,000 times. Several broadcasts joined are their
+ * frames back to back, still one write per socket.
  */
 export class Broadcast {
-  readonly frame: Buffer;
+  private constructor(
+    /** The messages, in order (sent one by one where frames cannot be shared). */
+    readonly messages: readonly Uint8Array[],
+    /** Their WebSocket frames, back to back. */
+    readonly frame: Buffer,
+  ) {}
 
-  constructor(readonly message: Uint8Array) {
+  static of(message: Uint8Array): Broadcast {
     const data = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
-    this.frame = Buffer.concat(frame(data, { fin: true, opcode: BINARY, mask: false, readOnly: true, rsv1: false }));
+    return new Broadcast([message], Buffer.concat(frame(data, { fin: true, opcode: BINARY, mask: false, readOnly: true, rsv1: false })));
+  }
+
+  static join(parts: readonly Broadcast[]): Broadcast {
+    if (parts.length === 1) return parts[0]!;
+    return new Broadcast(
+      parts.flatMap((p) => p.messages),
+      Buffer.concat(parts.map((p) => p.frame)),
+    );
   }
 }
 
@@ -58,7 +72,7 @@ export class Connection {
     }
     if (!(message instanceof Broadcast)) this.ws.send(message);
     else if (this.socket) this.socket.write(message.frame);
-    else this.ws.send(message.message);
+    else for (const m of message.messages) this.ws.send(m);
   }
 
   close(code: number, reason: string): void {

@@ -46,13 +46,24 @@ describe('Broadcast', () => {
     const large = new Uint8Array(70_000).map((_, i) => i % 251); // a 64-bit length in the frame header
     const messages = received(client, 3);
 
-    conn.send(new Broadcast(small));
+    conn.send(Broadcast.of(small));
     conn.send(new Uint8Array([100, 1, 0]));
-    conn.send(new Broadcast(large));
+    conn.send(Broadcast.of(large));
 
     const got = await messages;
     expect(got.every((m) => m.isBinary)).toBe(true);
     expect(got.map((m) => new Uint8Array(m.data))).toEqual([small, new Uint8Array([100, 1, 0]), large]);
+  });
+
+  it.each([
+    ['written to the socket at once', false],
+    ['sent through ws one by one when permessage-deflate is on', true],
+  ])('joined, arrives as the same messages one after another: %s', async (_, deflate) => {
+    const { conn, client } = await pair(deflate);
+    const parts = [new Uint8Array([0, 2, 1, 7]), new Uint8Array(70_000).map((_, i) => i % 253), new Uint8Array([0, 2, 1, 9])];
+    const messages = received(client, 3);
+    conn.send(Broadcast.join(parts.map((p) => Broadcast.of(p))));
+    expect((await messages).map((m) => new Uint8Array(m.data))).toEqual(parts);
   });
 
   it('is not written to a socket that is closing', async () => {
@@ -61,7 +72,7 @@ describe('Broadcast', () => {
     const messages: Buffer[] = [];
     client.on('message', (data: Buffer) => messages.push(data));
     conn.close(1000, 'bye');
-    conn.send(new Broadcast(new Uint8Array([0, 2, 1, 0])));
+    conn.send(Broadcast.of(new Uint8Array([0, 2, 1, 0])));
     expect(await closed).toBe(1000);
     expect(messages).toEqual([]);
   });
