@@ -96,6 +96,7 @@ export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): vo
       release();
       if (!socket.destroyed) upgrade();
     }, admission.waitMs);
+    timer.unref(); // a held connection does not keep a stopping server alive
     const gaveUp = () => {
       clearTimeout(timer);
       release();
