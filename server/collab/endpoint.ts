@@ -3,7 +3,8 @@
  * authentication, the incident's existence and visibility — so no document is loaded for a request
  * that will be refused. Refusals before the upgrade are plain HTTP (403, 401); an unknown incident
  * is a socket closed with 4404, and a browser without a valid session one closed with 4401, which
- * browsers can see.
+ * browsers can see. A user whose connections keep being refused is held back here, or answered 429
+ * (refusals.ts).
  */
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
