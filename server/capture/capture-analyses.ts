@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { CaptureSummary } from './capture-analysis.js';
 import { COARSE_VIEWS_MS, readSeriesHeadSync, SeriesFile, ViewBuilder, type IoView } from './io-series.js';
 import { writeFileAtomic } from '../store/durable-file.js';
+import { useMostRecent } from '../lru.js';
 import { startWorker } from '../worker-thread.js';
 
 export type AnalysisState =
@@ -40,8 +41,13 @@ export class AnalysisNotDone extends Error {}
 /** Files are named `<sha256>.<FORMAT>.*`: results in an older layout are analyzed again when asked for. */
 const FORMAT = 'v2';
 
+/** Finished analyses' summaries kept in memory (a few KB each), least recently asked for dropped first. */
+const FINISHED_KEPT = 1_000;
+
 export class CaptureAnalyses {
   private readonly running = new Map<string, AnalysisState>();
+  /** Finished (done or failed) states, read from disk once: a request asks several times. */
+  private readonly finished = new Map<string, AnalysisState>();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -64,6 +70,11 @@ export class CaptureAnalyses {
   state(sha256: string): AnalysisState | undefined {
     const live = this.running.get(sha256);
     if (live) return live;
+    const stored = this.finished.get(sha256) ?? this.readStored(sha256);
+    return stored && useMostRecent(this.finished, sha256, () => stored, FINISHED_KEPT);
+  }
+
+  private readStored(sha256: string): AnalysisState | undefined {
     let stored: AnalysisState;
     try {
       stored = JSON.parse(fs.readFileSync(this.summaryFile(sha256), 'utf8')) as AnalysisState;
@@ -172,6 +183,7 @@ export class CaptureAnalyses {
       this.log.error({ err, sha256 }, 'could not keep a capture analysis');
     }
     this.running.delete(sha256);
+    useMostRecent(this.finished, sha256, () => final, FINISHED_KEPT);
     this.onChange(sha256, final);
     this.log.info({ sha256, status: final.status, ms: Math.round(performance.now() - started) }, 'capture analyzed');
   }

@@ -188,14 +188,19 @@ export async function writeSeriesFile(series: IoSeries, file: string): Promise<v
   await fs.promises.rename(tmp, file);
 }
 
+/** The bucket count a series file's header gives; throws if it is not one. */
+function bucketsIn(header: Buffer, bytesRead: number, file: string): number {
+  if (bytesRead < HEADER || header.readUInt32LE(0) !== MAGIC || header.readUInt32LE(4) !== VERSION) throw new Error(`${file} is not an IO graph file`);
+  return header.readUInt32LE(8);
+}
+
 /** The byte counts of the first `n` buckets of a stored series (for reports: a minute is 480 KB). */
 export function readSeriesHeadSync(file: string, n: number): number[] {
   assertLittleEndian();
   const fd = fs.openSync(file, 'r');
   try {
     const header = Buffer.alloc(HEADER);
-    if (fs.readSync(fd, header, 0, HEADER, 0) < HEADER || header.readUInt32LE(0) !== MAGIC || header.readUInt32LE(4) !== VERSION) throw new Error(`${file} is not an IO graph file`);
-    const count = Math.min(n, header.readUInt32LE(8));
+    const count = Math.min(n, bucketsIn(header, fs.readSync(fd, header, 0, HEADER, 0), file));
     const buffer = Buffer.allocUnsafeSlow(count * 8);
     if (fs.readSync(fd, buffer, 0, buffer.length, HEADER) !== buffer.length) throw new Error(`${file} is cut short`);
     return Array.from(new Float64Array(buffer.buffer, 0, count));
@@ -217,9 +222,7 @@ export class SeriesFile {
     const handle = await fs.promises.open(file, 'r');
     try {
       const header = Buffer.alloc(HEADER);
-      const { bytesRead } = await handle.read(header, 0, HEADER, 0);
-      if (bytesRead < HEADER || header.readUInt32LE(0) !== MAGIC || header.readUInt32LE(4) !== VERSION) throw new Error(`${file} is not an IO graph file`);
-      const buckets = header.readUInt32LE(8);
+      const buckets = bucketsIn(header, (await handle.read(header, 0, HEADER, 0)).bytesRead, file);
       if ((await handle.stat()).size !== HEADER + buckets * 12) throw new Error(`${file} is cut short`);
       return new SeriesFile(handle, buckets);
     } catch (err) {

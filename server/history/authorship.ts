@@ -12,7 +12,7 @@
 import * as Y from 'yjs';
 import { entriesOf } from '../../shared/schema/doc.js';
 import type { IncidentHistory } from './incident-history.js';
-import { useMostRecent } from './lru.js';
+import { useMostRecent } from '../lru.js';
 import type { UpdateRecord } from './record.js';
 
 export interface EntryAuthors {

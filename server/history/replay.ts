@@ -17,7 +17,7 @@ import { entriesOf, hypothesesOf, metaOf } from '../../shared/schema/doc.js';
 import type { HistoryChange, HistoryEvent } from '../../shared/history.js';
 import type { IncidentHistory } from './incident-history.js';
 import { HistoryCorruptError } from './incident-history.js';
-import { useMostRecent } from './lru.js';
+import { useMostRecent } from '../lru.js';
 import type { UpdateRecord } from './record.js';
 
 /** Applying a record from the log. */

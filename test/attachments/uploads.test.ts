@@ -18,11 +18,13 @@ import { burstyTraffic, writePcap } from '../helpers/capture-writer.js';
 
 const MiB = 1024 * 1024;
 let server: TestServer;
+/** Small limits, so the limit tests send little. */
+const LIMITS = { uploadLimits: { image: 1 * MiB, capture: 20 * MiB, text: 2 * MiB, other: 2 * MiB } };
 let token: string;
 let incidentId: string;
 
 beforeAll(async () => {
-  server = await startTestServer({ config: { uploadLimits: { image: 1 * MiB, capture: 20 * MiB, text: 2 * MiB, other: 2 * MiB } } });
+  server = await startTestServer({ config: LIMITS });
   token = (await server.createUser('responder', 'uploader')).token;
   incidentId = (await server.createIncident(token)).id;
 });
@@ -309,6 +311,25 @@ describe('captures', () => {
 
     const done = (await (await fetch(`${server.url}/api/attachments/${a.id}/analysis`, { headers: { authorization: `Bearer ${token}` } })).json()) as Record<string, unknown>;
     expect(done).toMatchObject({ status: 'done', packets, capturedBytes: capture.length - 24 - 16 * packets, warnings: [] });
+  });
+
+  it('keeps an analysis across a restart, and analyzes again one whose 1 ms graph file is gone', async () => {
+    const capture = writePcap(burstyTraffic(1_772_604_900_000_000_000n, 500, 11), { nanos: true, little: true });
+    const a = (await (await upload(capture, 'restart.pcap')).json()) as { id: string; sha256: string };
+    const analysis = async () => (await (await fetch(`${server.url}/api/attachments/${a.id}/analysis?summary=1`, { headers: { authorization: `Bearer ${token}` } })).json()) as { status: string; packets?: number };
+    await vi.waitFor(async () => expect((await analysis()).status).toBe('done'), { timeout: 20_000, interval: 100 });
+    const restart = async () => {
+      const dataDir = server.dataDir;
+      await server.close();
+      server = await startTestServer({ dataDir, config: LIMITS });
+    };
+    await restart();
+    expect(await analysis()).toMatchObject({ status: 'done', packets: 500 });
+    await restart();
+    fs.rmSync(path.join(server.dataDir, 'analyses', `${a.sha256}.v2.io1ms`));
+    expect((await analysis()).status).toMatch(/^(pending|running)$/);
+    await vi.waitFor(async () => expect(await analysis()).toMatchObject({ status: 'done', packets: 500 }), { timeout: 20_000, interval: 100 });
+    expect(fs.existsSync(path.join(server.dataDir, 'analyses', `${a.sha256}.v2.io1ms`))).toBe(true);
   });
 
   it('reports what it could read of a truncated capture, and refuses analysis of a non-capture', async () => {
