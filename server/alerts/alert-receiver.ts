@@ -170,6 +170,20 @@ export class AlertReceiver {
   }
 }
 
+/** Whether the alert is attached to the incident now, or (with `detachedToo`) ever was. */
+export function isOn(record: AlertRecord, incidentId: string, detachedToo = false): boolean {
+  return record.incidents.includes(incidentId) || (detachedToo && (record.links ?? []).some((l) => l.incidentId === incidentId));
+}
+
+/**
+ * The alerts ever attached to an incident, each presented for that incident alone (its link history
+ * included): what a replay, a digest and an export as of a moment start from.
+ */
+export function alertsEverOn(records: readonly AlertRecord[], incidentId: string): Alert[] {
+  const isThis = (id: string) => id === incidentId;
+  return records.filter((a) => isOn(a, incidentId, true)).map((a) => presentAlert(a, a.incidents.filter(isThis), isThis));
+}
+
 /**
  * Notes an attach or detach in the alert's incidents and link history, by the server's clock; false
  * if it changes nothing (attached already, or not attached).

@@ -11,7 +11,7 @@ import type { Incident } from '../../shared/model.js';
 import { listEntries, listHypotheses, readMeta } from '../../shared/schema/doc.js';
 import { REPORT_SCHEMA, type Person, type Report, type ReportAttachment, type ReportEntry, type ReportHypothesis, type TimelineRow } from '../../shared/schema/export.js';
 import type { AlertStore } from '../alerts/alert-store.js';
-import { presentAlert } from '../alerts/alert-receiver.js';
+import { alertsEverOn } from '../alerts/alert-receiver.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { CaptureAnalyses } from '../capture/capture-analyses.js';
 import { IncidentAuthorship, type EntryAuthors } from '../history/authorship.js';
@@ -80,12 +80,8 @@ export function buildReport(src: ReportSources, incident: Incident, snapshot: Sn
 
   // Alerts as they stood at the moment: those attached to the incident then, with only the
   // transitions heard of by then.
-  const isThis = (id: string) => id === incident.id;
-  const alerts = src.alerts
-    .alerts()
-    .filter((a) => a.incidents.includes(incident.id) || a.links?.some((l) => isThis(l.incidentId)))
-    .flatMap((a) => {
-      const now = presentAlert(a, a.incidents.filter(isThis), isThis);
+  const alerts = alertsEverOn(src.alerts.alerts(), incident.id)
+    .flatMap((now) => {
       const then = alertAsOf(now, atIso);
       return then?.incidents.includes(incident.id) ? [{ ...now, incidents: then.incidents, links: then.links, transitions: then.transitions, statusAsOf: then.status }] : [];
     })
@@ -105,7 +101,8 @@ export function buildReport(src: ReportSources, incident: Incident, snapshot: Sn
       attachments: attachments.filter((a): a is ReportAttachment => a !== undefined),
       unknownAttachments: e.attachments.filter((_, i) => attachments[i] === undefined),
       alerts: e.alerts.flatMap((id) => {
-        const a = alertById.get(id) ?? (src.alerts.alertById(id) ? presentAlert(src.alerts.alertById(id)!, []) : undefined);
+        // Linked from the entry but not on the incident then: named as stored.
+        const a = alertById.get(id) ?? src.alerts.alertById(id);
         return a ? [{ id: a.id, title: a.title, status: a.status, startsAt: a.startsAt, endsAt: a.endsAt }] : [];
       }),
     };

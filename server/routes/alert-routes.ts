@@ -9,6 +9,7 @@ import { AttachAlertRequest, CreateIntegrationRequest, DeclareFromAlertRequest }
 import { newId } from '../../shared/schema/doc.js';
 import type { AlertRecord, IntegrationRecord } from '../alerts/alert-store.js';
 import { PayloadError } from '../alerts/payloads.js';
+import { isOn } from '../alerts/alert-receiver.js';
 import { suggestAlerts } from '../alerts/suggestions.js';
 import { visibleIncident } from '../auth/authenticate.js';
 import { hashToken, newToken } from '../auth/secrets.js';
@@ -98,7 +99,7 @@ export function alertRoutes(ctx: RouteContext): Router {
       const include = req.query.include;
       if (include !== undefined && include !== 'detached') throw new HttpError(400, 'include: expected "detached"', 'include');
       const detachedToo = include === 'detached';
-      list = alerts.alerts().filter((a) => a.incidents.includes(incident.id) || (detachedToo && a.links?.some((l) => l.incidentId === incident.id)));
+      list = alerts.alerts().filter((a) => isOn(a, incident.id, detachedToo));
     } else if (req.query.inbox === 'true' || req.query.inbox === '1') {
       list = alerts.alerts().filter((a) => a.incidents.length === 0);
     } else {

@@ -8,7 +8,7 @@ import * as encoding from 'lib0/encoding';
 import { z } from 'zod';
 import type { Digest, HistoryEvents, HistoryMark } from '../../shared/history.js';
 import { encodeReplayRecord, REPLAY_RECORDS_TYPE } from '../../shared/replay-wire.js';
-import { presentAlert } from '../alerts/alert-receiver.js';
+import { alertsEverOn } from '../alerts/alert-receiver.js';
 import { buildDigest } from '../history/digest.js';
 import { authenticated, type RouteContext, requestedIncident, userOf } from './context.js';
 import { HttpError, parseBody, parseTime } from './http-error.js';
@@ -97,11 +97,7 @@ export function replayRoutes(ctx: RouteContext): Router {
     else since = lastSeen ?? { seq: 0, at: incident.createdAt };
     if (since.seq > until.seq) throw new HttpError(400, 'since: must not be after until', 'since');
     const users = names();
-    const isThis = (id: string) => id === incident.id;
-    const alerts = ctx.alerts
-      .alerts()
-      .filter((a) => a.incidents.includes(incident.id) || a.links?.some((l) => isThis(l.incidentId)))
-      .map((a) => presentAlert(a, a.incidents.filter(isThis), isThis));
+    const alerts = alertsEverOn(ctx.alerts.alerts(), incident.id);
     const out: Digest = {
       since,
       until,
