@@ -40,6 +40,13 @@ export interface FanoutResult {
   duplicates: number;
   readersClosed: number;
   latency: Stats;
+  /**
+   * Per update, where its latency went: to its first reader (the path every update takes before the
+   * broadcast — parse, apply and, for Bridgelog, fdatasync — plus one delivery), and from the first
+   * reader to the last (the broadcast loop, and the readers taking it in).
+   */
+  firstReader: Stats;
+  firstToLast: Stats;
   /** Bridgelog: send → "persisted". */
   durable: Stats | null;
   /** Bridgelog: updates acknowledged durable per second of the run. */
@@ -63,7 +70,23 @@ export interface FanoutResult {
 
 /** One run, with its raw samples, so that runs can be pooled. */
 export interface FanoutRun extends FanoutResult {
-  samples: { latency: Float64Array; durable: Float64Array };
+  samples: { latency: Float64Array; durable: Float64Array; firstReader: Float64Array; firstToLast: Float64Array };
+}
+
+/** Per update, its earliest delivery and the time from that to its last, over every reader process's samples. */
+function perUpdate(reports: ReadersReport[], updates: number): { firstReader: Float64Array; firstToLast: Float64Array } {
+  const first = new Float64Array(updates).fill(Infinity);
+  const last = new Float64Array(updates).fill(-Infinity);
+  for (const r of reports) {
+    for (let i = 0; i < r.latencies.length; i++) {
+      const u = r.updates[i]!;
+      const l = r.latencies[i]!;
+      if (l < first[u]!) first[u] = l;
+      if (l > last[u]!) last[u] = l;
+    }
+  }
+  const reached = [...first.keys()].filter((u) => Number.isFinite(first[u]!));
+  return { firstReader: Float64Array.from(reached, (u) => first[u]!), firstToLast: Float64Array.from(reached, (u) => last[u]! - first[u]!) };
 }
 
 function concat(arrays: Float64Array[]): Float64Array {
@@ -93,6 +116,8 @@ export function pool(runs: FanoutRun[]): FanoutResult {
     duplicates: sum((r) => r.duplicates),
     readersClosed: sum((r) => r.readersClosed),
     latency: stats(concat(runs.map((r) => r.samples.latency))),
+    firstReader: stats(concat(runs.map((r) => r.samples.firstReader))),
+    firstToLast: stats(concat(runs.map((r) => r.samples.firstToLast))),
     durable: bridgelog ? stats(concat(runs.map((r) => r.samples.durable))) : null,
     durablePerSecond: bridgelog ? mean((r) => r.durablePerSecond) : null,
     updatesPerSync: bridgelog ? mean((r) => r.updatesPerSync) : null,
@@ -107,13 +132,15 @@ export function pool(runs: FanoutRun[]): FanoutResult {
 }
 
 /**
- * Reader processes and their sizes. A reader process spends about as long taking in a broadcast as
- * the server spends sending it, so above ~10k frames/s one process would add its own delay to the
- * tail (measured: 1,000 readers, p99 −2.5 ms with two); at most two, as there are 2 cores.
+ * Reader processes and their sizes. A reader process takes ~20 µs of CPU per frame, more than the
+ * server spends sending it (~11 µs), so a broadcast to many readers queues up in one process: at 200
+ * readers one process stretched an update's first-to-last delivery to ~6 ms for every server, two to
+ * ~4 ms (1,000 readers: p99 −2.5 ms with two). Two whenever a broadcast reaches 100 readers or more,
+ * or above ~10k frames/s; at most two, as there are 2 cores.
  */
 export function readerProcesses(shape: LoadShape): number[] {
   const framesPerSecond = shape.readers * shape.writers * shape.rate;
-  const processes = Math.min(2, Math.max(1, Math.ceil(framesPerSecond / 10_000)));
+  const processes = shape.readers >= 100 || framesPerSecond > 10_000 ? 2 : 1;
   return Array.from({ length: processes }, (_, i) => Math.floor(shape.readers / processes) + (i < shape.readers % processes ? 1 : 0));
 }
 
@@ -158,6 +185,7 @@ export async function fanout(server: ServerUnderTest, shape: LoadShape): Promise
     const delta = (name: string) => (metricsAfter?.get(name) ?? NaN) - (metricsBefore?.get(name) ?? NaN);
     const isBridgelog = server.kind === 'bridgelog';
     const latency = stats(latencies);
+    const split = perUpdate(reports, w.sent);
     const durable = isBridgelog ? stats(w.durable) : null;
     const deliveryRatio = delivered / (w.sent * shape.readers);
     const loadCpu = { writers: w.cpu, readers: reports.map((r) => r.cpu) };
@@ -170,6 +198,8 @@ export async function fanout(server: ServerUnderTest, shape: LoadShape): Promise
       duplicates: reports.reduce((n, r) => n + r.duplicates, 0),
       readersClosed: reports.reduce((n, r) => n + r.closed, 0),
       latency,
+      firstReader: stats(split.firstReader),
+      firstToLast: stats(split.firstToLast),
       durable,
       durablePerSecond: isBridgelog ? (w.durable.length * 1000) / (w.lastDurableAt - w.firstSentAt) : null,
       updatesPerSync: isBridgelog ? delta('bridgelog_updates_total') / delta('bridgelog_fdatasync_seconds_count') : null,
@@ -180,7 +210,7 @@ export async function fanout(server: ServerUnderTest, shape: LoadShape): Promise
       fdatasyncMeanMs: isBridgelog ? (delta('bridgelog_fdatasync_seconds_sum') * 1000) / delta('bridgelog_fdatasync_seconds_count') : null,
       connectMs,
       runs: [{ latency, durable, deliveryRatio, serverCpu, machineBusy: machine, othersCpu: othersUsed, loadCpu }],
-      samples: { latency: latencies, durable: w.durable },
+      samples: { latency: latencies, durable: w.durable, ...split },
     };
     progress(
       `${server.kind} ${shape.writers}×${shape.rate}/s → ${shape.readers}: p50 ${result.latency.p50.toFixed(2)} p99 ${result.latency.p99.toFixed(2)} max ${result.latency.max.toFixed(1)} ms, ` +

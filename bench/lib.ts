@@ -1,6 +1,7 @@
 /** Shared pieces of the benchmarks: the machine, the admin token, percentiles, the HTTP API. */
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 
 export { freePort } from '../test/helpers/child-server.js';
 
@@ -28,6 +29,30 @@ export interface Stats {
 export function stats(values: ArrayLike<number>): Stats {
   const s = Float64Array.from(values).sort();
   return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), p999: percentile(s, 99.9), max: s.length ? s[s.length - 1]! : NaN };
+}
+
+/**
+ * The disk's floor under Bridgelog's durability: a 200-byte append + fdatasync, `samples` times at
+ * `everyMs` intervals, in a file where Bridgelog's benchmark data goes (the temporary directory).
+ */
+export async function bareFdatasync(samples = 200, everyMs = 10): Promise<Stats> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bridgelog-fdatasync-'));
+  const fd = fs.openSync(path.join(dir, 'log'), 'w');
+  const record = Buffer.alloc(200, 0x2a);
+  const ms: number[] = [];
+  try {
+    for (let i = 0; i < samples; i++) {
+      const started = performance.now();
+      fs.writeSync(fd, record);
+      fs.fdatasyncSync(fd);
+      ms.push(performance.now() - started);
+      await sleep(everyMs);
+    }
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return stats(ms);
 }
 
 /**

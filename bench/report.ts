@@ -7,6 +7,7 @@ import type { FanoutResult } from './fanout.js';
 import type { MemoryResult } from './memory.js';
 import type { LoadShape } from './fanout.js';
 import { PEERS, SERVER_KINDS, type ServerKind } from './servers.js';
+import type { Stats } from './lib.js';
 
 export interface Plan {
   /** Fan-out sizes (1 writer, 20 updates/s). */
@@ -40,6 +41,8 @@ export interface BenchResults {
   replay?: ReplayResult;
   /** Absent from runs made before the export benchmark was part of `npm run bench`. */
   export?: ExportResult[];
+  /** A bare append + fdatasync on the disk under Bridgelog's data, measured at the start of the run (absent from older runs). */
+  diskSync?: Stats;
 }
 
 export const NAMES: Record<ServerKind, string> = { bridgelog: 'Bridgelog', 'y-websocket-server': 'y-websocket-server', hocuspocus: 'Hocuspocus' };
@@ -99,7 +102,24 @@ export function fanoutSection(results: FanoutResult[], groupLabel: (r: FanoutRes
       ];
     }),
   );
-  return [...raw, '', ...ratios];
+  // Runs made before the split was measured have no such fields.
+  const split = results.filter((r) => r.firstReader);
+  const where = table(
+    [groupHeader, 'server', 'send → first reader p50 / p99 (ms)', 'first → last reader p50 / p99 (ms)', 'fdatasync mean (ms)'],
+    ['---:', '---', '---', '---', '---:'],
+    groups.flatMap((g) =>
+      byServer(split.filter((r) => groupLabel(r) === g)).map((r) => [
+        g,
+        NAMES[r.server],
+        `${fmt(r.firstReader.p50)} / ${fmt(r.firstReader.p99)}`,
+        `${fmt(r.firstToLast.p50)} / ${fmt(r.firstToLast.p99)}`,
+        fmt(r.fdatasyncMeanMs),
+      ]),
+    ),
+  );
+  const whereNote =
+    'Per update: the time to its first reader is the path before the broadcast (parse, apply, and for Bridgelog the fdatasync) plus one delivery; first to last reader is the broadcast loop and the readers taking it in.';
+  return [...raw, '', ...ratios, ...(split.length > 0 ? ['', whereNote, '', ...where] : [])];
 }
 
 export function coldJoinSection(results: ColdJoinResult[]): string[] {
@@ -241,7 +261,8 @@ export function renderReport(r: BenchResults): string {
     '',
     `Machine: ${r.machine}; load average at start ${r.loadAverage.map((l) => l.toFixed(2)).join(' ')}. ` +
       'Each server in its own process; load generators in others (raw sockets; readers never decode Yjs). ' +
-      'Peers: `@y/websocket-server` 0.1.1 and `@hocuspocus/server` 3.4.4, no persistence; Bridgelog fdatasyncs every update before broadcasting it.',
+      'Peers: `@y/websocket-server` 0.1.1 and `@hocuspocus/server` 3.4.4, no persistence; Bridgelog fdatasyncs every update before broadcasting it.' +
+      (r.diskSync ? ` On this disk a bare 200-byte append + fdatasync took ${fmt(r.diskSync.p50)} ms p50 / ${fmt(r.diskSync.p99)} ms p99 / ${fmt(r.diskSync.max)} ms max at the start of the run.` : ''),
     '',
   ];
   if (r.fanout.length) {

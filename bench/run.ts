@@ -18,7 +18,7 @@ import { captureBench } from './capture.js';
 import { buildIncident, coldJoinFromDisk, coldJoinInMemory, type ColdJoinResult } from './cold-join.js';
 import { exportBench, type ExportResult } from './export.js';
 import { fanout, pool, type FanoutResult, type FanoutRun, type LoadShape } from './fanout.js';
-import { machine, mayWaitForQuiet, progress, quietMachine } from './lib.js';
+import { bareFdatasync, machine, mayWaitForQuiet, progress, quietMachine } from './lib.js';
 import { memory, type MemoryResult } from './memory.js';
 import { replayInChild } from './replay.js';
 import { renderReport, type BenchResults, type Plan } from './report.js';
@@ -75,6 +75,10 @@ async function fanoutEach(shape: LoadShape, label: string, repeats: number): Pro
   return SERVER_KINDS.map((k) => pool(runs.get(k)!));
 }
 
+await quietMachine();
+const diskSync = await bareFdatasync();
+progress(`bare append + fdatasync: p50 ${diskSync.p50.toFixed(2)} p99 ${diskSync.p99.toFixed(2)} max ${diskSync.max.toFixed(2)} ms`);
+
 const fan: FanoutResult[] = [];
 if (scenarios.includes('fanout')) {
   for (const readers of plan.readers) fan.push(...(await fanoutEach({ writers: 1, rate: 20, readers, seconds: plan.seconds }, `fanout-${readers}`, plan.repeats)));
@@ -107,7 +111,7 @@ const capture = scenarios.includes('capture') ? await captureBench(quick ? { siz
 if (scenarios.includes('replay')) await quietMachine();
 const replay = scenarios.includes('replay') ? await replayInChild(quick ? 10_000 : 100_000, quick ? 1_000 : 10_000) : undefined;
 
-const results: BenchResults = { machine: machine(), at: startedAt.toISOString(), quick, loadAverage, plan, fanout: fan, manyWriters, coldJoin: join, memory: mem, export: exported, capture, replay };
+const results: BenchResults = { machine: machine(), at: startedAt.toISOString(), quick, loadAverage, plan, fanout: fan, manyWriters, coldJoin: join, memory: mem, export: exported, capture, replay, diskSync };
 const report = renderReport(results);
 console.log(report);
 

@@ -30,6 +30,8 @@ export interface ReadersReport {
   type: 'report';
   /** Arrival − send, ms, one per (reader, update) delivered. */
   latencies: Float64Array;
+  /** Which update each latency is of: writer × perWriter + seq. */
+  updates: Uint32Array;
   /** Distinct (reader, update) pairs delivered. */
   delivered: number;
   duplicates: number;
@@ -41,6 +43,7 @@ export interface ReadersReport {
 const config = await parent.config<ReadersConfig>();
 const { targets, writers, perWriter } = config;
 const latencies = new Float64Array(targets.length * writers * perWriter);
+const updates = new Uint32Array(latencies.length);
 let delivered = 0;
 let duplicates = 0;
 let closed = 0;
@@ -60,6 +63,7 @@ const sockets: RawSocket[] = await openAll(targets.length, config.concurrency, a
         const k = w * perWriter + s;
         if (seen[k]) return void duplicates++;
         seen[k] = 1;
+        updates[delivered] = k;
         latencies[delivered++] = at - sentAt;
       });
     },
@@ -74,7 +78,7 @@ parent.post({ type: 'ready', readers: sockets.length, connectMs: performance.now
 let cpu = cpuMeter();
 void parent.next('go').then(() => (cpu = cpuMeter()));
 void parent.next('report').then(() =>
-  parent.post({ type: 'report', latencies: latencies.slice(0, delivered), delivered, duplicates, closed, cpu: cpu() } satisfies ReadersReport),
+  parent.post({ type: 'report', latencies: latencies.slice(0, delivered), updates: updates.slice(0, delivered), delivered, duplicates, closed, cpu: cpu() } satisfies ReadersReport),
 );
 
 await parent.next('close');
