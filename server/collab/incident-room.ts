@@ -55,6 +55,13 @@ export class IncidentRoom {
   private acks = new Map<Connection, number>();
   /** Updates made durable by the commit being handled, to send together once it is (flushOutgoing). */
   private outgoing: Array<{ broadcast: Broadcast; origin: unknown }> = [];
+  /**
+   * The whole document as a sync step 2, framed, for joiners who have none of it (a fresh browser):
+   * encoded once and shared by everyone who joins before the next change, instead of once each — when
+   * a page brings a whole team in at once, that is the bulk of the server's work. Dropped on any
+   * change, and a second after it was made (it is as big as the document).
+   */
+  private fullState: Broadcast | undefined;
   private checkpointSeq: number;
   private checkpointing = false;
   private metaChanged = false;
@@ -165,11 +172,19 @@ export class IncidentRoom {
 
   private replySyncStep2(conn: Connection, stateVector: Uint8Array): void {
     // Encoded now, sent once everything it may contain is durable.
-    const frame = protocol.encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector));
+    const frame = Y.decodeStateVector(stateVector).size === 0 ? this.wholeState() : protocol.encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector));
     this.afterDurable(this.updateLog.appendedSeq, () => {
       conn.send(frame);
       this.ack(conn);
     });
+  }
+
+  private wholeState(): Broadcast {
+    if (this.fullState) return this.fullState;
+    const encoded = Broadcast.of(protocol.encodeSyncStep2(Y.encodeStateAsUpdate(this.doc)));
+    this.fullState = encoded;
+    setTimeout(() => this.fullState === encoded && (this.fullState = undefined), 1000).unref();
+    return encoded;
   }
 
   private receiveUpdate(conn: Connection, update: Uint8Array): void {
@@ -208,6 +223,7 @@ export class IncidentRoom {
   };
 
   private onDocUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction): void => {
+    this.fullState = undefined;
     if (origin === 'load') return;
     const author = origin instanceof Connection ? origin.user.id : origin instanceof ServerChange ? origin.userId : undefined;
     if (author === undefined) throw new Error('document changed by an unattributed origin');

@@ -87,6 +87,29 @@ describe('live collaboration', () => {
     expect(listEntries(late.doc)).toHaveLength(50);
   });
 
+  it('gives a team joining at once the whole log, and one joining right after a change that change too', async () => {
+    const fay = await server.createUser('responder', 'fay');
+    const incident = await server.createIncident(fay.token);
+    const f = open(incident.id, fay.token);
+    await synced(f);
+    for (let i = 0; i < 20; i++) createEntry(f.doc, { kind: 'test', title: `mtr hop ${i}`, ranAt: new Date(Date.UTC(2026, 2, 4, 7, i)).toISOString() });
+    await f.saved();
+
+    // Fresh browsers have nothing: the server encodes the document once for all of them.
+    const team = await Promise.all(Array.from({ length: 6 }, async (_, i) => open(incident.id, (await server.createUser('viewer', `paged-${i}`)).token)));
+    await Promise.all(team.map(synced));
+    for (const t of team) expect(listEntries(t.doc)).toEqual(listEntries(f.doc));
+
+    // A change in the next moment, and someone else arrives: they get it, from the join or live.
+    const added = createEntry(f.doc, { kind: 'note', title: 'carrier confirms fibre cut', ranAt: '2026-03-04T07:30:00.000Z' });
+    await f.saved();
+    const late = open(incident.id, (await server.createUser('viewer', 'paged-late')).token);
+    await synced(late);
+    expect(getEntry(late.doc, added)?.title).toBe('carrier confirms fibre cut');
+    expect(listEntries(late.doc)).toHaveLength(21);
+    await vi.waitFor(() => expect(team.every((t) => listEntries(t.doc).length === 21)).toBe(true));
+  });
+
   it('keeps viewers read-only: their edits are refused with 4403 and reach no one', async () => {
     const erin = await server.createUser('responder', 'erin');
     const vic = await server.createUser('viewer', 'vic');
