@@ -72,7 +72,7 @@ export async function coldJoinInMemory(kind: ServerKind, fixture: IncidentFixtur
   try {
     await holder.next('ready');
     // The first, untimed join waits for the seed to be in (its state as big as the seed) and warms the JIT.
-    const base = { target: server.target(doc!), warmUpUntilBytes: Math.floor(fixture.state.length * 0.9) };
+    const base = { target: server.target(doc!), warmUpUntilBytes: Math.floor(fixture.state.length * 0.9), pauseMs: 1500 };
     const single = await latecomers({ ...base, concurrent: 1, rounds: 5 });
     const many = await latecomers({ ...base, concurrent, rounds: 1 });
     const result: ColdJoinResult = {
@@ -113,7 +113,7 @@ export async function coldJoinFromDisk(fixture: IncidentFixture, concurrent: num
     const join = async (count: number) => {
       server = await ServerUnderTest.start('bridgelog', { dataDir, label: `cold-join-disk-${count}-${Date.now()}` });
       try {
-        const r = await latecomers({ target: server.target(incident!), concurrent: count, rounds: 1, warmUpUntilBytes: 0 });
+        const r = await latecomers({ target: server.target(incident!), concurrent: count, rounds: 1, warmUpUntilBytes: 0, pauseMs: 0 });
         return { ms: r.ms[0]!, stateBytes: r.stateBytes, loadMs: loadTimes(server.output()) };
       } finally {
         await server.stop();

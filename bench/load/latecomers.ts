@@ -17,6 +17,12 @@ export interface LatecomersConfig {
   rounds: number;
   /** Before timing, join untimed until the state is at least this big (the seed has landed; JIT warm). */
   warmUpUntilBytes: number;
+  /**
+   * Pause after the warm-up and between rounds: longer than a server keeps anything a join left
+   * behind (Bridgelog shares one encoding of the whole document among joiners for a second), so every
+   * timed round is a cold join.
+   */
+  pauseMs: number;
 }
 
 export interface LatecomersResult {
@@ -51,6 +57,7 @@ while (stateBytes < config.warmUpUntilBytes) {
   stateBytes = warm.bytes;
   if (stateBytes < config.warmUpUntilBytes) await sleep(200);
 }
+if (config.warmUpUntilBytes > 0) await sleep(config.pauseMs);
 
 const ms: number[][] = [];
 for (let round = 0; round < config.rounds; round++) {
@@ -58,6 +65,6 @@ for (let round = 0; round < config.rounds; round++) {
   for (const j of joined) j.socket.terminate();
   ms.push(joined.map((j) => j.ms));
   stateBytes = Math.min(...joined.map((j) => j.bytes));
-  await sleep(300);
+  if (round < config.rounds - 1) await sleep(config.pauseMs);
 }
 parent.post({ type: 'result', ms, stateBytes } satisfies LatecomersResult);
