@@ -50,7 +50,11 @@ export const NAMES: Record<ServerKind, string> = { bridgelog: 'Bridgelog', 'y-we
 export const fmt = (n: number | null | undefined) =>
   n === null || n === undefined || Number.isNaN(n) ? '–' : Math.abs(n) < 10 ? n.toFixed(2) : Math.abs(n) < 100 ? n.toFixed(1) : n.toFixed(0);
 const pct = (n: number) => `${(n * 100).toFixed(n === 1 ? 0 : 2)} %`;
-const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '–');
+/** a ÷ b, to two decimals, or two significant digits below 0.1 (a ratio of 0.003 is not 0.00×). */
+const ratio = (a: number, b: number) => {
+  const r = a / b;
+  return Number.isFinite(r) ? `${r < 0.095 && r > 0 ? r.toPrecision(2) : r.toFixed(2)}×` : '–';
+};
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
