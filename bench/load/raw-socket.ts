@@ -55,20 +55,26 @@ export class RawSocket {
         noDelay: true,
         onread: {
           buffer: READ_BUFFER,
-          callback: (nread: number, buf: Buffer) => {
-            if (ws) return void ws.onData(buf.subarray(0, nread));
-            response = Buffer.concat([response, buf.subarray(0, nread)]);
+          callback: (nread: number): boolean => {
+            const buf = READ_BUFFER.subarray(0, nread);
+            if (ws) {
+              ws.onData(buf);
+              return true;
+            }
+            response = Buffer.concat([response, buf]);
             const end = response.indexOf('\r\n\r\n');
-            if (end < 0) return;
+            if (end < 0) return true;
             socket.off('error', reject);
             const status = response.toString('latin1', 0, response.indexOf('\r\n'));
             if (!/^HTTP\/1\.1 101 /.test(status)) {
               socket.destroy();
-              return reject(new Error(`upgrade refused: ${status}`));
+              reject(new Error(`upgrade refused: ${status}`));
+              return false;
             }
             ws = new RawSocket(socket);
             resolve(ws);
             if (end + 4 < response.length) ws.onData(response.subarray(end + 4));
+            return true;
           },
         },
       });
