@@ -132,15 +132,16 @@ export function pool(runs: FanoutRun[]): FanoutResult {
 }
 
 /**
- * Reader processes and their sizes. A reader process takes ~20 µs of CPU per frame, more than the
- * server spends sending it (~11 µs), so a broadcast to many readers queues up in one process: at 200
- * readers one process stretched an update's first-to-last delivery to ~6 ms for every server, two to
- * ~4 ms (1,000 readers: p99 −2.5 ms with two). Two whenever a broadcast reaches 100 readers or more,
- * or above ~10k frames/s; at most two, as there are 2 cores.
+ * Reader processes and their sizes. A reader process takes ~15 µs of CPU per frame (3 % of a core
+ * for 2,000 frames/s), more than the server spends sending it (~11 µs), so a broadcast to many
+ * readers queues up in one process: at 200 readers one process stretched an update's first-to-last
+ * delivery to ~6 ms for every server, two to ~4 ms (1,000 readers: p99 −2.5 ms with two). Two
+ * whenever a broadcast reaches 100 readers or more, or above ~10k frames/s; at most two, as there
+ * are 2 cores.
  */
 export function readerProcesses(shape: LoadShape): number[] {
   const framesPerSecond = shape.readers * shape.writers * shape.rate;
-  const processes = shape.readers >= 100 || framesPerSecond > 10_000 ? 2 : 1;
+  const processes = Math.min(shape.readers, shape.readers >= 100 || framesPerSecond > 10_000 ? 2 : 1);
   return Array.from({ length: processes }, (_, i) => Math.floor(shape.readers / processes) + (i < shape.readers % processes ? 1 : 0));
 }
 
