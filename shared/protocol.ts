@@ -24,8 +24,6 @@ export const CloseCode = {
   forbidden: 4403,
   notFound: 4404,
   tooLarge: 4413,
-  /** More sync requests (step 1) than a client needs: each costs the server an encoding of the document. */
-  tooManyRequests: 4429,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

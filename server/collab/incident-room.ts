@@ -21,16 +21,6 @@ import { Broadcast, Connection } from './connection.js';
 import * as protocol from './protocol.js';
 import type { Refusals } from './refusals.js';
 
-/**
- * Sync requests (step 1) each user may make on an incident. A client sends one when it connects
- * (the stock provider again only if given a `resyncInterval`), and answering one costs the server
- * an encoding of everything the client lacks — 37 ms for an incident of 10,000 entries, asked for in
- * a 7-byte frame — so an unbounded stream of them could keep the server busy for everyone. Past a burst
- * of `burst`, `perSecond` (a generic cell rate algorithm); beyond that the connection is closed with
- * 4429, counted like any refusal.
- */
-export const SYNC_REQUESTS = { perSecond: 1, burst: 10 };
-
 /** Origin of a change the server makes on a user's behalf (e.g. a status set through the HTTP API). */
 export class ServerChange {
   constructor(readonly userId: string) {}
@@ -72,8 +62,6 @@ export class IncidentRoom {
    * change, and a second after it was made (it is as big as the document).
    */
   private fullState: Broadcast | undefined;
-  /** Per user: when their allowance of sync requests is whole again (performance.now(); SYNC_REQUESTS). */
-  private readonly syncAllowance = new Map<string, number>();
   private checkpointSeq: number;
   private checkpointing = false;
   private metaChanged = false;
@@ -133,7 +121,6 @@ export class IncidentRoom {
       const message = protocol.parseMessage(data, this.opts.maxMessageBytes);
       switch (message.type) {
         case 'sync-step1':
-          if (!this.takeSyncRequest(conn.user.id)) throw new protocol.ProtocolError(CloseCode.tooManyRequests, 'too many sync requests');
           return this.replySyncStep2(conn, message.stateVector);
         case 'update':
           return this.receiveUpdate(conn, message.update);
@@ -190,16 +177,6 @@ export class IncidentRoom {
       conn.send(frame);
       this.ack(conn);
     });
-  }
-
-  private takeSyncRequest(userId: string): boolean {
-    const now = performance.now();
-    const interval = 1000 / SYNC_REQUESTS.perSecond;
-    const fullAt = Math.max(this.syncAllowance.get(userId) ?? now, now) + interval;
-    if (fullAt - now > SYNC_REQUESTS.burst * interval) return false;
-    if (this.syncAllowance.size > 1000) for (const [user, at] of this.syncAllowance) if (at <= now) this.syncAllowance.delete(user);
-    this.syncAllowance.set(userId, fullAt);
-    return true;
   }
 
   private wholeState(): Broadcast {
