@@ -19,6 +19,7 @@ import { hashToken } from './auth/secrets.js';
 import { attachCollabEndpoint } from './collab/endpoint.js';
 import { IncidentRooms } from './collab/incident-rooms.js';
 import { Refusals } from './collab/refusals.js';
+import { SyncPace } from './collab/sync-pace.js';
 import type { Config } from './config.js';
 import { AppEvents } from './events/app-events.js';
 import { Authorship } from './history/authorship.js';
@@ -118,6 +119,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     log,
     metrics,
     refusals,
+    syncPace: new SyncPace(config.syncPace),
     onMetaChange: (incidentId, meta) =>
       void mirrorMeta({ store, events }, incidentId, meta).catch((err) => log.error({ err }, 'could not mirror incident metadata')),
   });

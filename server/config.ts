@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Limits } from '../shared/protocol.js';
 import { DefaultUploadLimits, type AttachmentKind } from '../shared/attachments.js';
 import { DEFAULT_REFUSAL_PACE, type RefusalPace } from './collab/refusals.js';
+import { DEFAULT_SYNC_PACE, type SyncPaceOptions } from './collab/sync-pace.js';
 
 export interface Config {
   host: string;
@@ -21,6 +22,8 @@ export interface Config {
   maxMessageBytes: number;
   /** How fast a user whose connections keep being refused may open new ones (collab/refusals.ts). */
   refusalPace: RefusalPace;
+  /** How much of the server's time each user's sync requests may take (collab/sync-pace.ts). */
+  syncPace: SyncPaceOptions;
   /** Mark the session cookie Secure (serve behind HTTPS). */
   cookieSecure: boolean;
   logLevel: string;
@@ -55,6 +58,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, clientDir?: string): Confi
     checkpointEvery: int(env.CHECKPOINT_EVERY, 1000, 'CHECKPOINT_EVERY'),
     maxMessageBytes: int(env.MAX_MESSAGE_BYTES, Limits.maxMessageBytes, 'MAX_MESSAGE_BYTES'),
     refusalPace: refusalPace(int(env.REFUSALS_PER_SECOND, DEFAULT_REFUSAL_PACE.perSecond, 'REFUSALS_PER_SECOND')),
+    syncPace: DEFAULT_SYNC_PACE,
     cookieSecure: env.COOKIE_SECURE === '1' || env.COOKIE_SECURE === 'true',
     logLevel: env.LOG_LEVEL || 'info',
     uploadLimits: {

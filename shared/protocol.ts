@@ -24,6 +24,8 @@ export const CloseCode = {
   forbidden: 4403,
   notFound: 4404,
   tooLarge: 4413,
+  /** More sync requests waiting than a client needs (server/collab/sync-pace.ts). */
+  tooManyRequests: 4429,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

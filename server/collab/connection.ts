@@ -44,6 +44,8 @@ export class Broadcast {
 export class Connection {
   /** Awareness client IDs this connection has announced (removed when it leaves). */
   readonly awarenessIds = new Set<number>();
+  /** Sync requests of this connection waiting for its user's allowance (sync-pace.ts). */
+  waitingSyncs = 0;
   /**
    * The TCP socket under ws, for writing broadcasts' frames to directly — only when no extension was
    * negotiated: with permessage-deflate, frames differ per socket and ws may hold messages back.

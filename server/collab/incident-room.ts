@@ -20,6 +20,7 @@ import { reasonLabel } from '../metrics.js';
 import { Broadcast, Connection } from './connection.js';
 import * as protocol from './protocol.js';
 import type { Refusals } from './refusals.js';
+import type { SyncPace } from './sync-pace.js';
 
 /** Origin of a change the server makes on a user's behalf (e.g. a status set through the HTTP API). */
 export class ServerChange {
@@ -33,6 +34,8 @@ export interface RoomOptions {
   metrics: Metrics;
   /** Where refused connections are logged and counted against their user (shared by every room). */
   refusals: Refusals;
+  /** Each user's share of the time spent answering sync requests (shared by every room). */
+  syncPace: SyncPace;
   /** Called, once durable, after a change to the document's `meta` map. */
   onMetaChange: (meta: Meta) => void;
   /** Called when the last connection has left. */
@@ -121,7 +124,7 @@ export class IncidentRoom {
       const message = protocol.parseMessage(data, this.opts.maxMessageBytes);
       switch (message.type) {
         case 'sync-step1':
-          return this.replySyncStep2(conn, message.stateVector);
+          return this.requestSync(conn, message.stateVector);
         case 'update':
           return this.receiveUpdate(conn, message.update);
         case 'awareness':
@@ -132,13 +135,18 @@ export class IncidentRoom {
           return;
       }
     } catch (err) {
-      const error = err instanceof protocol.ProtocolError ? err : new protocol.ProtocolError(CloseCode.malformed, 'unprocessable message');
-      if (!(err instanceof protocol.ProtocolError)) conn.log.warn({ err }, 'unexpected error handling a message');
-      this.opts.metrics.rejected.inc({ reason: reasonLabel(error.reason) });
-      this.opts.refusals.refused(conn.log, conn.user.id, { user: conn.user.name, incident: this.incidentId, code: error.code, reason: error.reason });
-      conn.close(error.code, error.reason);
-      this.leave(conn);
+      this.refuse(conn, err);
     }
+  }
+
+  /** Closes `conn` with a named code for what it sent, and counts that against its user. */
+  private refuse(conn: Connection, err: unknown): void {
+    const error = err instanceof protocol.ProtocolError ? err : new protocol.ProtocolError(CloseCode.malformed, 'unprocessable message');
+    if (!(err instanceof protocol.ProtocolError)) conn.log.warn({ err }, 'unexpected error handling a message');
+    this.opts.metrics.rejected.inc({ reason: reasonLabel(error.reason) });
+    this.opts.refusals.refused(conn.log, conn.user.id, { user: conn.user.name, incident: this.incidentId, code: error.code, reason: error.reason });
+    conn.close(error.code, error.reason);
+    this.leave(conn);
   }
 
   /** Applies a change made by the server on behalf of `userId`, attributed and logged like any other. */
@@ -170,9 +178,29 @@ export class IncidentRoom {
     this.doc.destroy();
   }
 
+  /** Answers a sync request now, or once its user's allowance has refilled (sync-pace.ts). */
+  private requestSync(conn: Connection, stateVector: Uint8Array): void {
+    const pace = this.opts.syncPace;
+    const waitMs = pace.waitMs(conn.user.id);
+    if (waitMs === 0) return this.replySyncStep2(conn, stateVector);
+    if (conn.waitingSyncs >= pace.options.maxWaiting) throw new protocol.ProtocolError(CloseCode.tooManyRequests, 'too many sync requests');
+    conn.waitingSyncs++;
+    setTimeout(() => {
+      conn.waitingSyncs--;
+      if (this.closed || !this.connections.has(conn)) return;
+      try {
+        this.requestSync(conn, stateVector);
+      } catch (err) {
+        this.refuse(conn, err);
+      }
+    }, waitMs).unref();
+  }
+
   private replySyncStep2(conn: Connection, stateVector: Uint8Array): void {
-    // Encoded now, sent once everything it may contain is durable.
+    // Encoded now, sent once everything it may contain is durable. The time it took is the asker's.
+    const started = performance.now();
     const frame = Y.decodeStateVector(stateVector).size === 0 ? this.wholeState() : protocol.encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector));
+    this.opts.syncPace.charge(conn.user.id, performance.now() - started);
     this.afterDurable(this.updateLog.appendedSeq, () => {
       conn.send(frame);
       this.ack(conn);

@@ -9,6 +9,7 @@ import { IncidentHistory } from '../history/incident-history.js';
 import type { Metrics } from '../metrics.js';
 import { IncidentRoom } from './incident-room.js';
 import type { Refusals } from './refusals.js';
+import type { SyncPace } from './sync-pace.js';
 
 export interface IncidentRoomsOptions {
   dataDir: string;
@@ -19,6 +20,8 @@ export interface IncidentRoomsOptions {
   metrics: Metrics;
   /** Refused connections, per user (shared with the endpoint, which paces new ones). */
   refusals: Refusals;
+  /** Each user's share of the time spent answering sync requests (shared by every room). */
+  syncPace: SyncPace;
   onMetaChange: (incidentId: string, meta: Meta) => void;
 }
 
@@ -74,6 +77,7 @@ export class IncidentRooms {
       log: this.opts.log,
       metrics: this.opts.metrics,
       refusals: this.opts.refusals,
+      syncPace: this.opts.syncPace,
       onMetaChange: (meta) => this.opts.onMetaChange(incidentId, meta),
       onEmpty: (r) => this.scheduleUnload(r),
       onFailure: (r) => this.drop(r),

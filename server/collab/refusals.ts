@@ -1,8 +1,8 @@
 /**
  * What the server does about a user whose connections keep being refused (malformed frames, edits
- * from a viewer, a foreign client ID): a bug or an attack, either way not something to serve at full
- * speed. Honest clients (the stock y-websocket provider, the web app) are never refused, so none of
- * this touches them.
+ * from a viewer, a foreign client ID, sync requests piling up): a bug or an attack, either way not
+ * something to serve at full speed. Honest clients (the stock y-websocket provider, the web app) are
+ * never refused, so none of this touches them.
  *
  * - **Log lines**, at most one per user per minute, each saying how many refusals it stands for.
  *   Writing a line per refusal cost the server a seventh of its CPU under the fuzzing test, and a log
