@@ -21,7 +21,7 @@ export interface SyncPaceOptions {
   maxWaiting: number;
 }
 
-export const DEFAULT_SYNC_PACE: SyncPaceOptions = { share: 0.1, burstMs: 200, maxWaiting: 4 };
+export const DEFAULT_SYNC_PACE: SyncPaceOptions = { share: 0.1, burstMs: 50, maxWaiting: 4 };
 
 export class SyncPace {
   /** Per user: when the encoding they have used is paid back (performance.now()). */
