@@ -22,6 +22,8 @@ import * as protocol from './protocol.js';
 import type { Refusals } from './refusals.js';
 import type { SyncPace } from './sync-pace.js';
 
+type SyncRequest = Extract<protocol.Incoming, { type: 'sync-step1' }>;
+
 /** Origin of a change the server makes on a user's behalf (e.g. a status set through the HTTP API). */
 export class ServerChange {
   constructor(readonly userId: string) {}
@@ -124,7 +126,7 @@ export class IncidentRoom {
       const message = protocol.parseMessage(data, this.opts.maxMessageBytes);
       switch (message.type) {
         case 'sync-step1':
-          return this.requestSync(conn, message.stateVector);
+          return this.requestSync(conn, message);
         case 'update':
           return this.receiveUpdate(conn, message.update);
         case 'awareness':
@@ -179,27 +181,27 @@ export class IncidentRoom {
   }
 
   /** Answers a sync request now, or once its user's allowance has refilled (sync-pace.ts). */
-  private requestSync(conn: Connection, stateVector: Uint8Array): void {
+  private requestSync(conn: Connection, request: SyncRequest): void {
     const pace = this.opts.syncPace;
     const waitMs = pace.waitMs(conn.user.id);
-    if (waitMs === 0) return this.replySyncStep2(conn, stateVector);
+    if (waitMs === 0) return this.replySyncStep2(conn, request);
     if (conn.waitingSyncs >= pace.options.maxWaiting) throw new protocol.ProtocolError(CloseCode.tooManyRequests, 'too many sync requests');
     conn.waitingSyncs++;
     setTimeout(() => {
       conn.waitingSyncs--;
       if (this.closed || !this.connections.has(conn)) return;
       try {
-        this.requestSync(conn, stateVector);
+        this.requestSync(conn, request);
       } catch (err) {
         this.refuse(conn, err);
       }
     }, waitMs).unref();
   }
 
-  private replySyncStep2(conn: Connection, stateVector: Uint8Array): void {
+  private replySyncStep2(conn: Connection, { stateVector, empty }: SyncRequest): void {
     // Encoded now, sent once everything it may contain is durable. The time it took is the asker's.
     const started = performance.now();
-    const frame = Y.decodeStateVector(stateVector).size === 0 ? this.wholeState() : protocol.encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector));
+    const frame = empty ? this.wholeState() : protocol.encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector));
     this.opts.syncPace.charge(conn.user.id, performance.now() - started);
     this.afterDurable(this.updateLog.appendedSeq, () => {
       conn.send(frame);

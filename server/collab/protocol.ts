@@ -9,7 +9,8 @@ import * as Y from 'yjs';
 import { CloseCode, MessageType, SyncStep } from '../../shared/protocol.js';
 
 export type Incoming =
-  | { type: 'sync-step1'; stateVector: Uint8Array }
+  /** `empty`: the asker has nothing (a fresh client), so the answer is the whole document. */
+  | { type: 'sync-step1'; stateVector: Uint8Array; empty: boolean }
   /** A sync step 2 or an update: both carry a Yjs update to apply. */
   | { type: 'update'; update: Uint8Array }
   | { type: 'awareness'; update: Uint8Array }
@@ -68,12 +69,13 @@ export function parseMessage(data: Uint8Array, maxBytes: number): Incoming {
       const payload = readPayload(dec);
       expectEnd(dec);
       if (step === SyncStep.step1) {
+        let clients: number;
         try {
-          Y.decodeStateVector(payload);
+          clients = Y.decodeStateVector(payload).size;
         } catch {
           throw malformed('undecodable state vector');
         }
-        return { type: 'sync-step1', stateVector: payload };
+        return { type: 'sync-step1', stateVector: payload, empty: clients === 0 };
       }
       if (step === SyncStep.step2 || step === SyncStep.update) {
         if (payload.length === 0) throw malformed('empty update');
