@@ -8,6 +8,8 @@ import type { Incident } from './model.js';
 export const ServerEvent = {
   incidentCreated: 'server:incident-created',
   incidentUpdated: 'server:incident-updated',
+  /** An incident this user can no longer see (restricted to others): forget it. */
+  incidentGone: 'server:incident-gone',
   /** An alert arrived, changed state, or was attached or detached. */
   alertChanged: 'server:alert-changed',
   /** A capture's analysis moved on: pending, running (with bytes read), done or failed. */
@@ -30,6 +32,7 @@ export const ClientEvent = {
 export interface ServerToClientEvents {
   [ServerEvent.incidentCreated]: (incident: Incident) => void;
   [ServerEvent.incidentUpdated]: (incident: Incident) => void;
+  [ServerEvent.incidentGone]: (gone: { id: string }) => void;
   [ServerEvent.alertChanged]: (alert: Alert) => void;
   [ServerEvent.captureAnalysis]: (event: CaptureAnalysisEvent) => void;
 }

@@ -22,6 +22,26 @@ export interface CreatedUser extends User {
   token: string;
 }
 
+/** A user as admins see them in the list: removed users stay listed (their names are in histories). */
+export interface UserDetails extends User {
+  createdAt: string;
+  /** When an admin removed them; absent while active. */
+  deactivatedAt?: string;
+}
+
+/** A personal API token as its owner sees it (never the secret, except once when created). */
+export interface ApiToken {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt?: string;
+}
+
+export interface CreatedApiToken extends ApiToken {
+  /** The secret, shown this once. */
+  token: string;
+}
+
 export interface Incident {
   id: string;
   title: string;

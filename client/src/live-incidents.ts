@@ -39,6 +39,13 @@ export function useLiveIncidents() {
     };
     socket.on(ServerEvent.incidentCreated, arrive);
     socket.on(ServerEvent.incidentUpdated, arrive);
+    socket.on(ServerEvent.incidentGone, ({ id }) =>
+      setById((prev) => {
+        const next = new Map(prev);
+        next.delete(id);
+        return next;
+      }),
+    );
     socket.on('connect', load);
     void load();
     return () => {

@@ -13,28 +13,57 @@ export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 
 export const publicUser = (u: UserRecord): User => ({ id: u.id, name: u.name, role: u.role });
 
+/**
+ * What a request or socket authenticated with: a session or an API token, by hash. Open sockets keep
+ * it, so that when it ends (logout, revocation, the user removed) they can be found and closed.
+ */
+export interface Credential {
+  kind: 'session' | 'token';
+  hash: string;
+}
+
+export interface Identity {
+  user: UserRecord;
+  credential: Credential;
+}
+
 export class Authenticator {
   constructor(private readonly store: MetadataStore) {}
 
-  byToken(token: string | undefined | null): UserRecord | undefined {
-    return token ? this.store.userByTokenHash(hashToken(token)) : undefined;
+  /** The active user a credential stands for now; undefined once it ended or the user was removed. */
+  userOf(credential: Credential): UserRecord | undefined {
+    let userId: string | undefined;
+    if (credential.kind === 'session') userId = this.store.sessionByTokenHash(credential.hash)?.userId;
+    else {
+      const token = this.store.tokenByHash(credential.hash);
+      if (token) this.store.tokenUsed(token.id);
+      userId = token?.userId;
+    }
+    const user = userId === undefined ? undefined : this.store.userById(userId);
+    return user && !user.deactivatedAt ? user : undefined;
   }
 
-  bySession(sessionToken: string | undefined): UserRecord | undefined {
-    if (!sessionToken) return undefined;
-    const session = this.store.sessionByTokenHash(hashToken(sessionToken));
-    return session ? this.store.userById(session.userId) : undefined;
+  byToken(token: string | undefined | null): UserRecord | undefined {
+    return token ? this.userOf({ kind: 'token', hash: hashToken(token) }) : undefined;
   }
 
   /** HTTP requests and socket upgrades alike; `allowQueryToken` for sockets, whose clients cannot set headers. */
-  fromRequest(req: IncomingMessage, allowQueryToken = false): UserRecord | undefined {
+  identify(req: IncomingMessage, allowQueryToken = false): Identity | undefined {
     const header = req.headers.authorization;
-    if (header?.startsWith('Bearer ')) return this.byToken(header.slice(7).trim());
-    if (allowQueryToken) {
-      const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
-      if (token) return this.byToken(token);
+    let credential: Credential | undefined;
+    if (header?.startsWith('Bearer ')) credential = { kind: 'token', hash: hashToken(header.slice(7).trim()) };
+    else {
+      const token = allowQueryToken ? new URL(req.url ?? '/', 'http://localhost').searchParams.get('token') : null;
+      const session = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
+      if (token) credential = { kind: 'token', hash: hashToken(token) };
+      else if (session) credential = { kind: 'session', hash: hashToken(session) };
     }
-    return this.bySession(parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE]);
+    const user = credential && this.userOf(credential);
+    return user && credential ? { user, credential } : undefined;
+  }
+
+  fromRequest(req: IncomingMessage, allowQueryToken = false): UserRecord | undefined {
+    return this.identify(req, allowQueryToken)?.user;
   }
 }
 

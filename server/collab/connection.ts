@@ -4,6 +4,7 @@ import * as wsLibrary from 'ws';
 import { WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { User } from '../../shared/api.js';
+import type { Credential } from '../auth/authenticate.js';
 
 /** A reader this far behind is dropped; it resyncs in full when it reconnects. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -57,6 +58,9 @@ export class Connection {
     readonly user: User,
     readonly canWrite: boolean,
     readonly log: Logger,
+    readonly incidentId: string,
+    /** What it authenticated with: checked again when access changes (access-changes.ts). */
+    readonly credential: Credential,
   ) {
     this.socket = ws.extensions === '' ? (ws as unknown as { _socket: Socket })._socket : undefined;
   }

@@ -5,12 +5,17 @@
  * is a socket closed with 4404, and a browser without a valid session one closed with 4401, which
  * browsers can see. A user whose connections keep being refused is held back here, or answered 429
  * (refusals.ts).
+ *
+ * Access is checked again whenever it may have been taken away (access-changes.ts): a socket whose
+ * session or token ended, or whose user was removed, is closed with 4401; one whose incident was
+ * restricted to others with 4404; a writer made a viewer with 4403.
  */
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import { CloseCode, Paths } from '../../shared/protocol.js';
+import type { AccessChange, AccessChanges } from '../auth/access-changes.js';
 import { Authenticator, hasRole, publicUser, visibleIncident } from '../auth/authenticate.js';
 import { originAllowed } from '../auth/origin.js';
 import type { MetadataStore } from '../store/metadata.js';
@@ -22,6 +27,7 @@ import type { Refusals } from './refusals.js';
 export interface CollabEndpointOptions {
   server: http.Server;
   auth: Authenticator;
+  access: AccessChanges;
   store: MetadataStore;
   rooms: IncidentRooms;
   /** Paces new connections of users whose connections keep being refused. */
@@ -30,6 +36,8 @@ export interface CollabEndpointOptions {
   log: Logger;
   allowedOrigins: string[];
   maxMessageBytes: number;
+  /** Sockets one user may have open at once; another is closed with 4429. */
+  maxSocketsPerUser: number;
   /**
    * Called when a user's last connection to an incident closes: the last durable record then, and how
    * long that connection was open (ms).
@@ -47,6 +55,8 @@ export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): vo
   // ws closes with 1009 above maxPayload; below it, our own check answers 4413 with a reason.
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes * 2 });
   const prefix = `${Paths.collab}/`;
+  const open = new Set<Connection>();
+  const socketsOf = new Map<string, number>();
 
   opts.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -55,8 +65,8 @@ export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): vo
       opts.metrics.rejected.inc({ reason: 'foreign origin' });
       return refuse(socket, 403, 'Forbidden: origin not allowed');
     }
-    const user = opts.auth.fromRequest(req, true);
-    if (!user) {
+    const identity = opts.auth.identify(req, true);
+    if (!identity) {
       opts.metrics.rejected.inc({ reason: 'unauthenticated' });
       // A browser whose session expired cannot read an HTTP status from a failed upgrade, only a
       // close code: give it 4401 so the page can ask to log in again. Tokens get a plain 401.
@@ -72,6 +82,7 @@ export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): vo
     } catch {
       incidentId = '';
     }
+    const { user, credential } = identity;
     const upgrade = () => {
       const incident = visibleIncident(opts.store, user, incidentId);
       wss.handleUpgrade(req, socket, head, (ws) => {
@@ -80,7 +91,21 @@ export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): vo
           ws.close(CloseCode.notFound, 'no such incident');
           return;
         }
-        const conn = new Connection(ws, publicUser(user), hasRole(user, 'responder'), opts.log);
+        const count = socketsOf.get(user.id) ?? 0;
+        if (count >= opts.maxSocketsPerUser) {
+          opts.metrics.rejected.inc({ reason: 'too many sockets' });
+          ws.close(CloseCode.tooManyRequests, `too many open connections (${opts.maxSocketsPerUser} per user)`);
+          return;
+        }
+        const conn = new Connection(ws, publicUser(user), hasRole(user, 'responder'), opts.log, incident.id, credential);
+        open.add(conn);
+        socketsOf.set(user.id, count + 1);
+        ws.once('close', () => {
+          open.delete(conn);
+          const left = (socketsOf.get(user.id) ?? 1) - 1;
+          if (left > 0) socketsOf.set(user.id, left);
+          else socketsOf.delete(user.id);
+        });
         void serve(conn, incident.id, opts);
       });
     };
@@ -105,6 +130,10 @@ export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): vo
     socket.once('close', gaveUp);
   });
 
+  opts.access.onChange((change) => {
+    for (const conn of open) if (affects(change, conn)) recheck(conn, opts);
+  });
+
   const keepalive = setInterval(() => {
     for (const ws of wss.clients) {
       const alive = ws as WebSocket & { alive?: boolean };
@@ -124,6 +153,17 @@ export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): vo
       wss.close();
     },
   };
+}
+
+const affects = (change: AccessChange, conn: Connection) =>
+  (change.userId === undefined || change.userId === conn.user.id) && (change.incidentId === undefined || change.incidentId === conn.incidentId);
+
+/** Closes `conn` if what it was allowed at connection time is no longer so. */
+function recheck(conn: Connection, opts: CollabEndpointOptions): void {
+  const user = opts.auth.userOf(conn.credential);
+  if (!user) return conn.close(CloseCode.unauthenticated, 'signed out or access revoked: log in again');
+  if (!visibleIncident(opts.store, user, conn.incidentId)) return conn.close(CloseCode.notFound, 'no such incident');
+  if (conn.canWrite && !hasRole(user, 'responder')) conn.close(CloseCode.forbidden, `your role is now ${user.role}: read-only`);
 }
 
 async function serve(conn: Connection, incidentId: string, opts: CollabEndpointOptions): Promise<void> {

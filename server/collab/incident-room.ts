@@ -19,8 +19,10 @@ import type { Metrics } from '../metrics.js';
 import { reasonLabel } from '../metrics.js';
 import { Broadcast, Connection } from './connection.js';
 import * as protocol from './protocol.js';
+import { PresenceGuard } from './presence.js';
 import type { Refusals } from './refusals.js';
 import type { SyncPace } from './sync-pace.js';
+import { checkUpdateSchema } from './update-schema.js';
 
 type SyncRequest = Extract<protocol.Incoming, { type: 'sync-step1' }>;
 
@@ -51,6 +53,7 @@ export class IncidentRoom {
   readonly awareness: awarenessProtocol.Awareness;
   readonly connections = new Set<Connection>();
   private readonly bindings: ClientBindings;
+  private readonly presence: PresenceGuard;
   private readonly updateLog: UpdateLog;
   /** What is on disk, per client ID: sent as message type 100. */
   private durableStateVector: Map<number, number>;
@@ -84,6 +87,7 @@ export class IncidentRoom {
     this.durableStateVector = Y.decodeStateVector(Y.encodeStateVector(this.doc));
     this.updateLog = new UpdateLog(history.logFile, loaded.log, this.onDurable, this.onLogFailure);
     this.awareness = new awarenessProtocol.Awareness(this.doc);
+    this.presence = new PresenceGuard(this.bindings, (conn, entries) => this.applyAwareness(conn, entries));
     this.awareness.setLocalState(null);
     this.awareness.on('update', this.onAwarenessChange);
     metaOf(this.doc).observe(() => (this.metaChanged = true));
@@ -116,12 +120,14 @@ export class IncidentRoom {
   leave(conn: Connection): void {
     if (!this.connections.delete(conn)) return;
     this.acks.delete(conn);
+    this.presence.leave(conn);
     awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.awarenessIds], null);
     if (this.connections.size === 0) this.opts.onEmpty(this);
   }
 
   /** Handles one frame; a bad one closes that connection with a named code and changes nothing. */
   receive(conn: Connection, data: Uint8Array): void {
+    if (!conn.open) return; // closed by the server (e.g. its access was revoked): nothing more from it
     try {
       const message = protocol.parseMessage(data, this.opts.maxMessageBytes);
       switch (message.type) {
@@ -226,18 +232,46 @@ export class IncidentRoom {
     }
     if (!contents.empty) {
       if (!conn.canWrite) throw new protocol.ProtocolError(CloseCode.forbidden, 'read-only: viewers cannot edit');
-      const foreign = this.bindings.foreignClient(contents.clients, conn.user.id);
+      const foreign = this.presence.foreignClient(contents.clients, conn.user.id);
       if (foreign !== undefined) throw new protocol.ProtocolError(CloseCode.forbidden, `client id ${foreign} belongs to another user`);
-      this.bindings.bind(contents.clients, conn.user.id);
-      Y.applyUpdate(this.doc, update, conn);
+      checkUpdateSchema(this.doc, update);
+      this.applyClientUpdate(conn, update, contents.clients);
     }
     this.ack(conn);
   }
 
+  /**
+   * Applies what of a client's update can be integrated now, and binds to the user only the client IDs
+   * that got into the document (so into the log). The rest — structs after a clock gap, deletions of
+   * unknown items — is dropped rather than left pending in the document: pending structs would be
+   * integrated later by someone else's update, logged under that user's name, and could fill in another
+   * user's client ID ahead of them. An honest client loses nothing: the server's durable state vector
+   * (message 100) never includes the dropped part, and its sync step 2 carries it again with what it
+   * depends on.
+   */
+  private applyClientUpdate(conn: Connection, update: Uint8Array, clients: Set<number>): void {
+    const store = this.doc.store;
+    // Pending parts can only be there after loading a log with a damaged record: leave those to Yjs.
+    const hadPending = store.pendingStructs !== null || store.pendingDs !== null;
+    const before = new Map([...clients].map((c) => [c, Y.getState(store, c)]));
+    Y.applyUpdate(this.doc, update, conn);
+    if (!hadPending && (store.pendingStructs !== null || store.pendingDs !== null)) {
+      store.pendingStructs = null;
+      store.pendingDs = null;
+      this.opts.metrics.rejected.inc({ reason: 'depends on missing changes' });
+      conn.log.debug({ incident: this.incidentId }, 'dropped the part of an update that depends on changes the server does not have');
+    }
+    this.bindings.bind([...clients].filter((c) => Y.getState(store, c) > before.get(c)!), conn.user.id);
+  }
+
   private receiveAwareness(conn: Connection, update: Uint8Array): void {
+    this.presence.receive(conn, protocol.decodeAwareness(update));
+  }
+
+  private applyAwareness(conn: Connection, received: protocol.AwarenessEntry[]): void {
+    if (!this.connections.has(conn)) return;
     // Presence says who is here: the name comes from authentication, not from the client.
-    const entries = protocol.decodeAwareness(update).map((entry) => {
-      conn.awarenessIds.add(entry.clientId);
+    const entries = received.map((entry) => {
       if (entry.state === null || typeof entry.state !== 'object') return entry;
       const claimed = (entry.state as { user?: unknown }).user;
       const user = { ...(typeof claimed === 'object' && claimed !== null ? claimed : {}), id: conn.user.id, name: conn.user.name };

@@ -1,7 +1,8 @@
 /**
  * socket.io for app events (not document sync): live incident list changes and the server clock.
  * Sockets authenticate like HTTP requests (session cookie or `auth: {token}`); each joins a room
- * per user so restricted incidents are announced only to their members.
+ * per user so restricted incidents are announced only to their members. A socket whose session or
+ * token ended, or whose user was removed, is disconnected at once (access-changes.ts).
  */
 import type http from 'node:http';
 import { Server } from 'socket.io';
@@ -9,13 +10,15 @@ import type { Alert } from '../../shared/alerts.js';
 import type { Incident } from '../../shared/model.js';
 import { ClientEvent, ServerEvent, type CaptureAnalysisEvent, type ClientToServerEvents, type ServerToClientEvents } from '../../shared/events.js';
 import { Paths } from '../../shared/protocol.js';
-import type { Authenticator } from '../auth/authenticate.js';
+import type { AccessChanges } from '../auth/access-changes.js';
+import type { Authenticator, Credential } from '../auth/authenticate.js';
+import { hashToken } from '../auth/secrets.js';
 import { originAllowed } from '../auth/origin.js';
 
 export class AppEvents {
   readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
 
-  constructor(server: http.Server, auth: Authenticator, allowedOrigins: string[]) {
+  constructor(server: http.Server, auth: Authenticator, access: AccessChanges, allowedOrigins: string[]) {
     this.io = new Server(server, {
       path: Paths.events,
       serveClient: false,
@@ -27,11 +30,19 @@ export class AppEvents {
     });
     this.io.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
-      const user = typeof token === 'string' ? auth.byToken(token) : auth.fromRequest(socket.request);
-      if (!user) return next(new Error('unauthenticated'));
+      const identity = typeof token === 'string' ? { credential: { kind: 'token' as const, hash: hashToken(token) } } : auth.identify(socket.request);
+      const user = identity && auth.userOf(identity.credential);
+      if (!identity || !user) return next(new Error('unauthenticated'));
       socket.data.userId = user.id;
+      socket.data.credential = identity.credential;
       void socket.join(`user:${user.id}`);
       next();
+    });
+    access.onChange(({ userId }) => {
+      for (const socket of this.io.sockets.sockets.values()) {
+        if (userId !== undefined && socket.data.userId !== userId) continue;
+        if (!auth.userOf(socket.data.credential as Credential)) socket.disconnect(true);
+      }
     });
     this.io.on('connection', (socket) => {
       socket.on(ClientEvent.clock, (ack) => {
@@ -50,6 +61,14 @@ export class AppEvents {
 
   incidentUpdated(incident: Incident): void {
     this.audience(incident).emit(ServerEvent.incidentUpdated, incident);
+  }
+
+  /** Tells those who can no longer see an incident (it was restricted to others) to forget it. */
+  incidentGone(incidentId: string, who: { users: string[] } | { everyoneBut: string[] }): void {
+    const target = 'users' in who
+      ? who.users.length > 0 ? this.io.to(who.users.map((id) => `user:${id}`)) : undefined
+      : this.io.except(who.everyoneBut.map((id) => `user:${id}`));
+    target?.emit(ServerEvent.incidentGone, { id: incidentId });
   }
 
   captureAnalysis(incident: Incident, event: CaptureAnalysisEvent): void {

@@ -5,7 +5,8 @@
  */
 import type { Incident, IncidentStatus, Severity } from '../../shared/api.js';
 import { IncidentStatuses, Severities } from '../../shared/api.js';
-import { newId, setMeta, type Meta } from '../../shared/schema/doc.js';
+import { metaOf, newId, setMeta, type Meta } from '../../shared/schema/doc.js';
+import type { AccessChanges } from '../auth/access-changes.js';
 import type { IncidentRooms } from '../collab/incident-rooms.js';
 import type { AlertReceiver } from '../alerts/alert-receiver.js';
 import type { AppEvents } from '../events/app-events.js';
@@ -16,6 +17,7 @@ export interface IncidentDeps {
   rooms: IncidentRooms;
   events: AppEvents;
   alertReceiver: AlertReceiver;
+  access: AccessChanges;
 }
 
 export const presentIncident = (i: IncidentRecord): Incident => ({
@@ -50,8 +52,9 @@ export async function createIncident(
   await deps.rooms.createHistory(record.id);
   await deps.store.addIncident(record);
   const room = await deps.rooms.open(record.id);
+  const members = record.members && memberNames(deps, record.members);
   await room.applyServerChange(user.id, (doc) =>
-    setMeta(doc, { title: record.title, severity: record.severity, status: record.status, startedAt: now }),
+    setMeta(doc, { title: record.title, severity: record.severity, status: record.status, startedAt: now, members }),
   );
   const incident = presentIncident(record);
   deps.events.incidentCreated(incident);
@@ -65,10 +68,7 @@ export async function updateIncident(
   incident: IncidentRecord,
   change: { title?: string; severity?: Severity; status?: IncidentStatus; members?: string[] | null; alertMatchers?: string[] | null },
 ): Promise<Incident> {
-  if (change.members !== undefined) {
-    const members = change.members === null ? undefined : [...new Set([incident.createdBy, ...change.members])];
-    await deps.store.updateIncident(incident.id, { members });
-  }
+  if (change.members !== undefined) await changeMembers(deps, user, incident, change.members);
   if (change.alertMatchers !== undefined) {
     const updated = await deps.store.updateIncident(incident.id, { alertMatchers: change.alertMatchers?.length ? change.alertMatchers : undefined });
     if (updated?.alertMatchers) await deps.alertReceiver.attachMatching(updated);
@@ -79,10 +79,29 @@ export async function updateIncident(
     const room = await deps.rooms.open(incident.id);
     await room.applyServerChange(user.id, (doc) => setMeta(doc, meta));
     await mirrorMeta(deps, incident.id, { ...meta });
-  } else {
+  } else if (change.members === undefined) {
     deps.events.incidentUpdated(presentIncident(deps.store.incidentById(incident.id)!));
   }
   return presentIncident(deps.store.incidentById(incident.id)!);
+}
+
+const memberNames = (deps: IncidentDeps, ids: string[]) => ids.map((id) => deps.store.userById(id)?.name ?? id).join(', ');
+
+/**
+ * Restricts the incident to `members` (its creator always among them) or opens it (`null`). Who did
+ * it and when goes into the document's history, by name; the sockets, lists and events of those who
+ * can no longer see it are closed or told at once.
+ */
+async function changeMembers(deps: IncidentDeps, user: UserRecord, incident: IncidentRecord, members: string[] | null): Promise<void> {
+  const before = incident.members;
+  const after = members === null ? undefined : [...new Set([incident.createdBy, ...members])];
+  const updated = (await deps.store.updateIncident(incident.id, { members: after }))!;
+  const names = after && memberNames(deps, after);
+  const room = await deps.rooms.open(incident.id);
+  await room.applyServerChange(user.id, (doc) => (names === undefined ? metaOf(doc).delete('members') : metaOf(doc).set('members', names)));
+  deps.access.changed({ incidentId: incident.id });
+  if (after) deps.events.incidentGone(incident.id, before ? { users: before.filter((id) => !after.includes(id)) } : { everyoneBut: after });
+  deps.events.incidentUpdated(presentIncident(updated));
 }
 
 /** Copies valid `meta` values from the document to the metadata store and announces the change. */

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Role } from '../../shared/api.js';
 import type { AlertReceiver } from '../alerts/alert-receiver.js';
 import type { AlertStore } from '../alerts/alert-store.js';
+import type { AccessChanges } from '../auth/access-changes.js';
 import type { Authorship } from '../history/authorship.js';
 import type { Replays } from '../history/replay.js';
 import type { SeenMarks } from '../store/seen-marks.js';
@@ -31,6 +32,8 @@ export interface RouteContext {
   replays: Replays;
   /** Where each user last left each incident. */
   seen: SeenMarks;
+  /** Announce here whatever takes access away (logout, revocation, roles, members): open sockets follow. */
+  access: AccessChanges;
 }
 
 /** The user authenticated by `authenticated()`. */

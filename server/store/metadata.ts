@@ -1,5 +1,5 @@
 /**
- * Metadata: users, sessions and incidents. Small, rarely written data; the hot path (document
+ * Metadata: users, their API tokens and sessions, and incidents. Small, rarely written data; the hot path (document
  * updates) never touches it. Behind the MetadataStore interface so the scale-out mode can put it in
  * PostgreSQL.
  *
@@ -10,6 +10,7 @@
 import fs from 'node:fs/promises';
 import { Low, type Adapter } from 'lowdb';
 import type { Incident, Role } from '../../shared/api.js';
+import { newId } from '../../shared/schema/doc.js';
 import { writeFileAtomic } from './durable-file.js';
 
 export interface UserRecord {
@@ -17,8 +18,20 @@ export interface UserRecord {
   name: string;
   role: Role;
   passwordHash?: string;
+  createdAt: string;
+  /** Set when an admin removed the user: they can no longer sign in; their name stays in the history. */
+  deactivatedAt?: string;
+}
+
+/** An API token (scripts, the CLI); only its hash is stored. */
+export interface ApiTokenRecord {
+  id: string;
+  userId: string;
+  name: string;
   tokenHash: string;
   createdAt: string;
+  /** When it was last used, to the minute (kept in memory, written with the next change). */
+  lastUsedAt?: string;
 }
 
 export interface SessionRecord {
@@ -36,12 +49,21 @@ export interface MetadataStore {
   listUsers(): UserRecord[];
   userById(id: string): UserRecord | undefined;
   userByName(name: string): UserRecord | undefined;
-  userByTokenHash(hash: string): UserRecord | undefined;
   addUser(user: UserRecord): Promise<void>;
+  updateUser(id: string, change: Partial<Pick<UserRecord, 'role' | 'deactivatedAt'>>): Promise<UserRecord | undefined>;
+
+  addToken(token: ApiTokenRecord): Promise<void>;
+  tokenByHash(hash: string): ApiTokenRecord | undefined;
+  tokensOf(userId: string): ApiTokenRecord[];
+  /** Removes one token, or (`userId`) every token of a user; returns those removed. */
+  removeTokens(which: { id: string } | { userId: string }): Promise<ApiTokenRecord[]>;
+  /** Notes that a token was used now (in memory; written with the next change). */
+  tokenUsed(id: string): void;
 
   addSession(session: SessionRecord): Promise<void>;
   sessionByTokenHash(hash: string): SessionRecord | undefined;
   removeSession(hash: string): Promise<void>;
+  removeSessionsOf(userId: string): Promise<void>;
 
   listIncidents(): IncidentRecord[];
   incidentById(id: string): IncidentRecord | undefined;
@@ -54,6 +76,8 @@ export interface MetadataStore {
 interface Data {
   version: 1;
   users: UserRecord[];
+  /** Absent in files written before tokens were their own records (see `moveTokensOutOfUsers`). */
+  tokens: ApiTokenRecord[];
   sessions: SessionRecord[];
   incidents: IncidentRecord[];
 }
@@ -106,17 +130,32 @@ function isData(data: unknown): data is Data {
   const d = data as Data;
   return (
     typeof d === 'object' && d !== null && d.version === 1 &&
-    Array.isArray(d.users) && Array.isArray(d.sessions) && Array.isArray(d.incidents)
+    Array.isArray(d.users) && Array.isArray(d.sessions) && Array.isArray(d.incidents) &&
+    (d.tokens === undefined || Array.isArray(d.tokens))
   );
 }
 
+/** Earlier files kept one token per user, on the user: it becomes that user's first token record. */
+function moveTokensOutOfUsers(data: Data): boolean {
+  if (Array.isArray(data.tokens)) return false;
+  data.tokens = [];
+  for (const user of data.users as Array<UserRecord & { tokenHash?: string }>) {
+    if (user.tokenHash) data.tokens.push({ id: newId(), userId: user.id, name: 'created with the account', tokenHash: user.tokenHash, createdAt: user.createdAt });
+    delete user.tokenHash;
+  }
+  return true;
+}
+
+const MINUTE_MS = 60_000;
+
 export async function openLowdbMetadata(file: string): Promise<MetadataStore> {
   const adapter = new DurableJsonFile<Data>(file, isData);
-  const db = new Low<Data>(adapter, { version: 1, users: [], sessions: [], incidents: [] });
+  const db = new Low<Data>(adapter, { version: 1, users: [], tokens: [], sessions: [], incidents: [] });
   await db.read();
   const fresh = (await fs.stat(file).catch(() => null)) === null;
-  if (fresh) await db.write();
+  if (moveTokensOutOfUsers(db.data) || fresh) await db.write();
   const data = db.data;
+  const tokensByHash = new Map(data.tokens.map((t) => [t.tokenHash, t]));
   const now = () => new Date().toISOString();
   const pruneSessions = () => {
     const t = now();
@@ -128,10 +167,39 @@ export async function openLowdbMetadata(file: string): Promise<MetadataStore> {
     listUsers: () => data.users,
     userById: (id) => data.users.find((u) => u.id === id),
     userByName: (name) => data.users.find((u) => u.name === name),
-    userByTokenHash: (hash) => data.users.find((u) => u.tokenHash === hash),
     async addUser(user) {
       data.users.push(user);
       await db.write();
+    },
+    async updateUser(id, change) {
+      const user = data.users.find((u) => u.id === id);
+      if (!user) return undefined;
+      Object.assign(user, change);
+      if ('deactivatedAt' in change && change.deactivatedAt === undefined) delete user.deactivatedAt;
+      await db.write();
+      return user;
+    },
+
+    async addToken(token) {
+      data.tokens.push(token);
+      tokensByHash.set(token.tokenHash, token);
+      await db.write();
+    },
+    tokenByHash: (hash) => tokensByHash.get(hash),
+    tokensOf: (userId) => data.tokens.filter((t) => t.userId === userId),
+    async removeTokens(which) {
+      const removed = data.tokens.filter((t) => ('id' in which ? t.id === which.id : t.userId === which.userId));
+      if (removed.length === 0) return [];
+      data.tokens = data.tokens.filter((t) => !removed.includes(t));
+      for (const t of removed) tokensByHash.delete(t.tokenHash);
+      await db.write();
+      return removed;
+    },
+    tokenUsed(id) {
+      const token = data.tokens.find((t) => t.id === id);
+      // To the minute: a script calling every second must not rewrite the file every second.
+      if (token && Date.parse(token.lastUsedAt ?? '') > Date.now() - MINUTE_MS) return;
+      if (token) token.lastUsedAt = now();
     },
 
     async addSession(session) {
@@ -142,6 +210,10 @@ export async function openLowdbMetadata(file: string): Promise<MetadataStore> {
     sessionByTokenHash: (hash) => data.sessions.find((s) => s.tokenHash === hash && s.expiresAt > now()),
     async removeSession(hash) {
       data.sessions = data.sessions.filter((s) => s.tokenHash !== hash);
+      await db.write();
+    },
+    async removeSessionsOf(userId) {
+      data.sessions = data.sessions.filter((s) => s.userId !== userId);
       await db.write();
     },
 

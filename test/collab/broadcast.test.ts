@@ -22,7 +22,7 @@ async function pair(perMessageDeflate: boolean): Promise<{ conn: Connection; cli
   const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { perMessageDeflate });
   const ws = await accepted;
   await new Promise((resolve) => client.once('open', resolve));
-  return { conn: new Connection(ws, { id: 'u1', name: 'alice', role: 'responder' }, true, pino({ level: 'silent' })), client };
+  return { conn: new Connection(ws, { id: 'u1', name: 'alice', role: 'responder' }, true, pino({ level: 'silent' }), 'incident1', { kind: 'token', hash: 'x' }), client };
 }
 
 function received(client: WebSocket, count: number): Promise<Array<{ data: Buffer; isBinary: boolean }>> {

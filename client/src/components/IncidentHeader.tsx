@@ -86,6 +86,11 @@ export function IncidentHeader({ incident, meta, presence, save, keptInBrowser, 
         <span className="elapsed" title={resolvedAt ? `resolved ${formatUtc(resolvedAt)}` : 'elapsed so far'}>
           {resolvedAt ? `lasted ${elapsed}` : `${elapsed} elapsed`}
         </span>
+        {meta.members !== undefined && (
+          <span className="badge restricted" title={`Only its members can see this incident: ${meta.members}`}>
+            restricted to {meta.members}
+          </span>
+        )}
         <PresenceList presence={presence} />
         <ExportMenu incidentId={incident.id} />
         <button type="button" className="quiet small help-button" onClick={onHelp} aria-label="Keyboard shortcuts">

@@ -59,6 +59,7 @@ function describe(change: HistoryChange, who: string, names: Names): { note: str
     case 'hypothesis-removed':
       return { note: `${who} removed a hypothesis` };
     case 'incident':
+      if (change.field === 'members') return { note: change.value === null ? `${who} opened the incident to everyone` : `${who} restricted the incident to ${change.value}` };
       return { note: change.value === null ? `${who} cleared the incident’s ${change.field}` : `${who} set the incident’s ${change.field} to ${change.value}` };
   }
 }
