@@ -16,12 +16,20 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${params.N}$${params.r}$${params.p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, , , , salt, key] = stored.split('$');
+/** A hash no password matches (a random key), checked when there is no real one. */
+const UNMATCHABLE = `scrypt$${params.N}$${params.r}$${params.p}$${randomBytes(16).toString('base64')}$${randomBytes(KEY_BYTES).toString('base64')}`;
+
+/**
+ * Whether `password` matches `stored`. Without a stored hash (no such user, or a token-only one) the
+ * same scrypt work is done against a hash nothing matches: a login's time must not tell whether the
+ * account exists.
+ */
+export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
+  const [scheme, , , , salt, key] = (stored || UNMATCHABLE).split('$');
   if (scheme !== 'scrypt' || !salt || !key) return false;
   const expected = Buffer.from(key, 'base64');
   const actual = await scryptAsync(password, Buffer.from(salt, 'base64'));
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return !!stored && actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
 /** A new random token with a prefix saying what it is (`bl_` API token, `bls_` session). */
