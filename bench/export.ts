@@ -79,7 +79,7 @@ export async function exportBench(shape: ExportShape): Promise<ExportResult> {
     provider.destroy();
     doc.destroy(); // and with it the provider's awareness, whose timer would keep the process alive
 
-    const rss = async () => Number(/^process_resident_memory_bytes (\d+)/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? NaN);
+    const rss = async () => Number(/^process_resident_memory_bytes (\d+)/m.exec(await (await fetch(`${server.url}/metrics`, { headers: auth })).text())?.[1] ?? NaN);
     const exportUrl = (format: string) => `${server.url}/api/incidents/${incident.id}/export?format=${format}`;
 
     await quietMachine();

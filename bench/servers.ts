@@ -135,7 +135,7 @@ export class ServerUnderTest {
 
   /** Bridgelog's Prometheus metrics without labels, by name. */
   async metrics(): Promise<Map<string, number>> {
-    const text = await (await fetch(`${this.httpUrl}/metrics`)).text();
+    const text = await (await fetch(`${this.httpUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
     const out = new Map<string, number>();
     for (const line of text.split('\n')) {
       const m = /^([a-z_]+) ([-+0-9.eE]+|NaN)$/.exec(line);

@@ -1,6 +1,28 @@
 /** Readiness, Prometheus metrics and the server clock: what operators and clients poll. */
-import { Router } from 'express';
-import type { RouteContext } from './context.js';
+import { Router, type RequestHandler } from 'express';
+import { hashToken } from '../auth/secrets.js';
+import { requireRole, type RouteContext } from './context.js';
+import { HttpError } from './http-error.js';
+
+/**
+ * Metrics tell how many are connected and how busy the server is: Prometheus scrapes them with
+ * METRICS_TOKEN, an admin may look, and METRICS_PUBLIC opens them (a private network).
+ */
+function mayScrape(ctx: RouteContext): RequestHandler {
+  const { metricsToken, metricsPublic } = ctx.config;
+  const tokenHash = metricsToken ? hashToken(metricsToken) : undefined;
+  return (req, _res, next) => {
+    if (metricsPublic) return next();
+    const header = req.headers.authorization;
+    if (tokenHash && header?.startsWith('Bearer ') && hashToken(header.slice(7).trim()) === tokenHash) return next();
+    const user = ctx.auth.fromRequest(req);
+    if (!user) {
+      return next(new HttpError(401, 'metrics need a login: send METRICS_TOKEN as "Authorization: Bearer <token>", or log in as an admin (METRICS_PUBLIC=true opens them to all)'));
+    }
+    requireRole(user, 'admin');
+    next();
+  };
+}
 
 export function systemRoutes(ctx: RouteContext): Router {
   const router = Router();
@@ -9,7 +31,7 @@ export function systemRoutes(ctx: RouteContext): Router {
     res.json({ ok: true });
   });
 
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', mayScrape(ctx), async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
 

@@ -8,7 +8,7 @@ import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import { createEntry, listEntries } from '../../shared/schema/doc.js';
 import { CloseCode } from '../../shared/protocol.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
 
 let server: TestServer;
@@ -95,7 +95,7 @@ describe('malformed and hostile frames', () => {
   });
 
   it('counts refused messages by reason in /metrics', async () => {
-    const text = await (await server.api('GET', '/metrics')).text();
+    const text = await (await server.api('GET', '/metrics', { token: ADMIN_TOKEN })).text();
     expect(text).toMatch(/bridgelog_rejected_messages_total\{reason="empty message"\} [1-9]/);
     expect(text).toMatch(/bridgelog_rejected_messages_total\{reason="message over N bytes"\} [1-9]/);
   });

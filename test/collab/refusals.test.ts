@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DEFAULT_REFUSAL_PACE, Refusals } from '../../server/collab/refusals.js';
 import { refusalPace } from '../../server/config.js';
-import { startTestServer } from '../helpers/server.js';
+import { ADMIN_TOKEN, startTestServer } from '../helpers/server.js';
 import { connect, synced } from '../helpers/collab-client.js';
 
 describe('refused connections', () => {
@@ -85,7 +85,7 @@ describe('refused connections', () => {
       expect(tooMany[0]!.ms).toBeLessThan(400);
       expect(burst.filter((b) => b.ws).length).toBe(4);
       for (const b of burst) b.ws?.close();
-      const metrics = await (await server.api('GET', '/metrics')).text();
+      const metrics = await (await server.api('GET', '/metrics', { token: ADMIN_TOKEN })).text();
       expect(metrics).toMatch(/reason="too many refusals"} [1-9]/);
     } finally {
       await server.close();

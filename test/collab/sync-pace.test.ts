@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { createEntry, listEntries } from '../../shared/schema/doc.js';
 import { CloseCode } from '../../shared/protocol.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
 
 let server: TestServer;
@@ -73,7 +73,7 @@ describe('sync requests within a share of the server', () => {
     expect(listEntries(other.doc)).toHaveLength(30);
     other.destroy();
 
-    const text = await (await server.api('GET', '/metrics')).text();
+    const text = await (await server.api('GET', '/metrics', { token: ADMIN_TOKEN })).text();
     expect(text).toMatch(/bridgelog_rejected_messages_total\{reason="too many sync requests"\} [1-9]/);
   });
 

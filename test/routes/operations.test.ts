@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createEntry } from '../../shared/schema/doc.js';
 import { estimateClockOffset, type ClockSample } from '../../shared/clock.js';
 import { CloseCode } from '../../shared/protocol.js';
-import { startTestServer } from '../helpers/server.js';
+import { ADMIN_TOKEN, startTestServer } from '../helpers/server.js';
 import { connect, synced } from '../helpers/collab-client.js';
 
 describe('operations', () => {
@@ -22,7 +22,7 @@ describe('operations', () => {
       await synced(c);
       createEntry(c.doc, { kind: 'test', title: 'ping', ranAt: new Date().toISOString() });
       await c.saved();
-      const text = await (await server.api('GET', '/metrics')).text();
+      const text = await (await server.api('GET', '/metrics', { token: ADMIN_TOKEN })).text();
       expect(text).toMatch(/^bridgelog_connections 1$/m);
       expect(text).toMatch(/^bridgelog_loaded_docs 1$/m);
       expect(text).toMatch(/^bridgelog_updates_total [2-9]$/m);
