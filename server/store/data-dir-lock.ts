@@ -1,7 +1,7 @@
 /**
  * One server per DATA_DIR. Two processes appending to the same update logs would interleave records,
  * so a second start is refused. The lock file holds the owner's pid; a lock left by a process that no
- * longer runs (a crash, SIGKILL) is taken over.
+ * longer runs (a crash, SIGKILL, also one not yet reaped) is taken over.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,10 +17,27 @@ function isRunning(pid: number): boolean {
   if (pid === process.pid) return false; // our own pid from an earlier life in this container
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !isDead(pid);
+}
+
+/**
+ * A process killed (kill -9) but not yet reaped by its parent still answers kill(pid, 0) as a zombie
+ * (Linux: state Z in /proc/<pid>/stat), though it holds nothing. Elsewhere kill(pid, 0) alone decides.
+ */
+function isDead(pid: number): boolean {
+  if (process.platform !== 'linux') return false;
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'; // reaped since kill(pid, 0)
+  }
+  // "pid (command) state …": the command may hold spaces and parentheses, so read after the last ')'.
+  const state = stat.charAt(stat.lastIndexOf(')') + 2);
+  return state === 'Z' || state === 'X';
 }
 
 /** Directories this process holds: a lock file with our own pid is only stale if it is not one of these. */
