@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Low } from 'lowdb';
 import type { Attachment } from '../../shared/attachments.js';
 import { DurableJsonFile } from '../store/metadata.js';
+import { safeFileName } from './sniff.js';
 
 export interface AttachmentStore {
   add(attachment: Attachment): Promise<void>;
@@ -23,6 +24,8 @@ export async function openLowdbAttachments(dataDir: string): Promise<AttachmentS
   const adapter = new DurableJsonFile<Data>(path.join(dataDir, 'attachments.json'), isData);
   const db = new Low<Data>(adapter, { version: 1, attachments: [] });
   await db.read();
+  // Names stored before intake dropped bidi controls are served cleaned too (downloads, lists, exports).
+  for (const a of db.data.attachments) a.name = safeFileName(a.name);
   const byId = new Map(db.data.attachments.map((a) => [a.id, a]));
   return {
     async add(attachment) {

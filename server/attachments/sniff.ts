@@ -47,10 +47,16 @@ export function sniff(head: Buffer): Sniffed {
   return { kind: 'other', mime: 'application/octet-stream' };
 }
 
-/** A file name safe to store and to offer back: no directories, control characters or odd length. */
+/**
+ * Control characters, line and paragraph separators, and bidi controls: with U+202E (right-to-left
+ * override) "evil\u202Egnp.exe" shows as "evilexe.png". Right-to-left letters and joiners stay.
+ */
+const UNSAFE_CHARS = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+/** A file name safe to store and to offer back: no directories, control or bidi characters, or odd length. */
 export function safeFileName(name: string | undefined): string {
   const base = (name ?? '').split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').replace(/^\.+/, '').trim();
+  const clean = base.replace(UNSAFE_CHARS, '').replace(/^\.+/, '').trim();
   const limited = [...clean].slice(0, 200).join('');
   return limited || 'file';
 }

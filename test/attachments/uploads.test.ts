@@ -10,11 +10,14 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { io } from 'socket.io-client';
+import * as Y from 'yjs';
+import { createEntry, entriesOf } from '../../shared/schema/doc.js';
 import { ServerEvent, type CaptureAnalysisEvent } from '../../shared/events.js';
 import { safeFileName } from '../../server/attachments/sniff.js';
 import { analyzeCapture } from '../../server/capture/capture-analysis.js';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
 import { burstyTraffic, writePcap } from '../helpers/capture-writer.js';
+import { connect, synced } from '../helpers/collab-client.js';
 
 const MiB = 1024 * 1024;
 let server: TestServer;
@@ -114,6 +117,49 @@ describe('uploading evidence', () => {
     // Unicode survives the download header intact.
     const u = (await (await upload('x', 'Mitschnitt – Störung.txt')).json()) as { id: string };
     expect((await download(u.id)).headers.get('content-disposition')).toContain("filename*=UTF-8''Mitschnitt%20%E2%80%93%20St%C3%B6rung.txt");
+  });
+
+  it('drops bidi controls from names, so "evil\u202Egnp.exe" shows as what it is', async () => {
+    const cases: Array<[string, string]> = [
+      ['evil\u202Egnp.exe', 'evilgnp.exe'],
+      ['\u202Bfake\u202C\u2066.txt\u2069.exe', 'fake.txt.exe'],
+      ['a\u200Eb\u200Fc\u061Cd\u202A\u202D.log', 'abcd.log'],
+      ['line\u2028break\u2029.txt', 'linebreak.txt'],
+      // Letters of right-to-left scripts and joiners are kept.
+      ['\u05e7\u05d5\u05d1\u05e5 \u0645\u0644\u0641 \ud83d\udc69\u200d\ud83d\udcbb.txt', '\u05e7\u05d5\u05d1\u05e5 \u0645\u0644\u0641 \ud83d\udc69\u200d\ud83d\udcbb.txt'],
+    ];
+    for (const [name, expected] of cases) {
+      const a = (await (await upload('x', name)).json()) as { id: string; name: string };
+      expect(a.name).toBe(expected);
+      expect(decodeURIComponent(/filename\*=UTF-8''(.*)$/.exec((await download(a.id)).headers.get('content-disposition')!)![1]!)).toBe(expected);
+    }
+  });
+
+  it('serves a name stored before the cleaning (listing, download, export) without its bidi controls', async () => {
+    const a = (await (await upload('evidence', 'harmless.txt')).json()) as { id: string };
+    const client = connect(server.wsUrl, incidentId, token);
+    await synced(client);
+    const entry = createEntry(client.doc, { kind: 'note', title: 'with a file', ranAt: new Date().toISOString() });
+    (entriesOf(client.doc).get(entry)!.get('attachments') as Y.Array<string>).push([a.id]);
+    await client.saved();
+    client.destroy();
+    // As an older server would have stored it.
+    const dataDir = server.dataDir;
+    await server.close();
+    const file = path.join(dataDir, 'attachments.json');
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { attachments: Array<{ id: string; name: string }> };
+    stored.attachments.find((x) => x.id === a.id)!.name = 'evil\u202Egnp.exe';
+    fs.writeFileSync(file, JSON.stringify(stored));
+    server = await startTestServer({ dataDir, config: LIMITS });
+
+    const listed = (await (await fetch(`${server.url}/api/incidents/${incidentId}/attachments`, { headers: { authorization: `Bearer ${token}` } })).json()) as Array<{ id: string; name: string }>;
+    expect(listed.find((x) => x.id === a.id)!.name).toBe('evilgnp.exe');
+    expect((await download(a.id)).headers.get('content-disposition')).toBe(`attachment; filename="evilgnp.exe"; filename*=UTF-8''evilgnp.exe`);
+    for (const format of ['json', 'md']) {
+      const report = await (await fetch(`${server.url}/api/incidents/${incidentId}/export?format=${format}`, { headers: { authorization: `Bearer ${token}` } })).text();
+      expect(report).toContain('evilgnp.exe');
+      expect(report).not.toMatch(/\u202E|\\u202e/i);
+    }
   });
 });
 
