@@ -13,6 +13,7 @@ import { openLowdbAttachments, type AttachmentStore } from './attachments/attach
 import { CaptureAnalyses } from './capture/capture-analyses.js';
 import { fileBlobStore } from './store/blob-store.js';
 import { openLowdbAlerts, type AlertStore } from './alerts/alert-store.js';
+import { AccessChanges } from './auth/access-changes.js';
 import { Authenticator } from './auth/authenticate.js';
 import { originAllowed } from './auth/origin.js';
 import { hashToken } from './auth/secrets.js';
@@ -55,7 +56,10 @@ export interface RunningServer {
 }
 
 async function bootstrapAdmin(store: MetadataStore, token: string, log: Logger): Promise<void> {
-  await store.addUser({ id: newId(), name: 'admin', role: 'admin', tokenHash: hashToken(token), createdAt: new Date().toISOString() });
+  const createdAt = new Date().toISOString();
+  const admin = { id: newId(), name: 'admin', role: 'admin' as const, createdAt };
+  await store.addUser(admin);
+  await store.addToken({ id: newId(), userId: admin.id, name: 'bootstrap token', tokenHash: hashToken(token), createdAt });
   log.info('created the admin user "admin" with the bootstrap token');
 }
 
@@ -107,9 +111,10 @@ export async function startServer(config: Config, log: Logger = createLogger(con
 
   const metrics = new Metrics();
   const auth = new Authenticator(store);
+  const access = new AccessChanges();
   const app = express();
   const server = http.createServer(app);
-  const events = new AppEvents(server, auth, config.allowedOrigins);
+  const events = new AppEvents(server, auth, access, config.allowedOrigins);
   const refusals = new Refusals(config.refusalPace);
   const rooms: IncidentRooms = new IncidentRooms({
     dataDir: config.dataDir,
@@ -124,7 +129,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       void mirrorMeta({ store, events }, incidentId, meta).catch((err) => log.error({ err }, 'could not mirror incident metadata')),
   });
   const collab = attachCollabEndpoint({
-    server, auth, store, rooms, metrics, log, refusals,
+    server, auth, access, store, rooms, metrics, log, refusals,
+    maxSocketsPerUser: config.maxSocketsPerUser,
     allowedOrigins: config.allowedOrigins,
     maxMessageBytes: config.maxMessageBytes,
     // A visit too short to have read anything (a reload, a glance) keeps the earlier mark, so the
@@ -145,9 +151,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     }
   });
   const replays = new Replays();
-  const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver, authorship: new Authorship(), replays, seen };
+  const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver, authorship: new Authorship(), replays, seen, access };
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', config.trustProxy);
   app.use(securityHeaders);
   // A browser page from another origin may not use this API (with the session cookie or at all).
   app.use('/api', (req, _res, next) => next(originAllowed(req, config.allowedOrigins) ? undefined : new HttpError(403, 'origin not allowed')));

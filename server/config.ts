@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Limits } from '../shared/protocol.js';
 import { DefaultUploadLimits, type AttachmentKind } from '../shared/attachments.js';
+import { parseTrustProxy, type TrustProxy } from './auth/trust-proxy.js';
 import { DEFAULT_REFUSAL_PACE, type RefusalPace } from './collab/refusals.js';
 import { DEFAULT_SYNC_PACE, type SyncPaceOptions } from './collab/sync-pace.js';
 
@@ -20,12 +21,20 @@ export interface Config {
   /** Write a checkpoint after this many updates since the last one. */
   checkpointEvery: number;
   maxMessageBytes: number;
+  /** Collaboration sockets one user may have open at once (tabs, scripts); more are closed with 4429. */
+  maxSocketsPerUser: number;
   /** How fast a user whose connections keep being refused may open new ones (collab/refusals.ts). */
   refusalPace: RefusalPace;
   /** How much of the server's time each user's sync requests may take (collab/sync-pace.ts). */
   syncPace: SyncPaceOptions;
   /** Mark the session cookie Secure (serve behind HTTPS). */
   cookieSecure: boolean;
+  /** Proxies whose X-Forwarded-For names the client (auth/trust-proxy.ts); false: the socket's peer. */
+  trustProxy: TrustProxy;
+  /** The bearer token Prometheus scrapes /metrics with (admins may look too). */
+  metricsToken?: string;
+  /** /metrics open to anyone who can reach the server (a private network). */
+  metricsPublic: boolean;
   logLevel: string;
   /** Largest upload per kind, bytes. */
   uploadLimits: Record<AttachmentKind, number>;
@@ -57,9 +66,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv, clientDir?: string): Confi
     seenAfterMs: int(env.SEEN_AFTER_MS, 30_000, 'SEEN_AFTER_MS'),
     checkpointEvery: int(env.CHECKPOINT_EVERY, 1000, 'CHECKPOINT_EVERY'),
     maxMessageBytes: int(env.MAX_MESSAGE_BYTES, Limits.maxMessageBytes, 'MAX_MESSAGE_BYTES'),
+    maxSocketsPerUser: Math.max(1, int(env.MAX_SOCKETS_PER_USER, 100, 'MAX_SOCKETS_PER_USER')),
     refusalPace: refusalPace(int(env.REFUSALS_PER_SECOND, DEFAULT_REFUSAL_PACE.perSecond, 'REFUSALS_PER_SECOND')),
     syncPace: DEFAULT_SYNC_PACE,
     cookieSecure: env.COOKIE_SECURE === '1' || env.COOKIE_SECURE === 'true',
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    metricsToken: env.METRICS_TOKEN || undefined,
+    metricsPublic: env.METRICS_PUBLIC === '1' || env.METRICS_PUBLIC === 'true',
     logLevel: env.LOG_LEVEL || 'info',
     uploadLimits: {
       image: int(env.UPLOAD_LIMIT_IMAGE_MB, DefaultUploadLimits.image / 2 ** 20, 'UPLOAD_LIMIT_IMAGE_MB') * 2 ** 20,

@@ -1,13 +1,14 @@
 /**
- * Sessions and first-run setup. Login is rate limited per address and name; passwords are scrypt
- * hashes; the session cookie is HttpOnly and SameSite=Lax, and only its hash is stored.
+ * Sessions and first-run setup. Failed logins are limited per account and per address
+ * (auth/login-limits.ts); passwords are scrypt hashes, checked in the same time whether or not the
+ * account exists; the session cookie is HttpOnly and SameSite=Lax, and only its hash is stored.
  */
 import { Router, type Response } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { parse as parseCookies } from 'cookie';
 import { LoginRequest, SetupRequest } from '../../shared/api.js';
 import { newId } from '../../shared/schema/doc.js';
 import { SESSION_COOKIE, SESSION_TTL_MS, publicUser } from '../auth/authenticate.js';
+import { loginLimiters } from '../auth/login-limits.js';
 import { hashPassword, hashToken, newToken, verifyPassword } from '../auth/secrets.js';
 import type { UserRecord } from '../store/metadata.js';
 import { authenticated, type RouteContext, userOf } from './context.js';
@@ -32,14 +33,7 @@ export class SetupToken {
 
 export function authRoutes(ctx: RouteContext, setup: SetupToken): Router {
   const router = Router();
-  const loginLimiter = rateLimit({
-    windowMs: 60_000,
-    limit: 10,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '')}|${typeof req.body?.name === 'string' ? req.body.name : ''}`,
-    message: { error: 'too many login attempts; wait a minute and try again' },
-  });
+  const limitLogins = loginLimiters();
 
   async function startSession(res: Response, user: UserRecord): Promise<void> {
     const token = newToken('bls_');
@@ -63,7 +57,7 @@ export function authRoutes(ctx: RouteContext, setup: SetupToken): Router {
     res.json({ needed: setup.pending });
   });
 
-  router.post('/api/auth/setup', loginLimiter, async (req, res) => {
+  router.post('/api/auth/setup', ...limitLogins, async (req, res) => {
     const body = parseBody(SetupRequest, req.body);
     if (ctx.store.countUsers() > 0 || !setup.consume(body.token)) {
       throw new HttpError(403, 'this setup link is not valid (it works once, on a server with no users)');
@@ -73,7 +67,6 @@ export function authRoutes(ctx: RouteContext, setup: SetupToken): Router {
       name: body.name,
       role: 'admin',
       passwordHash: await hashPassword(body.password),
-      tokenHash: hashToken(newToken('bl_')),
       createdAt: new Date().toISOString(),
     };
     await ctx.store.addUser(user);
@@ -82,18 +75,22 @@ export function authRoutes(ctx: RouteContext, setup: SetupToken): Router {
     res.status(201).json(publicUser(user));
   });
 
-  router.post('/api/auth/login', loginLimiter, async (req, res) => {
+  router.post('/api/auth/login', ...limitLogins, async (req, res) => {
     const body = parseBody(LoginRequest, req.body);
     const user = ctx.store.userByName(body.name);
-    const ok = user?.passwordHash ? await verifyPassword(body.password, user.passwordHash) : false;
-    if (!user || !ok) throw new HttpError(401, 'wrong name or password');
+    const ok = await verifyPassword(body.password, user?.passwordHash);
+    // A removed user gets the same answer as a wrong password: their account is no way in.
+    if (!user || !ok || user.deactivatedAt) throw new HttpError(401, 'wrong name or password');
     await startSession(res, user);
     res.json(publicUser(user));
   });
 
   router.post('/api/auth/logout', async (req, res) => {
     const token = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
+    const session = token ? ctx.store.sessionByTokenHash(hashToken(token)) : undefined;
     if (token) await ctx.store.removeSession(hashToken(token));
+    // Sockets opened with this session close now, not whenever they next reconnect.
+    if (session) ctx.access.changed({ userId: session.userId });
     res.clearCookie(SESSION_COOKIE, { path: '/' });
     res.status(204).end();
   });
