@@ -1,7 +1,9 @@
 /**
  * An incident's history on disk: `updates.log` (every accepted update, forever) and `checkpoint.bin`
  * (the latest document state, to load fast). Loading is checkpoint + log tail; a record torn by a
- * crash at the log's tail is cut off (and kept aside in a `.torn-*` file for inspection).
+ * crash at the log's tail is cut off (and kept aside in a `.torn-*` file for inspection). Damage
+ * with valid records after it is not a torn tail: it is skipped and reported (log-damage.ts), and
+ * nothing after it is cut.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -9,7 +11,9 @@ import * as Y from 'yjs';
 import type { Logger } from 'pino';
 import { ClientBindings, inspectUpdate } from './attribution.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
-import { readRecords, type ScannedRecord, type UpdateLogState } from './update-log.js';
+import { noteDamage, noteVerified } from './log-damage.js';
+import type { RecordMark } from './record.js';
+import { readRecords, type DamagedSpan, type ScannedRecord, type UpdateLogState } from './update-log.js';
 import { fsyncDir } from '../store/durable-file.js';
 
 export interface LoadedHistory {
@@ -57,6 +61,12 @@ export class IncidentHistory {
     return (await fs.stat(this.logFile).catch(() => ({ size: 0 }))).size;
   }
 
+  /**
+   * Reads the whole log, to find any damage, and applies what the checkpoint does not hold. A
+   * damaged span with valid records after it leaves a gap in the seqs, accepted and reported. Only a
+   * bad stretch with nothing valid after it, past what the checkpoint holds, is a torn tail: the
+   * checkpoint proves what it holds was acknowledged.
+   */
   async load(log: Logger): Promise<LoadedHistory> {
     const cp = await this.usableCheckpoint(log, await this.logSize());
     const doc = new Y.Doc();
@@ -64,13 +74,14 @@ export class IncidentHistory {
     const state: UpdateLogState = { size: cp?.logOffset ?? 0, lastSeq: cp?.seq ?? 0, lastAt: cp?.at ?? 0 };
     if (cp) Y.applyUpdate(doc, cp.docUpdate, 'load');
 
-    let torn: { offset: number; reason: string } | undefined;
+    const spans: DamagedSpan[] = [];
     let replayed = 0;
-    for await (const { record, end } of readRecords(this.logFile, {
-      from: state.size,
-      onStop: (offset, reason) => (torn = { offset, reason }),
-    })) {
-      if (record.seq !== state.lastSeq + 1) {
+    for await (const { record, offset, end } of readRecords(this.logFile, { onDamage: (span) => spans.push(span) })) {
+      const gap = spans[spans.length - 1];
+      const afterDamage = gap !== undefined && gap.offset + gap.bytes === offset;
+      if (afterDamage) noteDamage(this.logFile, gap, log);
+      if (offset < state.size) continue; // in the checkpoint: read only to find damage
+      if (record.seq !== state.lastSeq + 1 && !(afterDamage && record.seq > state.lastSeq)) {
         throw new HistoryCorruptError(`${this.logFile}: record seq ${record.seq} follows ${state.lastSeq}`);
       }
       Y.applyUpdate(doc, record.update, 'load');
@@ -80,7 +91,13 @@ export class IncidentHistory {
       state.size = end;
       replayed++;
     }
-    if (torn) await this.cutTornTail(log, torn.offset, torn.reason);
+    const last = spans[spans.length - 1];
+    const tail = last?.nextSeq === undefined ? last : undefined;
+    if (tail && tail.offset < state.size) {
+      noteDamage(this.logFile, { ...tail, bytes: state.size - tail.offset, nextSeq: state.lastSeq + 1 }, log);
+    }
+    if (tail && tail.offset + tail.bytes > state.size) await this.cutTornTail(log, Math.max(tail.offset, state.size), tail.reason);
+    noteVerified(this.logFile, state.size, { seq: state.lastSeq, at: state.lastAt }, log);
     return { doc, bindings, log: state, checkpointSeq: cp?.seq ?? 0, replayed };
   }
 
@@ -92,7 +109,7 @@ export class IncidentHistory {
       const tail = Buffer.alloc(size - offset);
       await handle.read(tail, 0, tail.length, offset);
       const aside = `${this.logFile}.torn-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      await fs.writeFile(aside, tail);
+      await fs.writeFile(aside, tail, { mode: 0o600 });
       await handle.truncate(offset);
       await handle.sync();
       log.warn({ file: this.logFile, offset, bytes: tail.length, reason, keptIn: aside }, 'cut a torn record at the end of the update log');
@@ -101,9 +118,16 @@ export class IncidentHistory {
     }
   }
 
-  /** Records in order; `limit` bounds the bytes read (pass the log's durable size while it is live). */
-  records(opts: { from?: number; limit?: number } = {}): AsyncGenerator<ScannedRecord> {
-    return readRecords(this.logFile, opts);
+  /**
+   * Records in order, past any damage; `limit` bounds the bytes read (pass the log's durable size
+   * while it is live). Damage found is noted, but not a bad stretch at the end without a `limit`: that
+   * may be a torn tail the next load cuts.
+   */
+  records(opts: { from?: number; limit?: number; after?: RecordMark } = {}): AsyncGenerator<ScannedRecord> {
+    return readRecords(this.logFile, {
+      ...opts,
+      onDamage: (span) => (span.nextSeq !== undefined || opts.limit !== undefined) && noteDamage(this.logFile, span),
+    });
   }
 
   /**

@@ -4,7 +4,8 @@
  *   u32le payloadLength | u32le crc32(payload) | payload
  *   payload = varuint seq | float64 at (ms since epoch, UTC) | varstring userId | varuint8array update
  *
- * The checksum lets a reader tell a complete record from one torn by a crash mid-write.
+ * The checksum lets a reader tell a complete record from one torn by a crash mid-write, or damaged
+ * since; after damage, the next record is found again by its header (see `mayStartRecord`).
  */
 import { crc32 } from 'node:zlib';
 import * as encoding from 'lib0/encoding';
@@ -21,6 +22,10 @@ export interface UpdateRecord {
 export const HEADER_BYTES = 8;
 /** Larger than any message the socket accepts, so a larger length field means corruption. */
 export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+/** The smallest record: a header, a one-byte seq, the time, and two empty varuint-prefixed fields. */
+export const MIN_RECORD_BYTES = HEADER_BYTES + 1 + 8 + 1 + 1;
+/** Bytes `mayStartRecord` looks at: the header, the longest seq lib0 writes, the time. */
+export const PEEK_BYTES = HEADER_BYTES + 8 + 8;
 
 export function encodeRecord(record: UpdateRecord): Buffer {
   const enc = encoding.createEncoder();
@@ -62,5 +67,32 @@ export function decodeRecord(buf: Buffer, offset: number): DecodeResult {
     return { kind: 'record', record, size: end - offset };
   } catch (err) {
     return { kind: 'corrupt', reason: `undecodable payload: ${(err as Error).message}` };
+  }
+}
+
+/** The last good record a reader saw: what the next one must follow. */
+export interface RecordMark {
+  seq: number;
+  at: number;
+}
+
+/**
+ * Cheap checks that a record may start at `offset` (with `available` bytes of the log from there):
+ * a plausible length, a seq after `after` and at most `maxSeq`, a receive time not before it. Only a
+ * candidate that passes is worth its checksum, so scanning damaged bytes is linear in practice.
+ * Without `after`, any seq and a positive time will do.
+ */
+export function mayStartRecord(buf: Buffer, offset: number, available: number, after: RecordMark | undefined, maxSeq: number): boolean {
+  if (buf.length - offset < HEADER_BYTES) return false;
+  const length = buf.readUInt32LE(offset);
+  if (length < MIN_RECORD_BYTES - HEADER_BYTES || length > MAX_RECORD_BYTES || HEADER_BYTES + length > available) return false;
+  try {
+    const dec = decoding.createDecoder(buf.subarray(offset + HEADER_BYTES, offset + Math.min(PEEK_BYTES, HEADER_BYTES + length)));
+    const seq = decoding.readVarUint(dec);
+    const at = decoding.readFloat64(dec);
+    if (!Number.isFinite(at)) return false;
+    return after ? seq > after.seq && seq <= maxSeq && at >= after.at : seq > 0 && at > 0;
+  } catch {
+    return false; // too short to hold a seq and a time
   }
 }

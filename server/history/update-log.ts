@@ -7,7 +7,10 @@
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import { decodeRecord, encodeRecord, type UpdateRecord } from './record.js';
+import {
+  decodeRecord, encodeRecord, HEADER_BYTES, MAX_RECORD_BYTES, mayStartRecord, MIN_RECORD_BYTES, PEEK_BYTES,
+  type DecodeResult, type RecordMark, type UpdateRecord,
+} from './record.js';
 
 export interface ScannedRecord {
   record: UpdateRecord;
@@ -17,17 +20,84 @@ export interface ScannedRecord {
   end: number;
 }
 
+/**
+ * Bytes between valid records (or after the last one) that do not read as records: a torn write at
+ * the tail, or damage (a bit flip, a bad sector) to records that were once complete.
+ */
+export interface DamagedSpan {
+  offset: number;
+  bytes: number;
+  reason: string;
+  /** Seq of the last valid record before it, when the reader knows it. */
+  afterSeq?: number;
+  /** Seq of the first valid record after it; absent when nothing valid follows. */
+  nextSeq?: number;
+}
+
 const CHUNK = 1 << 20;
 /** Batches up to this size are written on the event loop's thread (see flush). */
 const SYNC_WRITE_MAX = 64 * 1024;
 
+/** The bytes of a file from some offset on, read in chunks; reads only ever move forward. */
+class FileWindow {
+  buf = Buffer.alloc(0);
+  /** File offset of buf[0]. */
+  start = 0;
+
+  constructor(
+    private readonly handle: fsp.FileHandle,
+    readonly limit: number,
+  ) {}
+
+  has(at: number, n: number): boolean {
+    return at >= this.start && at + n <= this.start + this.buf.length;
+  }
+
+  /** Makes [at, at + n) readable, or as much of it as lies before the limit; drops what lies before `at`. */
+  async fill(at: number, n: number): Promise<boolean> {
+    if (this.has(at, n)) return true;
+    const kept = this.has(at, 0) ? this.buf.subarray(at - this.start) : Buffer.alloc(0);
+    const readAt = at + kept.length;
+    const want = Math.min(Math.max(CHUNK, at + n - readAt), this.limit - readAt);
+    const chunk = Buffer.allocUnsafe(Math.max(want, 0));
+    const { bytesRead } = want > 0 ? await this.handle.read(chunk, 0, want, readAt) : { bytesRead: 0 };
+    this.buf = Buffer.concat([kept, chunk.subarray(0, bytesRead)]);
+    this.start = at;
+    return this.has(at, n);
+  }
+
+  /** The record at `at`, reading as much as it says it holds. */
+  async recordAt(at: number): Promise<DecodeResult> {
+    if (!(await this.fill(at, HEADER_BYTES))) return { kind: 'incomplete' };
+    const length = this.buf.readUInt32LE(at - this.start);
+    if (length <= MAX_RECORD_BYTES && !(await this.fill(at, HEADER_BYTES + length))) return { kind: 'incomplete' };
+    return decodeRecord(this.buf, at - this.start);
+  }
+
+  /**
+   * The first valid record after damage starting at `damaged`. A record there must follow `after`
+   * (the last good one) by at most as many seqs as the skipped bytes could have held records.
+   */
+  async nextRecord(damaged: number, after: RecordMark | undefined): Promise<UpdateRecord & { offset: number } | undefined> {
+    for (let at = damaged + 1; at + MIN_RECORD_BYTES <= this.limit; at++) {
+      if (!this.has(at, PEEK_BYTES)) await this.fill(at, PEEK_BYTES);
+      const maxSeq = (after?.seq ?? 0) + 1 + Math.floor((at - damaged) / MIN_RECORD_BYTES);
+      if (!mayStartRecord(this.buf, at - this.start, this.limit - at, after, maxSeq)) continue;
+      const result = await this.recordAt(at);
+      if (result.kind === 'record') return { ...result.record, offset: at };
+    }
+    return undefined;
+  }
+}
+
 /**
- * Reads records from `from` up to `limit` bytes (default: end of file). Stops at the first torn or
- * corrupt record, reporting where in `onStop`.
+ * Reads records from `from` up to `limit` bytes (default: end of file). A stretch that does not read
+ * as records is reported to `onDamage` and skipped: reading goes on at the next valid record, found
+ * by scanning forward. `after` is the last record before `from`, when known (it narrows that scan).
  */
 export async function* readRecords(
   file: string,
-  opts: { from?: number; limit?: number; onStop?: (offset: number, reason: string) => void } = {},
+  opts: { from?: number; limit?: number; after?: RecordMark; onDamage?: (span: DamagedSpan) => void } = {},
 ): AsyncGenerator<ScannedRecord> {
   let handle: fsp.FileHandle;
   try {
@@ -37,41 +107,28 @@ export async function* readRecords(
     throw err;
   }
   try {
-    const limit = opts.limit ?? (await handle.stat()).size;
-    let fileOffset = opts.from ?? 0; // file offset of buf[0]
-    let buf = Buffer.alloc(0);
-    let pos = 0; // within buf
-    let eof = false;
-    while (true) {
-      const result = decodeRecord(buf, pos);
+    const size = (await handle.stat()).size;
+    const window = new FileWindow(handle, Math.min(opts.limit ?? size, size));
+    let at = opts.from ?? 0;
+    let last: RecordMark | undefined = opts.after ?? (at === 0 ? { seq: 0, at: -Infinity } : undefined);
+    while (at < window.limit) {
+      const result = await window.recordAt(at);
       if (result.kind === 'record') {
-        yield { record: result.record, offset: fileOffset + pos, end: fileOffset + pos + result.size };
-        pos += result.size;
+        yield { record: result.record, offset: at, end: at + result.size };
+        last = result.record;
+        at += result.size;
         continue;
       }
-      if (result.kind === 'corrupt') {
-        opts.onStop?.(fileOffset + pos, result.reason);
-        return;
-      }
-      if (eof) {
-        if (pos < buf.length) opts.onStop?.(fileOffset + pos, 'incomplete record at end of log');
-        return;
-      }
-      // Need more bytes: keep the unread rest, read the next chunk after it.
-      const rest = buf.subarray(pos);
-      fileOffset += pos;
-      pos = 0;
-      const readAt = fileOffset + rest.length;
-      const want = Math.min(Math.max(CHUNK, rest.length), limit - readAt);
-      if (want <= 0) {
-        eof = true;
-        buf = Buffer.from(rest);
-        continue;
-      }
-      const chunk = Buffer.allocUnsafe(want);
-      const { bytesRead } = await handle.read(chunk, 0, want, readAt);
-      if (bytesRead === 0) eof = true;
-      buf = Buffer.concat([rest, chunk.subarray(0, bytesRead)]);
+      const next = await window.nextRecord(at, last);
+      opts.onDamage?.({
+        offset: at,
+        bytes: (next?.offset ?? window.limit) - at,
+        reason: result.kind === 'corrupt' ? result.reason : 'incomplete record',
+        ...(last ? { afterSeq: last.seq } : {}),
+        ...(next ? { nextSeq: next.seq } : {}),
+      });
+      if (!next) return;
+      at = next.offset;
     }
   } finally {
     await handle.close();

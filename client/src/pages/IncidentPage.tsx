@@ -11,6 +11,7 @@ import { CatchUp } from '../components/CatchUp';
 import { EntryComposer } from '../components/EntryComposer';
 import { EntryLog, preloadEditor } from '../components/EntryLog';
 import { IncidentHeader } from '../components/IncidentHeader';
+import { LogDamageBanner } from '../components/LogDamageBanner';
 import { ReplayView } from '../components/ReplayView';
 import { ShortcutHelp } from '../components/ShortcutHelp';
 import { LogViewSwitch, TimelineView } from '../components/TimelineView';
@@ -173,6 +174,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
           Not connected: {refused}
         </p>
       )}
+      <LogDamageBanner incident={incident} />
       {!canWrite && <p className="hint banner">You are a viewer: you can read this incident as it happens, but not change it.</p>}
       <CatchUp incidentId={incident.id} asked={catchingUp} onClose={() => setCatchingUp(false)} onJump={jump} />
       {replaying && (
