@@ -1,5 +1,6 @@
 /** Prometheus metrics (`GET /metrics`). One registry per server, so tests can run several. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { damagedRecordsByIncident } from './history/log-damage.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -17,6 +18,16 @@ export class Metrics {
     help: 'Write + fdatasync of one group commit of an update log',
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
+  });
+  readonly logDamage = new Gauge({
+    name: 'bridgelog_log_damaged_records',
+    help: 'Records lost to damage found in an update log (at least), by incident; the valid records after it are still served',
+    labelNames: ['incident'] as const,
+    registers: [this.registry],
+    collect() {
+      this.reset();
+      for (const [incident, records] of damagedRecordsByIncident()) this.set({ incident }, records);
+    },
   });
 
   constructor() {

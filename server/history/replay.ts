@@ -119,6 +119,11 @@ export class IncidentReplay {
     // One reader at a time; a failed read leaves the offset where it was for the next one.
     const run = this.catchingUp.then(async () => {
       for await (const { record, offset, end } of this.history.records({ from: this.offset, limit })) {
+        // Seqs lost to a damaged span change nothing: the state, time and offset of what comes next.
+        while (record.seq > this.seq + 1) {
+          this.ats.push(this.ats[this.ats.length - 1] ?? record.at);
+          this.offsets.push(offset);
+        }
         this.apply(record);
         this.offsets.push(offset);
         this.offset = end;

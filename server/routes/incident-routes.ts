@@ -6,12 +6,13 @@ import { Router, type Request, type Response } from 'express';
 import { CreateIncidentRequest, UpdateIncidentRequest, type HistoryRecord, type IncidentAuthors, type UserRef } from '../../shared/api.js';
 import { canSee } from '../auth/authenticate.js';
 import { createIncident, presentIncident, updateIncident } from '../incidents/incident-commands.js';
+import { checkLog } from '../history/log-damage.js';
 import { authenticated, requireRole, type RouteContext, requestedIncident, userOf } from './context.js';
 import { HttpError, parseBody, parseTime } from './http-error.js';
 
 export function incidentRoutes(ctx: RouteContext): Router {
   const router = Router();
-  const deps = { store: ctx.store, rooms: ctx.rooms, events: ctx.events, alertReceiver: ctx.alertReceiver };
+  const deps = { store: ctx.store, rooms: ctx.rooms, events: ctx.events, alertReceiver: ctx.alertReceiver, access: ctx.access };
 
   const incidentFor = (req: Request, res: Response) => requestedIncident(ctx.store, req, res);
 
@@ -28,14 +29,22 @@ export function incidentRoutes(ctx: RouteContext): Router {
     res.json(visible.map(presentIncident).sort((a, b) => b.createdAt.localeCompare(a.createdAt)));
   });
 
-  router.get('/api/incidents/:id', authenticated(ctx.auth), (req, res) => {
-    res.json(presentIncident(incidentFor(req, res)));
+  /** The incident, and `logDamage` when part of its history on disk is damaged (users see a warning). */
+  router.get('/api/incidents/:id', authenticated(ctx.auth), async (req, res) => {
+    const incident = incidentFor(req, res);
+    const logDamage = await checkLog(ctx.rooms.historyOf(incident.id), ctx.rooms.loaded(incident.id)?.durableLogBytes, ctx.log);
+    res.json({ ...presentIncident(incident), ...(logDamage ? { logDamage } : {}) });
   });
 
   router.patch('/api/incidents/:id', authenticated(ctx.auth), async (req, res) => {
     const incident = incidentFor(req, res); // 404 before 403: a hidden incident does not exist
     requireRole(userOf(res), 'responder');
     const body = parseBody(UpdateIncidentRequest, req.body);
+    // Who may see a (security) incident is for whoever leads it, not for every responder.
+    const user = userOf(res);
+    if (body.members !== undefined && user.id !== incident.createdBy && user.role !== 'admin') {
+      throw new HttpError(403, "only the incident's creator or an admin may change who it is restricted to", 'members');
+    }
     const unknown = body.members?.find((id) => !ctx.store.userById(id));
     if (unknown) throw new HttpError(400, `members: no user with id ${unknown}`, 'members');
     res.json(await updateIncident(deps, userOf(res), incident, body));
