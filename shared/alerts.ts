@@ -1,7 +1,10 @@
 /**
- * Alerts from monitoring, as the API presents them, and label matchers (Prometheus syntax:
- * `name=value`, `name!=value`, `name=~regex`, `name!~regex`; regexes are anchored, as in Prometheus).
+ * Alerts from monitoring, as the API presents them, and label matchers (Alertmanager syntax:
+ * `name=value`, `name!=value`, `name=~regex`, `name!~regex`; regexes are RE2, fully anchored, as in
+ * Alertmanager).
  */
+import { RE2JS } from 're2js';
+
 export const AlertSources = ['alertmanager', 'grafana', 'generic'] as const;
 export type AlertSource = (typeof AlertSources)[number];
 export type AlertStatus = 'firing' | 'resolved';
@@ -61,30 +64,68 @@ export interface AlertSuggestion {
   reason: string;
 }
 
+/**
+ * Bounds on an incident's label matchers. Every webhook runs every open incident's matchers on the
+ * server's main thread: RE2 makes each run linear in the label's length, and these bound the factor.
+ */
+export const MatcherLimits = {
+  perIncident: 20,
+  maxChars: 256,
+  /**
+   * Instructions of a compiled regex. Matching costs up to this much per character of the label, so
+   * `.{1000}` (short to write, 1,000 instructions) would cost seconds on a 1 MB webhook; real
+   * matchers compile to a few dozen.
+   */
+  maxRegexInstructions: 500,
+} as const;
+
 export interface LabelMatcher {
   name: string;
   op: '=' | '!=' | '=~' | '!~';
   value: string;
+  /** For `=~` and `!~`: the value compiled by RE2 (linear-time matching); matched against the whole label. */
+  regex: RE2JS | null;
 }
 
 const MATCHER = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*$/;
+/** Matchers parsed and compiled once: a webhook runs the same few for every alert. */
+const parsed = new Map<string, LabelMatcher>();
+const PARSED_KEPT = 2000;
 
-/** Parses `site=ny` and friends; throws with a message naming the matcher when it is not one. */
+/**
+ * Parses `site=ny` and friends, compiling a regex with RE2 (so no lookarounds or backreferences);
+ * throws with a message naming the matcher when it is not one, or is too large.
+ */
 export function parseMatcher(text: string): LabelMatcher {
+  const known = parsed.get(text);
+  if (known) return known;
+  if (text.length > MatcherLimits.maxChars) throw new Error(`label matcher too long: "${text.slice(0, 40)}…" has ${text.length} characters, at most ${MatcherLimits.maxChars}`);
   const m = MATCHER.exec(text);
   if (!m) throw new Error(`not a label matcher: "${text}" (expected name=value, name!=value, name=~regex or name!~regex)`);
-  const matcher: LabelMatcher = { name: m[1]!, op: m[2] as LabelMatcher['op'], value: m[3]! };
-  if (matcher.op === '=~' || matcher.op === '!~') {
-    try {
-      new RegExp(`^(?:${matcher.value})$`);
-    } catch {
-      throw new Error(`not a valid regex in "${text}"`);
-    }
-  }
+  const op = m[2] as LabelMatcher['op'];
+  const value = m[3]!;
+  const matcher: LabelMatcher = { name: m[1]!, op, value, regex: op === '=~' || op === '!~' ? compile(text, value) : null };
+  if (parsed.size >= PARSED_KEPT) parsed.delete(parsed.keys().next().value!);
+  parsed.set(text, matcher);
   return matcher;
 }
 
+function compile(text: string, value: string): RE2JS {
+  let regex: RE2JS;
+  try {
+    regex = RE2JS.compile(value);
+  } catch (err) {
+    throw new Error(`not a valid regex in "${text}": ${(err as Error).message} (RE2 syntax, as Alertmanager: no lookarounds or backreferences)`);
+  }
+  const instructions = (regex.re2().prog as { numInst(): number }).numInst();
+  if (instructions > MatcherLimits.maxRegexInstructions) {
+    throw new Error(`regex too complex in "${text}": it compiles to ${instructions} instructions, at most ${MatcherLimits.maxRegexInstructions} (use smaller repetition counts)`);
+  }
+  return regex;
+}
+
 export function matches(matcher: LabelMatcher, labels: Record<string, string>): boolean {
+  // A missing label matches as the empty string, as in Alertmanager.
   const value = labels[matcher.name] ?? '';
   switch (matcher.op) {
     case '=':
@@ -92,9 +133,9 @@ export function matches(matcher: LabelMatcher, labels: Record<string, string>): 
     case '!=':
       return value !== matcher.value;
     case '=~':
-      return new RegExp(`^(?:${matcher.value})$`).test(value);
+      return matcher.regex!.testExact(value);
     case '!~':
-      return !new RegExp(`^(?:${matcher.value})$`).test(value);
+      return !matcher.regex!.testExact(value);
   }
 }
 

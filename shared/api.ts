@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { Limits } from './protocol.js';
 import { IncidentStatuses, Roles, Severities } from './model.js';
-import { AlertSources, parseMatcher } from './alerts.js';
+import { AlertSources, MatcherLimits, parseMatcher } from './alerts.js';
 
 export * from './model.js';
 
@@ -17,17 +17,22 @@ const name = z
   .regex(/^[\p{L}\p{N}._@-]+$/u, 'letters, digits and . _ @ - only');
 const password = z.string().min(Limits.minPasswordChars).max(1024);
 const title = z.string().trim().min(1).max(Limits.maxTitleChars);
+/** Each a label matcher RE2 compiles, within MatcherLimits; a 400 names the matcher at fault. */
 const alertMatchers = z
-  .array(
-    z.string().max(300).superRefine((text, ctx) => {
+  .array(z.string())
+  .max(MatcherLimits.perIncident, `at most ${MatcherLimits.perIncident} label matchers per incident`)
+  .superRefine((texts, ctx) => {
+    // Compiling costs time: not for a list already refused as too long.
+    if (texts.length > MatcherLimits.perIncident) return;
+    for (const [i, text] of texts.entries()) {
       try {
         parseMatcher(text);
       } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        ctx.addIssue({ code: 'custom', message: (err as Error).message, path: [i] });
+        return;
       }
-    }),
-  )
-  .max(20);
+    }
+  });
 
 export const LoginRequest = z.object({ name, password: z.string().min(1).max(1024) });
 export const SetupRequest = z.object({ token: z.string().min(1), name, password });
@@ -57,3 +62,9 @@ export const DeclareFromAlertRequest = z.object({
   severity: z.enum(Severities).optional(),
   alertMatchers: alertMatchers.optional(),
 });
+
+/** An admin changes a user's role, or removes them (`active: false`) or brings them back. */
+export const UpdateUserRequest = z
+  .object({ role: z.enum(Roles).optional(), active: z.boolean().optional() })
+  .refine((v) => Object.keys(v).length > 0, { message: 'nothing to change: give role or active' });
+export const CreateTokenRequest = z.object({ name: z.string().trim().min(1).max(100) });

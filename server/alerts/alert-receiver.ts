@@ -2,9 +2,16 @@
  * Alerts arriving from monitoring: deduplicated by fingerprint, their firing/resolved transitions
  * recorded with times, attached to every open incident whose label matchers they satisfy, and
  * announced live. Responders can attach and detach by hand; a detached alert stays detached.
+ *
+ * Who may see an alert (`visibleTo`, used by every route, export, digest and live event): anyone who
+ * can see an incident it is on; and, while it is on none (the inbox), everyone — unless it was ever on
+ * a restricted incident, whose members alone then see it. So label matchers never take an alert that
+ * is or was on a restricted incident, and an arriving alert that a restricted incident's matchers
+ * take is taken by restricted incidents only: no one can pull a restricted incident's alerts into
+ * another incident by writing broad matchers.
  */
 import type { Logger } from 'pino';
-import type { Alert, AlertSource } from '../../shared/alerts.js';
+import type { Alert, AlertSource, LabelMatcher } from '../../shared/alerts.js';
 import { matchesAll, parseMatcher } from '../../shared/alerts.js';
 import { newId } from '../../shared/schema/doc.js';
 import { canSee } from '../auth/authenticate.js';
@@ -101,18 +108,47 @@ export class AlertReceiver {
     return record;
   }
 
-  /** Attaches the alert to every open incident whose matchers it satisfies; returns how many new. */
+  /**
+   * Attaches the alert to every unresolved incident whose matchers it satisfies — only restricted
+   * ones if any of those match — unless it is or was on a restricted incident; returns how many new.
+   */
   private attachByMatchers(record: AlertRecord): number {
-    let attached = 0;
-    for (const incident of this.store.listIncidents()) {
-      if (incident.status === 'resolved' || !incident.alertMatchers?.length) continue;
-      if (record.incidents.includes(incident.id) || record.detachedFrom.includes(incident.id)) continue;
-      if (matchesAll(incident.alertMatchers.map(parseMatcher), record.labels)) {
-        link(record, incident.id, true, null);
-        attached++;
+    if (this.restrictedIncidentsOf(record).length > 0) return 0;
+    const matching = this.store.listIncidents().filter((incident) => {
+      if (incident.status === 'resolved' || !incident.alertMatchers?.length) return false;
+      if (record.incidents.includes(incident.id) || record.detachedFrom.includes(incident.id)) return false;
+      const matchers = this.matchersOf(incident);
+      return matchers !== undefined && matchesAll(matchers, record.labels);
+    });
+    const restricted = matching.filter((i) => i.members);
+    const takers = restricted.length > 0 ? restricted : matching;
+    for (const incident of takers) link(record, incident.id, true, null);
+    return takers.length;
+  }
+
+  /**
+   * The incident's matchers, compiled (cached by parseMatcher); undefined if one of them no longer
+   * parses (stored under older rules): the rest alone would take more alerts than was asked for, so
+   * the incident takes none until its matchers are fixed.
+   */
+  private matchersOf(incident: IncidentRecord): LabelMatcher[] | undefined {
+    try {
+      return (incident.alertMatchers ?? []).map(parseMatcher);
+    } catch (err) {
+      const key = `${incident.id}\n${incident.alertMatchers?.join('\n')}`;
+      if (!this.reportedBadMatchers.has(key)) {
+        this.reportedBadMatchers.add(key);
+        this.log.warn({ incident: incident.id, err: (err as Error).message }, 'incident label matchers no longer valid: it takes no alerts until they are changed');
       }
+      return undefined;
     }
-    return attached;
+  }
+  private readonly reportedBadMatchers = new Set<string>();
+
+  /** The restricted incidents the alert is or ever was on: only their members see it in the inbox. */
+  private restrictedIncidentsOf(record: AlertRecord): IncidentRecord[] {
+    const ids = new Set([...record.incidents, ...(record.links ?? []).map((l) => l.incidentId)]);
+    return [...ids].map((id) => this.store.incidentById(id)).filter((i): i is IncidentRecord => !!i?.members);
   }
 
   /** After an incident's matchers change: attach the known alerts they match. */
@@ -140,9 +176,13 @@ export class AlertReceiver {
     this.announce(record);
   }
 
-  /** Whether `user` may see the alert: it is in the inbox, or on an incident they can see. */
+  /**
+   * Whether `user` may see the alert: it is on an incident they can see, or in the inbox and never on
+   * a restricted incident they cannot see (detaching an alert from one does not publish it).
+   */
   visibleTo(user: User, record: AlertRecord): boolean {
-    return record.incidents.length === 0 || this.visibleIncidents(user, record).length > 0;
+    if (this.visibleIncidents(user, record).length > 0) return true;
+    return record.incidents.length === 0 && this.restrictedIncidentsOf(record).every((i) => canSee(user, i));
   }
 
   present(user: User, record: AlertRecord): Alert {
@@ -158,14 +198,23 @@ export class AlertReceiver {
     return incident !== undefined && canSee(user, incident);
   }
 
-  /** Live to everyone who may see it, each with only the incidents they can see. */
+  /**
+   * Live to each user who may see it, with only the incidents they can see. Whether and how a user
+   * sees it depends only on which of its incidents they can see: users alike share one message,
+   * decided by `visibleTo` and `present` for one of them.
+   */
   private announce(record: AlertRecord): void {
-    const incidents = record.incidents.map((id) => this.store.incidentById(id)).filter((i): i is IncidentRecord => i !== undefined);
-    const open = incidents.filter((i) => !i.members).map((i) => i.id);
-    const isOpen = (id: string) => this.store.incidentById(id)?.members === undefined;
-    if (incidents.length === 0 || open.length > 0) this.events.alertChanged(presentAlert(record, open, isOpen), 'everyone');
-    for (const restricted of incidents.filter((i) => i.members)) {
-      this.events.alertChanged(presentAlert(record, [...open, restricted.id], (id) => isOpen(id) || id === restricted.id), restricted.members!);
+    const ids = new Set([...record.incidents, ...(record.links ?? []).map((l) => l.incidentId)]);
+    const incidents = [...ids].map((id) => this.store.incidentById(id)).filter((i): i is IncidentRecord => i !== undefined);
+    const audiences = new Map<string, { user: User; users: string[] }>();
+    for (const user of this.store.listUsers()) {
+      const key = incidents.filter((i) => canSee(user, i)).map((i) => i.id).join();
+      const audience = audiences.get(key);
+      if (audience) audience.users.push(user.id);
+      else audiences.set(key, { user, users: [user.id] });
+    }
+    for (const { user, users } of audiences.values()) {
+      if (this.visibleTo(user, record)) this.events.alertChanged(this.present(user, record), users);
     }
   }
 }

@@ -2,7 +2,7 @@
  * Which alerts a test probably relates to: those firing around the time it ran, on the same things
  * the incident is about. Each suggestion says why, in words a responder checks at a glance.
  */
-import { parseMatcher } from '../../shared/alerts.js';
+import { parseMatcher, type LabelMatcher } from '../../shared/alerts.js';
 import type { IncidentRecord } from '../store/metadata.js';
 import type { AlertRecord } from './alert-store.js';
 
@@ -23,14 +23,23 @@ function minutes(ms: number): string {
 export function incidentContext(incident: IncidentRecord, attached: AlertRecord[]): Record<string, string> {
   const context: Record<string, string> = {};
   for (const m of incident.alertMatchers ?? []) {
-    const matcher = parseMatcher(m);
-    if (matcher.op === '=' && !NOT_CONTEXT.has(matcher.name)) context[matcher.name] = matcher.value;
+    const matcher = parseOrSkip(m);
+    if (matcher?.op === '=' && !NOT_CONTEXT.has(matcher.name)) context[matcher.name] = matcher.value;
   }
   const [first, ...rest] = attached;
   for (const [key, value] of Object.entries(first?.labels ?? {})) {
     if (!NOT_CONTEXT.has(key) && rest.every((a) => a.labels[key] === value)) context[key] ??= value;
   }
   return context;
+}
+
+/** A stored matcher that no longer parses (older rules) adds no context; the receiver logs it. */
+function parseOrSkip(text: string): LabelMatcher | undefined {
+  try {
+    return parseMatcher(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function timing(alert: AlertRecord, ranAt: number, now: number): { distance: number; words: string } {

@@ -75,9 +75,10 @@ export class AppEvents {
     this.audience(incident).emit(ServerEvent.captureAnalysis, event);
   }
 
-  /** `audience`: everyone signed in, or only these users (members of a restricted incident). */
-  alertChanged(alert: Alert, audience: 'everyone' | string[]): void {
-    (audience === 'everyone' ? this.io : this.io.to(audience.map((id) => `user:${id}`))).emit(ServerEvent.alertChanged, alert);
+  /** To these users only, each of whom may see the alert as presented (AlertReceiver.announce). */
+  alertChanged(alert: Alert, userIds: string[]): void {
+    // `to([])` would be everyone.
+    if (userIds.length > 0) this.io.to(userIds.map((id) => `user:${id}`)).emit(ServerEvent.alertChanged, alert);
   }
 
   close(): Promise<void> {

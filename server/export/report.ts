@@ -10,7 +10,7 @@ import { alertAsOf } from '../../shared/alerts.js';
 import type { Incident } from '../../shared/model.js';
 import { listEntries, listHypotheses, readMeta } from '../../shared/schema/doc.js';
 import { REPORT_SCHEMA, type Person, type Report, type ReportAttachment, type ReportEntry, type ReportHypothesis, type TimelineRow } from '../../shared/schema/export.js';
-import type { AlertStore } from '../alerts/alert-store.js';
+import type { AlertRecord, AlertStore } from '../alerts/alert-store.js';
 import { alertsEverOn } from '../alerts/alert-receiver.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { CaptureAnalyses } from '../capture/capture-analyses.js';
@@ -28,6 +28,8 @@ export interface ReportSources {
   blobs: BlobStore;
   analyses: CaptureAnalyses;
   log: Logger;
+  /** Whether the reader may see the alert (AlertReceiver.visibleTo): the report holds no other. */
+  canSeeAlert: (alert: AlertRecord) => boolean;
 }
 
 const BACKFILL_MS = 15 * 60_000;
@@ -80,7 +82,7 @@ export function buildReport(src: ReportSources, incident: Incident, snapshot: Sn
 
   // Alerts as they stood at the moment: those attached to the incident then, with only the
   // transitions heard of by then.
-  const alerts = alertsEverOn(src.alerts.alerts(), incident.id)
+  const alerts = alertsEverOn(src.alerts.alerts().filter(src.canSeeAlert), incident.id)
     .flatMap((now) => {
       const then = alertAsOf(now, atIso);
       return then?.incidents.includes(incident.id) ? [{ ...now, incidents: then.incidents, links: then.links, transitions: then.transitions, statusAsOf: then.status }] : [];
@@ -101,8 +103,10 @@ export function buildReport(src: ReportSources, incident: Incident, snapshot: Sn
       attachments: attachments.filter((a): a is ReportAttachment => a !== undefined),
       unknownAttachments: e.attachments.filter((_, i) => attachments[i] === undefined),
       alerts: e.alerts.flatMap((id) => {
-        // Linked from the entry but not on the incident then: named as stored.
-        const a = alertById.get(id) ?? src.alerts.alertById(id);
+        // Linked from the entry but not on the incident then: named as stored, if the reader may
+        // see it. One they may not is left out, like an unknown id: its title is not theirs to read.
+        const stored = src.alerts.alertById(id);
+        const a = alertById.get(id) ?? (stored && src.canSeeAlert(stored) ? stored : undefined);
         return a ? [{ id: a.id, title: a.title, status: a.status, startsAt: a.startsAt, endsAt: a.endsAt }] : [];
       }),
     };

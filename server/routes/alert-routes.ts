@@ -24,7 +24,6 @@ const HOOK_LIMIT = 100;
 export function alertRoutes(ctx: RouteContext): Router {
   const router = Router();
   const { alerts, alertReceiver: receiver } = ctx;
-  const deps = { store: ctx.store, rooms: ctx.rooms, events: ctx.events, alertReceiver: receiver };
 
   const integrationOf = (res: Response) => res.locals.integration as IntegrationRecord;
   function integrationToken(req: Request, res: Response, next: NextFunction): void {
@@ -88,7 +87,8 @@ export function alertRoutes(ctx: RouteContext): Router {
 
   /**
    * `?incident=<id>`: that incident's alerts (with `&include=detached`, also those attached once and
-   * detached since: a replay needs them); `?inbox=true`: alerts on no incident; else all you may see.
+   * detached since: a replay needs them); `?inbox=true`: alerts on no incident; else all. Always only
+   * alerts you may see (an alert detached from this incident may be on a restricted one now).
    */
   router.get('/api/alerts', authenticated(ctx.auth), (req, res) => {
     const user = userOf(res);
@@ -103,8 +103,9 @@ export function alertRoutes(ctx: RouteContext): Router {
     } else if (req.query.inbox === 'true' || req.query.inbox === '1') {
       list = alerts.alerts().filter((a) => a.incidents.length === 0);
     } else {
-      list = alerts.alerts().filter((a) => receiver.visibleTo(user, a));
+      list = alerts.alerts();
     }
+    list = list.filter((a) => receiver.visibleTo(user, a));
     res.json(list.sort(newestFirst).map((a) => receiver.present(user, a)));
   });
 
@@ -116,7 +117,7 @@ export function alertRoutes(ctx: RouteContext): Router {
   router.post('/api/alerts/:id/declare', authenticated(ctx.auth, 'responder'), async (req, res) => {
     const record = alertFor(req, res, String(req.params.id));
     const body = parseBody(DeclareFromAlertRequest, req.body ?? {});
-    const incident = await createIncident(deps, userOf(res), { title: body.title ?? record.title, severity: body.severity, alertMatchers: body.alertMatchers });
+    const incident = await createIncident(ctx, userOf(res), { title: body.title ?? record.title, severity: body.severity, alertMatchers: body.alertMatchers });
     await receiver.attach(record, incident.id, userOf(res).id);
     res.status(201).json(incident);
   });

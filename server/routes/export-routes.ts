@@ -3,6 +3,7 @@
  * moment; and `GET /api/schema/export-v1.json`, the JSON export's schema (public: it holds no data).
  */
 import { Router } from 'express';
+import type { AlertRecord } from '../alerts/alert-store.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { CaptureAnalyses } from '../capture/capture-analyses.js';
 import { writeBundle } from '../export/bundle.js';
@@ -11,7 +12,7 @@ import { toMarkdown } from '../export/markdown.js';
 import { buildReport, snapshotAt, type Snapshot } from '../export/report.js';
 import { exportJsonSchema } from '../../shared/schema/export.js';
 import type { BlobStore } from '../store/blob-store.js';
-import { authenticated, type RouteContext, requestedIncident } from './context.js';
+import { authenticated, type RouteContext, requestedIncident, userOf } from './context.js';
 import { HttpError, parseTime } from './http-error.js';
 
 const FORMATS = { md: 'text/markdown; charset=utf-8', html: 'text/html; charset=utf-8', json: 'application/json', zip: 'application/zip' } as const;
@@ -40,7 +41,9 @@ export function exportRoutes(ctx: RouteContext, deps: { attachments: AttachmentS
     } else {
       snapshot = await snapshotAt(ctx.log, history, at, ctx.rooms.loaded(incident.id)?.durableLogBytes);
     }
-    const report = buildReport({ ...deps, store: ctx.store, alerts: ctx.alerts, log: ctx.log }, incident, snapshot);
+    const user = userOf(res);
+    const canSeeAlert = (alert: AlertRecord) => ctx.alertReceiver.visibleTo(user, alert);
+    const report = buildReport({ ...deps, store: ctx.store, alerts: ctx.alerts, log: ctx.log, canSeeAlert }, incident, snapshot);
     if (req.query.at !== undefined) snapshot.doc.destroy();
     const stamp = report.asOf.replace(/[:.]/g, '-');
     res.set({

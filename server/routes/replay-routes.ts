@@ -97,7 +97,7 @@ export function replayRoutes(ctx: RouteContext): Router {
     else since = lastSeen ?? { seq: 0, at: incident.createdAt };
     if (since.seq > until.seq) throw new HttpError(400, 'since: must not be after until', 'since');
     const users = names();
-    const alerts = alertsEverOn(ctx.alerts.alerts(), incident.id);
+    const alerts = alertsEverOn(ctx.alerts.alerts().filter((a) => ctx.alertReceiver.visibleTo(user, a)), incident.id);
     const out: Digest = {
       since,
       until,
