@@ -7,6 +7,7 @@ import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 import { CloseCode, MessageType, SyncStep } from '../../shared/protocol.js';
+import { measureUpdate } from './update-cost.js';
 
 export type Incoming =
   /** `empty`: the asker has nothing (a fresh client), so the answer is the whole document. */
@@ -79,6 +80,7 @@ export function parseMessage(data: Uint8Array, maxBytes: number): Incoming {
       }
       if (step === SyncStep.step2 || step === SyncStep.update) {
         if (payload.length === 0) throw malformed('empty update');
+        measureUpdate(payload); // refuses what would take Yjs too long to decode and apply
         return { type: 'update', update: payload };
       }
       throw malformed(`unknown sync step ${step}`);
