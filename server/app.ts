@@ -21,6 +21,7 @@ import { attachCollabEndpoint } from './collab/endpoint.js';
 import { IncidentRooms } from './collab/incident-rooms.js';
 import { Refusals } from './collab/refusals.js';
 import { SyncPace } from './collab/sync-pace.js';
+import { TimeShare } from './collab/time-share.js';
 import type { Config } from './config.js';
 import { AppEvents } from './events/app-events.js';
 import { Authorship } from './history/authorship.js';
@@ -131,6 +132,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const collab = attachCollabEndpoint({
     server, auth, access, store, rooms, metrics, log, refusals,
     maxSocketsPerUser: config.maxSocketsPerUser,
+    framePace: new TimeShare(config.framePace),
     allowedOrigins: config.allowedOrigins,
     maxMessageBytes: config.maxMessageBytes,
     // A visit too short to have read anything (a reload, a glance) keeps the earlier mark, so the

@@ -4,6 +4,13 @@ import { DefaultUploadLimits, type AttachmentKind } from '../shared/attachments.
 import { parseTrustProxy, type TrustProxy } from './auth/trust-proxy.js';
 import { DEFAULT_REFUSAL_PACE, type RefusalPace } from './collab/refusals.js';
 import { DEFAULT_SYNC_PACE, type SyncPaceOptions } from './collab/sync-pace.js';
+import type { TimeShareOptions } from './collab/time-share.js';
+
+/**
+ * A quarter of a core per user, after half a second at once: a typist costs well under a millisecond
+ * a second, a pasted 1 MB log a few milliseconds, so only floods of costly frames ever wait.
+ */
+const DEFAULT_FRAME_PACE: TimeShareOptions = { share: 0.25, burstMs: 500 };
 
 export interface Config {
   host: string;
@@ -27,6 +34,8 @@ export interface Config {
   refusalPace: RefusalPace;
   /** How much of the server's time each user's sync requests may take (collab/sync-pace.ts). */
   syncPace: SyncPaceOptions;
+  /** How much of the server's time handling each user's collaboration frames may take (collab/time-share.ts). */
+  framePace: TimeShareOptions;
   /** Mark the session cookie Secure (serve behind HTTPS). */
   cookieSecure: boolean;
   /** Proxies whose X-Forwarded-For names the client (auth/trust-proxy.ts); false: the socket's peer. */
@@ -69,6 +78,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, clientDir?: string): Confi
     maxSocketsPerUser: Math.max(1, int(env.MAX_SOCKETS_PER_USER, 100, 'MAX_SOCKETS_PER_USER')),
     refusalPace: refusalPace(int(env.REFUSALS_PER_SECOND, DEFAULT_REFUSAL_PACE.perSecond, 'REFUSALS_PER_SECOND')),
     syncPace: DEFAULT_SYNC_PACE,
+    framePace: DEFAULT_FRAME_PACE,
     cookieSecure: env.COOKIE_SECURE === '1' || env.COOKIE_SECURE === 'true',
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     metricsToken: env.METRICS_TOKEN || undefined,

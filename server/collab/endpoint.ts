@@ -9,6 +9,9 @@
  * Access is checked again whenever it may have been taken away (access-changes.ts): a socket whose
  * session or token ended, or whose user was removed, is closed with 4401; one whose incident was
  * restricted to others with 4404; a writer made a viewer with 4403.
+ *
+ * The time spent handling what a connection sends is charged to its user (time-share.ts): a user who
+ * sends costly frames faster than their share waits, not everyone else.
  */
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -23,6 +26,7 @@ import type { Metrics } from '../metrics.js';
 import { Connection } from './connection.js';
 import type { IncidentRooms } from './incident-rooms.js';
 import type { Refusals } from './refusals.js';
+import type { TimeShare } from './time-share.js';
 
 export interface CollabEndpointOptions {
   server: http.Server;
@@ -32,6 +36,8 @@ export interface CollabEndpointOptions {
   rooms: IncidentRooms;
   /** Paces new connections of users whose connections keep being refused. */
   refusals: Refusals;
+  /** Each user's share of the time spent handling what their connections send. */
+  framePace: TimeShare;
   metrics: Metrics;
   log: Logger;
   allowedOrigins: string[];
@@ -168,20 +174,38 @@ function recheck(conn: Connection, opts: CollabEndpointOptions): void {
 
 async function serve(conn: Connection, incidentId: string, opts: CollabEndpointOptions): Promise<void> {
   const { ws } = conn;
-  // Frames that arrive while the document loads are kept, in order, and handled once it has.
-  const early: Uint8Array[] = [];
+  // Frames wait here, in order, while the document loads and while their user has used up their share
+  // of the server's time (the socket stops reading meanwhile, so the queue stays short).
+  const inbox: Uint8Array[] = [];
   let room: Awaited<ReturnType<IncidentRooms['open']>> | undefined;
+  let waiting: NodeJS.Timeout | undefined;
   let closed = false;
   const openedAt = performance.now();
+  const handleInbox = () => {
+    waiting = undefined;
+    while (room && inbox.length > 0 && !closed) {
+      const waitMs = opts.framePace.waitMs(conn.user.id);
+      if (waitMs > 0) {
+        ws.pause();
+        waiting = setTimeout(handleInbox, waitMs);
+        waiting.unref();
+        return;
+      }
+      const started = performance.now();
+      room.receive(conn, inbox.shift()!);
+      opts.framePace.charge(conn.user.id, performance.now() - started);
+    }
+    if (ws.isPaused) ws.resume();
+  };
   ws.binaryType = 'nodebuffer';
   ws.on('pong', () => ((ws as WebSocket & { alive?: boolean }).alive = true));
   ws.on('message', (data: Buffer, isBinary: boolean) => {
-    const frame = isBinary ? data : new Uint8Array(0); // text frames are not part of the protocol
-    if (room) room.receive(conn, frame);
-    else early.push(frame);
+    inbox.push(isBinary ? data : new Uint8Array(0)); // text frames are not part of the protocol
+    if (!waiting) handleInbox();
   });
   ws.on('close', () => {
     closed = true;
+    clearTimeout(waiting);
     opts.metrics.connections.dec();
     if (!room) return;
     room.leave(conn);
@@ -194,7 +218,7 @@ async function serve(conn: Connection, incidentId: string, opts: CollabEndpointO
     if (closed) return;
     room = opened;
     room.join(conn);
-    for (const frame of early) room.receive(conn, frame);
+    handleInbox();
   } catch (err) {
     opts.log.error({ err, incident: incidentId }, 'could not load the incident document');
     conn.close(1011, 'could not load the incident');

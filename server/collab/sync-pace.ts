@@ -1,9 +1,11 @@
+import { TimeShare, type TimeShareOptions } from './time-share.js';
+
 /**
  * How much of the server's time each user's sync requests may take. A sync request (step 1) is a few
  * bytes; its answer is an encoding of everything the asker lacks — 37 ms for an incident of 10,000
  * entries here, and a made-up state vector can make it the whole document every time. So the time
- * spent encoding answers is charged to the user who asked (a generic cell rate algorithm over
- * milliseconds of encoding): `burstMs` at once, then `share` of one core. A request past that waits,
+ * spent encoding answers is charged to the user who asked (time-share.ts): `burstMs` at once, then
+ * `share` of one core. A request past that waits,
  * parked, until the allowance has refilled; a connection with `maxWaiting` requests already waiting
  * is closed with 4429.
  *
@@ -12,34 +14,15 @@
  * incident is slowed to its share, not refused (it has one request waiting at most). A flood of
  * requests gets `share` of a core per user, not all of it.
  */
-export interface SyncPaceOptions {
-  /** Share of one core a user's answers may take, sustained. */
-  share: number;
-  /** Milliseconds of encoding a user may use at once before the share applies. */
-  burstMs: number;
+export interface SyncPaceOptions extends TimeShareOptions {
   /** Requests of one connection waiting at once; one more closes it with 4429. */
   maxWaiting: number;
 }
 
 export const DEFAULT_SYNC_PACE: SyncPaceOptions = { share: 0.1, burstMs: 50, maxWaiting: 4 };
 
-export class SyncPace {
-  /** Per user: when the encoding they have used is paid back (performance.now()). */
-  private readonly paidAt = new Map<string, number>();
-
-  constructor(readonly options: SyncPaceOptions = DEFAULT_SYNC_PACE) {}
-
-  /** How long a request of `userId` must wait before it is answered; 0 for now. */
-  waitMs(userId: string): number {
-    const now = performance.now();
-    const paidAt = this.paidAt.get(userId) ?? now;
-    return Math.max(0, paidAt - now - this.options.burstMs / this.options.share);
-  }
-
-  /** Records `encodeMs` spent answering a request of `userId`. */
-  charge(userId: string, encodeMs: number): void {
-    const now = performance.now();
-    if (this.paidAt.size > 1000) for (const [user, at] of this.paidAt) if (at <= now) this.paidAt.delete(user);
-    this.paidAt.set(userId, Math.max(this.paidAt.get(userId) ?? now, now) + encodeMs / this.options.share);
+export class SyncPace extends TimeShare {
+  constructor(override readonly options: SyncPaceOptions = DEFAULT_SYNC_PACE) {
+    super(options);
   }
 }
