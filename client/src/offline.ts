@@ -20,6 +20,11 @@ export async function getRemembered<T>(path: string): Promise<T> {
   }
 }
 
+/** Forgets one answer: an incident no longer shared with this user must not open from here either. */
+export function forgetOne(path: string): void {
+  localStorage.removeItem(PREFIX + path);
+}
+
 /** On logging out: the next person at this browser gets nothing of this one's from here. */
 export function forgetRemembered(): void {
   for (const key of Object.keys(localStorage)) if (key.startsWith(PREFIX)) localStorage.removeItem(key);

@@ -96,10 +96,11 @@ async function changeMembers(deps: IncidentDeps, user: UserRecord, incident: Inc
   const before = incident.members;
   const after = members === null ? undefined : [...new Set([incident.createdBy, ...members])];
   const updated = (await deps.store.updateIncident(incident.id, { members: after }))!;
+  // Sockets of those who lost sight close first: nothing written from here on may reach them.
+  deps.access.changed({ incidentId: incident.id });
   const names = after && memberNames(deps, after);
   const room = await deps.rooms.open(incident.id);
   await room.applyServerChange(user.id, (doc) => (names === undefined ? metaOf(doc).delete('members') : metaOf(doc).set('members', names)));
-  deps.access.changed({ incidentId: incident.id });
   if (after) deps.events.incidentGone(incident.id, before ? { users: before.filter((id) => !after.includes(id)) } : { everyoneBut: after });
   deps.events.incidentUpdated(presentIncident(updated));
 }

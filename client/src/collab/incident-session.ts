@@ -15,6 +15,7 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import type { User } from '../../../shared/model';
 import { CloseCode, MessageType, Paths } from '../../../shared/protocol';
 import { hypothesesOf, listHypotheses, metaOf, readMeta, type Hypothesis, type Meta } from '../../../shared/schema/doc';
+import { forgetOne } from '../offline';
 import { Store } from '../store';
 import { AuthorsFeed } from './authors';
 import { EntryList } from './entry-list';
@@ -35,6 +36,8 @@ export class IncidentSession {
   readonly authors: AuthorsFeed;
   /** Why the server refused the connection for good (e.g. "read-only: viewers cannot edit"). */
   readonly refused = new Store<string | undefined>(undefined);
+  /** The incident does not exist for this user (any more): restricted to others, or gone. */
+  readonly gone = new Store(false);
   /** Whether this browser's copy has been read from IndexedDB (or found unusable). */
   readonly loaded = new Store(false);
   /** False when IndexedDB cannot be used: offline changes then last only as long as this page. */
@@ -125,6 +128,12 @@ export class IncidentSession {
   private onClosed = ({ code, reason }: { code: number; reason: string }): void => {
     // The session expired while the page was open: log in again, then come back here.
     if (code === CloseCode.unauthenticated) return window.location.assign('/login');
+    if (code === CloseCode.notFound) {
+      // Restricted to others while open here: what this browser kept of it goes too.
+      this.gone.set(true);
+      forgetOne(`/api/incidents/${encodeURIComponent(this.incidentId)}`);
+      void this.persistence.clearData().catch(() => undefined);
+    }
     this.refused.set(reason || 'the server closed the connection');
   };
 

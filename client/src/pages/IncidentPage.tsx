@@ -20,7 +20,7 @@ import { WhatWeKnow } from '../components/WhatWeKnow';
 import { EvidenceContext, useEvidence, useIncidentEvidence } from '../evidence/incident-evidence';
 import { getRemembered } from '../offline';
 import { useShortcuts } from '../shortcuts';
-import { useStore } from '../store';
+import { Store, useStore } from '../store';
 import { serverClockOffset } from '../time';
 import { toggleTheme } from '../theme';
 
@@ -38,9 +38,13 @@ export function IncidentPage({ incidentId, user }: { incidentId: string; user: U
   return <IncidentWorkspace incident={incident} user={user} />;
 }
 
+const NOT_GONE = new Store(false);
+
 function IncidentWorkspace({ incident, user }: { incident: Incident; user: User }) {
   const session = useIncidentSession(incident.id, user);
   const evidence = useIncidentEvidence(incident.id);
+  const gone = useStore(session?.gone ?? NOT_GONE);
+  if (gone) return <p className="error notice" role="alert">This incident does not exist, or is no longer shared with you. <a href="/">All incidents</a></p>;
   if (!session || !evidence) return <p className="notice">Loading…</p>;
   return (
     <EvidenceContext value={evidence}>
