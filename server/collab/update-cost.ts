@@ -16,9 +16,13 @@ export const UpdateLimits = {
    * Structs in one update. Typing makes one per update; a client's sync after a long time offline
    * carries its whole backlog (each run of typed text is one struct), far below this.
    */
-  maxStructs: 100_000,
-  /** New Y.Map/Y.Array/Y.Text in one update: an entry is 8, so about 1,250 entries made offline at once. */
-  maxTypes: 10_000,
+  maxStructs: 200_000,
+  /**
+   * New Y.Map/Y.Array/Y.Text in one update: an entry is 8, so 6,250 entries at once (a script seeding an
+   * incident in one transaction). Applying that many takes about a second here: the frame pace
+   * (time-share.ts) keeps one user from doing it again before their share has paid for it.
+   */
+  maxTypes: 50_000,
   /**
    * Types created inside types of the same update: the schema's deepest is a root map → entry map →
    * field (a Y.Text, a Y.Array, the verdicts' Y.Map), so 2 at most.
