@@ -234,7 +234,7 @@ export class IncidentRoom {
       if (!conn.canWrite) throw new protocol.ProtocolError(CloseCode.forbidden, 'read-only: viewers cannot edit');
       const foreign = this.presence.foreignClient(contents.clients, conn.user.id);
       if (foreign !== undefined) throw new protocol.ProtocolError(CloseCode.forbidden, `client id ${foreign} belongs to another user`);
-      checkUpdateSchema(this.doc, update);
+      checkUpdateSchema(this.doc, contents.decoded);
       this.applyClientUpdate(conn, update, contents.clients);
     }
     this.ack(conn);

@@ -15,6 +15,7 @@
 import * as Y from 'yjs';
 import { CloseCode, Limits } from '../../shared/protocol.js';
 import { EntryKinds, HypothesisStatuses, Verdicts } from '../../shared/schema/doc.js';
+import type { UpdateContents } from '../history/attribution.js';
 import { ProtocolError } from './protocol.js';
 
 /** Where a struct lands: a root, or a type at a schema position. */
@@ -183,8 +184,7 @@ class StructIndex {
  * for structs the server does not have cannot be placed, and is let through: it does not land now,
  * and the room drops what is left pending (incident-room.ts, applyClientUpdate).
  */
-export function checkUpdateSchema(doc: Y.Doc, update: Uint8Array): void {
-  const { structs, ds } = Y.decodeUpdate(update);
+export function checkUpdateSchema(doc: Y.Doc, { structs, ds }: UpdateContents['decoded']): void {
   const store = doc.store;
   const index = new StructIndex(structs);
   const landings = new Map<Y.Item, Landing>();

@@ -10,6 +10,8 @@ export interface UpdateContents {
   clients: Set<number>;
   /** Whether it changes anything at all (structs or deletions). */
   empty: boolean;
+  /** The decoded update, for further checks that would otherwise decode it again. */
+  decoded: { structs: Array<Y.Item | Y.GC | Y.Skip>; ds: ReturnType<typeof Y.decodeUpdate>['ds'] };
 }
 
 /**
@@ -20,7 +22,7 @@ export function inspectUpdate(update: Uint8Array): UpdateContents {
   const { structs, ds } = Y.decodeUpdate(update);
   const clients = new Set<number>();
   for (const s of structs) if (!(s instanceof Y.Skip)) clients.add(s.id.client);
-  return { clients, empty: structs.length === 0 && ds.clients.size === 0 };
+  return { clients, empty: structs.length === 0 && ds.clients.size === 0, decoded: { structs, ds } };
 }
 
 export class ClientBindings {
