@@ -30,6 +30,11 @@ export interface Meta {
   status?: IncidentStatus;
   startedAt?: string;
   resolvedAt?: string;
+  /**
+   * Who a restricted incident is for, by name ("alice, bob"), written by the server when its members
+   * change so the change is in the attributed history; absent while it is open to everyone.
+   */
+  members?: string;
 }
 
 export interface EntryInput {
@@ -80,6 +85,7 @@ export function readMeta(doc: Y.Doc): Meta {
     status: IncidentStatuses.find((s) => s === map.get('status')),
     startedAt: text('startedAt'),
     resolvedAt: text('resolvedAt'),
+    members: text('members'),
   };
   // Absent rather than undefined: callers spread it and compare it.
   for (const key of Object.keys(meta) as Array<keyof Meta>) if (meta[key] === undefined) delete meta[key];
