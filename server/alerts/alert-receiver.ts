@@ -45,7 +45,7 @@ export class AlertReceiver {
     const received = parsePayload(source, body);
     const receivedAt = new Date().toISOString();
     const rawId = newId();
-    this.alerts.keepRaw({ id: rawId, receivedAt, integrationId: integration.id, source, payload: body });
+    const kept = this.alerts.keepRaw({ id: rawId, receivedAt, integrationId: integration.id, source, payload: body });
     const result: ReceiveResult = { received: received.length, created: 0, changed: 0, attached: 0 };
     const changed = new Map<string, AlertRecord>();
     for (const incoming of received) {
@@ -57,7 +57,8 @@ export class AlertReceiver {
       result.attached += this.attachByMatchers(record);
       changed.set(record.id, record);
     }
-    await this.alerts.saveAlerts([...changed.values()]);
+    // The raw payload and the alerts it changed are written at once; both are durable before the answer.
+    await Promise.all([kept, this.alerts.saveAlerts([...changed.values()])]);
     for (const record of changed.values()) this.announce(record);
     this.log.info({ integration: integration.name, source, ...result }, 'alerts received');
     return result;

@@ -19,7 +19,7 @@ import type { Metrics } from '../metrics.js';
 import { reasonLabel } from '../metrics.js';
 import { Broadcast, Connection } from './connection.js';
 import * as protocol from './protocol.js';
-import { PresenceGuard } from './presence.js';
+import { PresenceGuard, PresenceLimits } from './presence.js';
 import type { Refusals } from './refusals.js';
 import type { SyncPace } from './sync-pace.js';
 import { checkUpdateSchema } from './update-schema.js';
@@ -265,7 +265,7 @@ export class IncidentRoom {
   }
 
   private receiveAwareness(conn: Connection, update: Uint8Array): void {
-    this.presence.receive(conn, protocol.decodeAwareness(update));
+    this.presence.receive(conn, protocol.decodeAwareness(update, PresenceLimits.maxStateBytes));
   }
 
   private applyAwareness(conn: Connection, received: protocol.AwarenessEntry[]): void {

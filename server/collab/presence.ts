@@ -6,10 +6,9 @@
  * out, or to set presence in its name). States are small and their rate is bounded: past the rate a
  * connection's latest state waits for its turn instead of being sent at once (only the newest is kept).
  */
-import { CloseCode } from '../../shared/protocol.js';
 import type { ClientBindings } from '../history/attribution.js';
 import type { Connection } from './connection.js';
-import { ProtocolError, type AwarenessEntry } from './protocol.js';
+import type { AwarenessEntry } from './protocol.js';
 
 export const PresenceLimits = {
   /** Largest presence state of one client, bytes of JSON (a cursor and a name are a few hundred). */
@@ -55,7 +54,7 @@ export class PresenceGuard {
   }
 
   /**
-   * Checks, claims and paces one awareness update of `conn`; throws ProtocolError on an oversized state.
+   * Claims and paces one awareness update of `conn` (decoded with PresenceLimits.maxStateBytes).
    * Entries for other users' client IDs are dropped without a word: the stock provider echoes every
    * presence change it hears back to the server, so an honest client sends them all the time.
    */
@@ -68,9 +67,6 @@ export class PresenceGuard {
         // A removal claims nothing: it is often an echo of someone who left.
         if (owner !== undefined) entries.push(entry);
         continue;
-      }
-      if (JSON.stringify(entry.state).length > PresenceLimits.maxStateBytes) {
-        throw new ProtocolError(CloseCode.tooLarge, `presence state over ${PresenceLimits.maxStateBytes} bytes`);
       }
       if (!conn.awarenessIds.has(entry.clientId)) {
         if (conn.awarenessIds.size >= PresenceLimits.maxIdsPerConnection) continue;

@@ -129,18 +129,23 @@ export interface AwarenessEntry {
   state: unknown;
 }
 
-/** Decodes an awareness update (y-protocols layout) fully; throws ProtocolError on anything odd. */
-export function decodeAwareness(update: Uint8Array): AwarenessEntry[] {
+/**
+ * Decodes an awareness update (y-protocols layout) fully; throws ProtocolError on anything odd, and
+ * 4413 for a state over `maxStateBytes` (before parsing it).
+ */
+export function decodeAwareness(update: Uint8Array, maxStateBytes = Infinity): AwarenessEntry[] {
   const dec = decoding.createDecoder(update);
   const out: AwarenessEntry[] = [];
   try {
     for (let n = decoding.readVarUint(dec); n > 0; n--) {
       const clientId = decoding.readVarUint(dec);
       const clock = decoding.readVarUint(dec);
-      const state: unknown = JSON.parse(decoding.readVarString(dec));
-      out.push({ clientId, clock, state });
+      const json = decoding.readVarString(dec);
+      if (json.length > maxStateBytes) throw new ProtocolError(CloseCode.tooLarge, `presence state over ${maxStateBytes} bytes`);
+      out.push({ clientId, clock, state: JSON.parse(json) as unknown });
     }
-  } catch {
+  } catch (err) {
+    if (err instanceof ProtocolError) throw err;
     throw malformed('undecodable awareness update');
   }
   expectEnd(dec);

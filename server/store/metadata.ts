@@ -84,9 +84,16 @@ interface Data {
 
 export class MetadataCorruptError extends Error {}
 
-/** A lowdb adapter whose writes are atomic, fsync'd and serialized. */
+/**
+ * A lowdb adapter whose writes are atomic, fsync'd and serialized, and group-committed: writes asked
+ * for while one is on its way to disk are made together by the next, which serializes the data as it
+ * is then. A burst of changes (a webhook storm, many logins) costs one serialization and one fsync per
+ * round trip to the disk, not one each; each caller still resolves only once its change is durable.
+ */
 export class DurableJsonFile<T> implements Adapter<T> {
   private queue: Promise<void> = Promise.resolve();
+  /** The next write, not started yet: later callers join it. */
+  private next: { data: T; done: Promise<void> } | undefined;
 
   constructor(
     private readonly file: string,
@@ -114,10 +121,18 @@ export class DurableJsonFile<T> implements Adapter<T> {
   }
 
   write(data: T): Promise<void> {
-    const text = JSON.stringify(data, null, 1);
-    const next = this.queue.then(() => writeFileAtomic(this.file, text));
-    this.queue = next.catch(() => undefined);
-    return next;
+    if (this.next) {
+      this.next.data = data;
+      return this.next.done;
+    }
+    const next: { data: T; done: Promise<void> } = { data, done: Promise.resolve() };
+    next.done = this.queue.then(() => {
+      this.next = undefined;
+      return writeFileAtomic(this.file, JSON.stringify(next.data, null, 1));
+    });
+    this.next = next;
+    this.queue = next.done.catch(() => undefined);
+    return next.done;
   }
 
   /** Resolves when every write issued so far is on disk. */
