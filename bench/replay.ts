@@ -187,13 +187,13 @@ export async function replayBench(updates = 100_000, entries = 10_000, seeks = 4
 async function seeksOverHttp(logFile: string, records: number, seeks: number): Promise<{ http: Stats; httpFirstMs: number }> {
   const dataDir = tempDataDir();
   try {
-    let server = await startTestServer({ dataDir });
+    let server = await startTestServer({ dataDir, env: { USER_TIME_SHARE: '1000' } });
     const incident = await server.createIncident(ADMIN_TOKEN);
     await server.close();
     const dir = path.join(dataDir, 'incidents', incident.id);
     fs.rmSync(path.join(dir, 'checkpoint.bin'), { force: true });
     fs.copyFileSync(logFile, path.join(dir, 'updates.log'));
-    server = await startTestServer({ dataDir });
+    server = await startTestServer({ dataDir, env: { USER_TIME_SHARE: '1000' } });
     const rnd = random(11);
     const seek = async (seq: number) => {
       const started = performance.now();

@@ -113,6 +113,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const metrics = new Metrics();
   const auth = new Authenticator(store);
   const access = new AccessChanges();
+  // One share per user for everything whose cost grows with what they ask: collaboration frames, exports, history reads.
+  const timeShare = new TimeShare(config.timeShare);
   const app = express();
   const server = http.createServer(app);
   const events = new AppEvents(server, auth, access, config.allowedOrigins);
@@ -132,7 +134,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const collab = attachCollabEndpoint({
     server, auth, access, store, rooms, metrics, log, refusals,
     maxSocketsPerUser: config.maxSocketsPerUser,
-    framePace: new TimeShare(config.framePace),
+    timeShare,
     allowedOrigins: config.allowedOrigins,
     maxMessageBytes: config.maxMessageBytes,
     // A visit too short to have read anything (a reload, a glance) keeps the earlier mark, so the
@@ -153,7 +155,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     }
   });
   const replays = new Replays();
-  const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver, authorship: new Authorship(), replays, seen, access };
+  const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver, authorship: new Authorship(), replays, seen, access, timeShare };
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(securityHeaders);

@@ -7,10 +7,11 @@ import { DEFAULT_SYNC_PACE, type SyncPaceOptions } from './collab/sync-pace.js';
 import type { TimeShareOptions } from './collab/time-share.js';
 
 /**
- * A quarter of a core per user, after half a second at once: a typist costs well under a millisecond
- * a second, a pasted 1 MB log a few milliseconds, so only floods of costly frames ever wait.
+ * A fifth of a core per user, after a second and a half at once. A typist's frames cost well under a
+ * millisecond a second, the web app's incremental history reads a few milliseconds, an export of a
+ * 5,000-entry incident about half a second: only floods of costly work ever wait.
  */
-const DEFAULT_FRAME_PACE: TimeShareOptions = { share: 0.25, burstMs: 500 };
+const DEFAULT_TIME_SHARE: TimeShareOptions = { share: 0.2, burstMs: 1500 };
 
 export interface Config {
   host: string;
@@ -34,8 +35,11 @@ export interface Config {
   refusalPace: RefusalPace;
   /** How much of the server's time each user's sync requests may take (collab/sync-pace.ts). */
   syncPace: SyncPaceOptions;
-  /** How much of the server's time handling each user's collaboration frames may take (collab/time-share.ts). */
-  framePace: TimeShareOptions;
+  /**
+   * How much of the server's time each user may take with what they send on collaboration sockets and
+   * with exports and history reads (collab/time-share.ts, routes/paced.ts).
+   */
+  timeShare: TimeShareOptions;
   /** Mark the session cookie Secure (serve behind HTTPS). */
   cookieSecure: boolean;
   /** Proxies whose X-Forwarded-For names the client (auth/trust-proxy.ts); false: the socket's peer. */
@@ -55,6 +59,14 @@ function int(value: string | undefined, fallback: number, name: string): number 
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+/** A share of one core: a positive number (above 1 for a machine where nobody needs pacing, e.g. a benchmark). */
+function share(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`USER_TIME_SHARE must be a positive number (a share of one core, e.g. 0.2), got "${value}"`);
   return n;
 }
 
@@ -78,7 +90,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, clientDir?: string): Confi
     maxSocketsPerUser: Math.max(1, int(env.MAX_SOCKETS_PER_USER, 100, 'MAX_SOCKETS_PER_USER')),
     refusalPace: refusalPace(int(env.REFUSALS_PER_SECOND, DEFAULT_REFUSAL_PACE.perSecond, 'REFUSALS_PER_SECOND')),
     syncPace: DEFAULT_SYNC_PACE,
-    framePace: DEFAULT_FRAME_PACE,
+    timeShare: { ...DEFAULT_TIME_SHARE, share: share(env.USER_TIME_SHARE, DEFAULT_TIME_SHARE.share) },
     cookieSecure: env.COOKIE_SECURE === '1' || env.COOKIE_SECURE === 'true',
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     metricsToken: env.METRICS_TOKEN || undefined,

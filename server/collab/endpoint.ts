@@ -36,8 +36,8 @@ export interface CollabEndpointOptions {
   rooms: IncidentRooms;
   /** Paces new connections of users whose connections keep being refused. */
   refusals: Refusals;
-  /** Each user's share of the time spent handling what their connections send. */
-  framePace: TimeShare;
+  /** Each user's share of the server's time, charged what handling their connections' frames takes. */
+  timeShare: TimeShare;
   metrics: Metrics;
   log: Logger;
   allowedOrigins: string[];
@@ -184,7 +184,7 @@ async function serve(conn: Connection, incidentId: string, opts: CollabEndpointO
   const handleInbox = () => {
     waiting = undefined;
     while (room && inbox.length > 0 && !closed) {
-      const waitMs = opts.framePace.waitMs(conn.user.id);
+      const waitMs = opts.timeShare.waitMs(conn.user.id);
       if (waitMs > 0) {
         ws.pause();
         waiting = setTimeout(handleInbox, waitMs);
@@ -193,7 +193,7 @@ async function serve(conn: Connection, incidentId: string, opts: CollabEndpointO
       }
       const started = performance.now();
       room.receive(conn, inbox.shift()!);
-      opts.framePace.charge(conn.user.id, performance.now() - started);
+      opts.timeShare.charge(conn.user.id, performance.now() - started);
     }
     if (ws.isPaused) ws.resume();
   };

@@ -5,6 +5,7 @@ import type { Role } from '../../shared/api.js';
 import type { AlertReceiver } from '../alerts/alert-receiver.js';
 import type { AlertStore } from '../alerts/alert-store.js';
 import type { AccessChanges } from '../auth/access-changes.js';
+import type { TimeShare } from '../collab/time-share.js';
 import type { Authorship } from '../history/authorship.js';
 import type { Replays } from '../history/replay.js';
 import type { SeenMarks } from '../store/seen-marks.js';
@@ -34,6 +35,8 @@ export interface RouteContext {
   seen: SeenMarks;
   /** Announce here whatever takes access away (logout, revocation, roles, members): open sockets follow. */
   access: AccessChanges;
+  /** Each user's share of the server's time: their reads that grow with an incident are charged (paced.ts). */
+  timeShare: TimeShare;
 }
 
 /** The user authenticated by `authenticated()`. */

@@ -12,6 +12,7 @@ import { toMarkdown } from '../export/markdown.js';
 import { buildReport, snapshotAt, type Snapshot } from '../export/report.js';
 import { exportJsonSchema } from '../../shared/schema/export.js';
 import type { BlobStore } from '../store/blob-store.js';
+import { paced } from './paced.js';
 import { authenticated, type RouteContext, requestedIncident, userOf } from './context.js';
 import { HttpError, parseTime } from './http-error.js';
 
@@ -23,7 +24,7 @@ export function exportRoutes(ctx: RouteContext, deps: { attachments: AttachmentS
   router.get('/api/schema/export-v1.json', (_req, res) => {
     res.type('application/schema+json').set('Cache-Control', 'public, max-age=3600').send(schema);
   });
-  router.get('/api/incidents/:id/export', authenticated(ctx.auth), async (req, res) => {
+  router.get('/api/incidents/:id/export', authenticated(ctx.auth), paced(ctx.timeShare), async (req, res) => {
     const incident = requestedIncident(ctx.store, req, res);
     const format = String(req.query.format ?? 'md') as keyof typeof FORMATS;
     if (!(format in FORMATS)) throw new HttpError(400, 'format: expected md, html, json or zip', 'format');
@@ -56,7 +57,10 @@ export function exportRoutes(ctx: RouteContext, deps: { attachments: AttachmentS
     else if (format === 'html') {
       await writeHtml(report, res, deps.blobs);
       res.end();
-    } else await writeBundle(report, res, deps.blobs);
+    } else {
+      res.locals.pacedUntil = performance.now(); // the rest is streaming the attachments
+      await writeBundle(report, res, deps.blobs);
+    }
   });
   return router;
 }

@@ -7,6 +7,7 @@ import { CreateIncidentRequest, UpdateIncidentRequest, type HistoryRecord, type 
 import { canSee } from '../auth/authenticate.js';
 import { createIncident, presentIncident, updateIncident } from '../incidents/incident-commands.js';
 import { checkLog } from '../history/log-damage.js';
+import { paced } from './paced.js';
 import { authenticated, requireRole, type RouteContext, requestedIncident, userOf } from './context.js';
 import { HttpError, parseBody, parseTime } from './http-error.js';
 
@@ -51,7 +52,7 @@ export function incidentRoutes(ctx: RouteContext): Router {
   });
 
   /** Every update in order: who, when (server time, UTC), how big. `?after=<seq>&limit=<n>` pages. */
-  router.get('/api/incidents/:id/history', authenticated(ctx.auth), async (req, res) => {
+  router.get('/api/incidents/:id/history', authenticated(ctx.auth), paced(ctx.timeShare), async (req, res) => {
     const incident = incidentFor(req, res);
     const after = Number(req.query.after ?? 0);
     const limit = Number(req.query.limit ?? Number.MAX_SAFE_INTEGER);
@@ -78,7 +79,7 @@ export function incidentRoutes(ctx: RouteContext): Router {
    * Who created each entry and when it was logged, and who changed it since, from the history.
    * `?after=<seq>` answers only the entries changed after that point (the `seq` of an earlier answer).
    */
-  router.get('/api/incidents/:id/authors', authenticated(ctx.auth), async (req, res) => {
+  router.get('/api/incidents/:id/authors', authenticated(ctx.auth), paced(ctx.timeShare), async (req, res) => {
     const incident = incidentFor(req, res);
     const after = Number(req.query.after ?? 0);
     if (!Number.isInteger(after) || after < 0) throw new HttpError(400, 'after: expected a sequence number', 'after');
@@ -101,7 +102,7 @@ export function incidentRoutes(ctx: RouteContext): Router {
   });
 
   /** The document as it was after every update received at or before `at`, as a Yjs update. */
-  router.get('/api/incidents/:id/state', authenticated(ctx.auth), async (req, res) => {
+  router.get('/api/incidents/:id/state', authenticated(ctx.auth), paced(ctx.timeShare), async (req, res) => {
     const incident = incidentFor(req, res);
     const at = parseTime(req.query.at);
     const room = ctx.rooms.loaded(incident.id);

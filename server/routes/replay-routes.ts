@@ -10,6 +10,7 @@ import type { Digest, HistoryEvents, HistoryMark } from '../../shared/history.js
 import { encodeReplayRecord, REPLAY_RECORDS_TYPE } from '../../shared/replay-wire.js';
 import { alertsEverOn } from '../alerts/alert-receiver.js';
 import { buildDigest } from '../history/digest.js';
+import { paced } from './paced.js';
 import { authenticated, type RouteContext, requestedIncident, userOf } from './context.js';
 import { HttpError, parseBody, parseTime } from './http-error.js';
 
@@ -38,7 +39,7 @@ export function replayRoutes(ctx: RouteContext): Router {
   const names = () => new Map(ctx.store.listUsers().map((u) => [u.id, u.name]));
 
   /** What happened, oldest first; `?after=<seq>` for what came since (the first event may extend one you have). */
-  router.get('/api/incidents/:id/events', authenticated(ctx.auth), async (req, res) => {
+  router.get('/api/incidents/:id/events', authenticated(ctx.auth), paced(ctx.timeShare), async (req, res) => {
     const after = seqParam(req.query.after, 'after') ?? 0;
     const { replay } = await replayFor(req, res);
     const events = replay.events.filter((e) => e.toSeq > after);
@@ -56,7 +57,7 @@ export function replayRoutes(ctx: RouteContext): Router {
    * The document after record `?seq=`, or as it was at `?at=` (default: now), as a Yjs update —
    * the same content as `GET …/state?at=`, fast enough to drag a slider over.
    */
-  router.get('/api/incidents/:id/replay/state', authenticated(ctx.auth), async (req, res) => {
+  router.get('/api/incidents/:id/replay/state', authenticated(ctx.auth), paced(ctx.timeShare), async (req, res) => {
     const seq = seqParam(req.query.seq, 'seq');
     const at = seq === undefined ? parseTime(req.query.at) : undefined;
     const { replay } = await replayFor(req, res);
@@ -67,7 +68,7 @@ export function replayRoutes(ctx: RouteContext): Router {
   });
 
   /** The records after `?after=<seq>` (up to `?limit=`, default and most 100,000), to play forward. */
-  router.get('/api/incidents/:id/replay/updates', authenticated(ctx.auth), async (req, res) => {
+  router.get('/api/incidents/:id/replay/updates', authenticated(ctx.auth), paced(ctx.timeShare), async (req, res) => {
     const after = seqParam(req.query.after, 'after') ?? 0;
     const limit = seqParam(req.query.limit, 'limit') ?? MAX_RECORDS;
     if (limit < 1 || limit > MAX_RECORDS) throw new HttpError(400, `limit: expected 1 to ${MAX_RECORDS}`, 'limit');
@@ -82,7 +83,7 @@ export function replayRoutes(ctx: RouteContext): Router {
    * What changed since `?since=<ISO>` or `?sinceSeq=<n>` — by default since the caller last left
    * this incident — up to `?until=<ISO>` (default: now).
    */
-  router.get('/api/incidents/:id/digest', authenticated(ctx.auth), async (req, res) => {
+  router.get('/api/incidents/:id/digest', authenticated(ctx.auth), paced(ctx.timeShare), async (req, res) => {
     const sinceSeq = seqParam(req.query.sinceSeq, 'sinceSeq');
     const sinceAt = req.query.since === undefined ? undefined : parseTime(req.query.since, 'since');
     const untilAt = parseTime(req.query.until, 'until');

@@ -13,7 +13,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 let server: TestServer;
 beforeAll(async () => {
   // A twentieth of a core after 50 ms: small, so a few costly updates show the pace.
-  server = await startTestServer({ config: { framePace: { share: 0.05, burstMs: 50 } } });
+  server = await startTestServer({ config: { timeShare: { share: 0.05, burstMs: 50 } } });
 });
 afterAll(async () => {
   await server.close();

@@ -1,0 +1,56 @@
+/**
+ * Reads that grow with an incident (exports, history, replays) get each user a share of the server's
+ * time: a viewer exporting in a loop is held back or answered 429 with Retry-After, and another
+ * user's reads and saves go on meanwhile.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { createEntry } from '../../shared/schema/doc.js';
+import { connect, synced } from '../helpers/collab-client.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  // A fiftieth of a core after 50 ms: small, so a handful of exports of a mid-sized incident show the pace.
+  server = await startTestServer({ config: { timeShare: { share: 0.02, burstMs: 50 } } });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('read pace', () => {
+  it('refuses (429, Retry-After) a user exporting in a loop past their share; others are not affected', async () => {
+    const author = await server.createUser('responder', 'author');
+    const looper = await server.createUser('viewer', 'looper');
+    const other = await server.createUser('viewer', 'other');
+    const incident = await server.createIncident(author.token);
+    const writer = connect(server.wsUrl, incident.id, author.token);
+    await synced(writer);
+    for (let batch = 0; batch < 10; batch++) {
+      writer.doc.transact(() => {
+        for (let i = 0; i < 200; i++) createEntry(writer.doc, { kind: 'test', title: `ping ${batch}-${i}`, ranAt: new Date().toISOString(), observations: 'x'.repeat(200) });
+      });
+    }
+    await writer.saved();
+
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    const started = performance.now();
+    while (performance.now() - started < 8000 && !statuses.includes(429)) {
+      const res = await server.api('GET', `/api/incidents/${incident.id}/export?format=json`, { token: looper.token });
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get('retry-after');
+      else await res.arrayBuffer();
+    }
+    expect(statuses).toContain(429);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+    // Someone else exports at once, and the author still saves.
+    const t = performance.now();
+    expect((await server.api('GET', `/api/incidents/${incident.id}/export?format=json`, { token: other.token })).status).toBe(200);
+    expect(performance.now() - t).toBeLessThan(3000);
+    createEntry(writer.doc, { kind: 'note', title: 'still saving', ranAt: new Date().toISOString() });
+    await writer.saved();
+    expect(Y.encodeStateVector(writer.doc).length).toBeGreaterThan(0);
+    writer.destroy();
+  });
+});
