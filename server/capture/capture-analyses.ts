@@ -14,6 +14,7 @@ import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { CaptureSummary } from './capture-analysis.js';
 import { COARSE_VIEWS_MS, readSeriesHeadSync, SeriesFile, ViewBuilder, type IoView } from './io-series.js';
+import type { Blobs } from '../storage/blobs.js';
 import { writeFileAtomic } from '../store/durable-file.js';
 import { useMostRecent } from '../lru.js';
 import { startWorker } from '../worker-thread.js';
@@ -52,6 +53,7 @@ export class CaptureAnalyses {
 
   constructor(
     private readonly dir: string,
+    private readonly blobs: Blobs,
     private readonly log: Logger,
     /** Progress and completion, for live updates. */
     private readonly onChange: (sha256: string, state: AnalysisState) => void,
@@ -94,11 +96,11 @@ export class CaptureAnalyses {
     }
   }
 
-  /** Queues the analysis of the capture at `file` unless it is done or under way. */
-  start(sha256: string, file: string): void {
+  /** Queues the analysis of the stored capture unless it is done or under way. */
+  start(sha256: string): void {
     if (this.state(sha256)) return;
     this.set(sha256, { status: 'pending' });
-    this.queue = this.queue.then(() => this.run(sha256, file));
+    this.queue = this.queue.then(() => this.run(sha256));
   }
 
   /**
@@ -161,9 +163,26 @@ export class CaptureAnalyses {
     this.onChange(sha256, state);
   }
 
-  private async run(sha256: string, file: string): Promise<void> {
+  private async run(sha256: string): Promise<void> {
     const started = performance.now();
-    const final = await new Promise<AnalysisState>((resolve) => {
+    const final = await this.blobs
+      .withLocalFile(sha256, (file) => this.analyze(sha256, file))
+      .catch((err: Error): AnalysisState => ({ status: 'failed', error: err.message }));
+    try {
+      // The summary last: once it is there, so is the series it describes.
+      await writeFileAtomic(this.summaryFile(sha256), JSON.stringify(final));
+    } catch (err) {
+      this.log.error({ err, sha256 }, 'could not keep a capture analysis');
+    }
+    this.running.delete(sha256);
+    useMostRecent(this.finished, sha256, () => final, FINISHED_KEPT);
+    this.onChange(sha256, final);
+    this.log.info({ sha256, status: final.status, ms: Math.round(performance.now() - started) }, 'capture analyzed');
+  }
+
+  /** Analyzes `file` in a worker thread, which writes the 1 ms series file itself. */
+  private analyze(sha256: string, file: string): Promise<AnalysisState> {
+    return new Promise<AnalysisState>((resolve) => {
       const worker = startWorker(import.meta.url, './analysis-worker', {
         workerData: { file, seriesFile: this.seriesFile(sha256) },
         resourceLimits: { maxOldGenerationSizeMb: 256 },
@@ -176,15 +195,5 @@ export class CaptureAnalyses {
       worker.on('error', (err) => resolve({ status: 'failed', error: err.message }));
       worker.on('exit', (code) => resolve({ status: 'failed', error: `analysis stopped (exit ${code})` }));
     });
-    try {
-      // The summary last: once it is there, so is the series it describes.
-      await writeFileAtomic(this.summaryFile(sha256), JSON.stringify(final));
-    } catch (err) {
-      this.log.error({ err, sha256 }, 'could not keep a capture analysis');
-    }
-    this.running.delete(sha256);
-    useMostRecent(this.finished, sha256, () => final, FINISHED_KEPT);
-    this.onChange(sha256, final);
-    this.log.info({ sha256, status: final.status, ms: Math.round(performance.now() - started) }, 'capture analyzed');
   }
 }

@@ -3,6 +3,7 @@
  * partial files); downloads are never rendered by the browser except raster images; captures get
  * their analysis in a worker thread, with progress announced live.
  */
+import { pipeline } from 'node:stream';
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import type { Attachment } from '../../shared/attachments.js';
@@ -12,13 +13,13 @@ import { ContentAddressedStorage, UploadRefused, type StoredUpload } from '../at
 import { safeFileName } from '../attachments/sniff.js';
 import { visibleIncident } from '../auth/authenticate.js';
 import { AnalysisNotDone, MAX_WINDOW_MS, type CaptureAnalyses } from '../capture/capture-analyses.js';
-import type { BlobStore } from '../store/blob-store.js';
+import type { ByteRange, Blobs } from '../storage/blobs.js';
 import { authenticated, requireRole, type RouteContext, requestedIncident, userOf } from './context.js';
 import { HttpError, notFound } from './http-error.js';
 
 export interface AttachmentDeps {
   attachments: AttachmentStore;
-  blobs: BlobStore;
+  blobs: Blobs;
   analyses: CaptureAnalyses;
   uploadLimits: Record<Attachment['kind'], number>;
 }
@@ -99,7 +100,7 @@ export function attachmentRoutes(ctx: RouteContext, deps: AttachmentDeps): Route
         uploadedAt: new Date().toISOString(),
       };
       await deps.attachments.add(attachment);
-      if (attachment.kind === 'capture') deps.analyses.start(attachment.sha256, deps.blobs.pathOf(attachment.sha256));
+      if (attachment.kind === 'capture') deps.analyses.start(attachment.sha256);
       res.status(201).json(present(attachment));
     },
   );
@@ -114,19 +115,35 @@ export function attachmentRoutes(ctx: RouteContext, deps: AttachmentDeps): Route
     res.json(deps.attachments.forIncident(incidentFor(req, res).id).map(present));
   });
 
-  router.get('/api/attachments/:id', authenticated(ctx.auth), (req, res, next) => {
+  /**
+   * The file, or one byte range of it (206; 416 past its end; several ranges get the whole file).
+   * Its SHA-256 is its ETag: the bytes under an attachment never change.
+   */
+  router.get('/api/attachments/:id', authenticated(ctx.auth), async (req, res) => {
     const a = attachmentFor(req, res);
+    const size = await deps.blobs.size(a.sha256);
+    if (size === undefined) throw new HttpError(404, 'the file of this attachment is missing on the server');
     const inline = a.kind === 'image'; // raster images only: SVG and HTML are text, never rendered
-    res.sendFile(deps.blobs.pathOf(a.sha256), {
-      headers: {
-        'Content-Type': inline ? a.mime : 'application/octet-stream',
-        'Content-Disposition': contentDisposition(inline ? 'inline' : 'attachment', a.name),
-        'Content-Security-Policy': "default-src 'none'; sandbox",
-        'Cache-Control': 'private, max-age=31536000, immutable',
-      },
-    }, (err) => {
-      if (err && !res.headersSent) next(new HttpError(404, 'the file of this attachment is missing on the server'));
+    res.set({
+      'Content-Type': inline ? a.mime : 'application/octet-stream',
+      'Content-Disposition': contentDisposition(inline ? 'inline' : 'attachment', a.name),
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+      'Cache-Control': 'private, max-age=31536000, immutable',
+      'Accept-Ranges': 'bytes',
+      ETag: `"${a.sha256}"`,
     });
+    if (req.fresh) return void res.status(304).end();
+    const ranges = req.range(size, { combine: true });
+    if (ranges === -1) return void res.status(416).set('Content-Range', `bytes */${size}`).end();
+    let range: ByteRange | undefined;
+    if (ranges !== undefined && ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
+      range = { start: ranges[0]!.start, end: ranges[0]!.end };
+      res.status(206).set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+    }
+    res.set('Content-Length', String(range ? range.end - range.start + 1 : size));
+    if (req.method === 'HEAD') return void res.end();
+    // A read that fails midway (or a client gone) ends the response cut short, as it must.
+    pipeline(deps.blobs.read(a.sha256, range), res, () => undefined);
   });
 
   /**
@@ -136,7 +153,7 @@ export function attachmentRoutes(ctx: RouteContext, deps: AttachmentDeps): Route
   router.get('/api/attachments/:id/analysis', authenticated(ctx.auth), (req, res, next) => {
     const a = attachmentFor(req, res);
     if (a.kind !== 'capture') throw new HttpError(404, 'this attachment is not a packet capture');
-    if (!deps.analyses.state(a.sha256)) deps.analyses.start(a.sha256, deps.blobs.pathOf(a.sha256));
+    if (!deps.analyses.state(a.sha256)) deps.analyses.start(a.sha256);
     const capacityBps = req.query.capacityBps === undefined ? undefined : Number(req.query.capacityBps);
     if (capacityBps !== undefined && !(Number.isFinite(capacityBps) && capacityBps > 0)) {
       throw new HttpError(400, 'capacityBps: expected a link capacity in bits per second, e.g. 1000000000', 'capacityBps');

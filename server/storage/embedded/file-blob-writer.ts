@@ -7,7 +7,7 @@
 import fs, { type FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { BlobWriter, StoredBlob } from '../blobs.js';
-import { TrailingHash } from '../../attachments/trailing-hash.js';
+import { TrailingHash } from './trailing-hash.js';
 
 /** Bytes gathered before a write starts: fewer, larger writes wake the thread pool less often. */
 const MIN_WRITE = 1024 * 1024;

@@ -5,7 +5,7 @@
  * copy every one of them. The hash is of the bytes on disk, the very bytes the blob will hold.
  */
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../worker-thread.js';
+import { startWorker } from '../../worker-thread.js';
 import type { HashReply, HashRequest } from './hash-worker.js';
 
 /** The worker is told how far the file is written at most this often, in bytes. */
