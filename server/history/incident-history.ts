@@ -43,7 +43,9 @@ export class IncidentHistory {
     return new IncidentHistory(dir);
   }
 
-  private async usableCheckpoint(log: Logger, logSize: number): Promise<Checkpoint | undefined> {
+  /** The checkpoint, unless it is unreadable or ahead of the log (then the log alone rebuilds everything). */
+  async usableCheckpoint(log: Logger, logSize?: number): Promise<Checkpoint | undefined> {
+    logSize ??= await this.logSize();
     try {
       const cp = await readCheckpoint(this.checkpointFile);
       if (cp && cp.logOffset > logSize) {

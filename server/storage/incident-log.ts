@@ -1,0 +1,94 @@
+/**
+ * The seam an incident's history is read and written through (issue #15): records numbered by a
+ * sequence number, never by where they lie. The embedded implementation keeps today's files
+ * (server/storage/embedded/); a PostgreSQL one keeps the same records in a table read by
+ * `seq > $after ORDER BY seq`. Every reader names a point of the history by seq: "everything durable"
+ * is `upTo: appender.durableSeq` (a room's `lastSeq`).
+ */
+import type * as Y from 'yjs';
+import type { LogDamage } from '../../shared/log-damage.js';
+import type { ClientBindings } from '../history/attribution.js';
+
+/** One accepted update, as the history keeps it. */
+export interface LogRecord {
+  seq: number;
+  /** Server receive time, ms since the epoch (UTC); never goes backwards along the seqs. */
+  at: number;
+  userId: string;
+  update: Uint8Array;
+}
+
+/** The document as it was after record `seq`, so loading does not replay the whole history. */
+export interface IncidentCheckpoint {
+  seq: number;
+  /** Receive time of record `seq` (ms, UTC). */
+  at: number;
+  /** Y.encodeStateAsUpdate of the document after `seq`. */
+  doc: Uint8Array;
+  /** clientID → user, as bound up to `seq`. */
+  bindings: Map<number, string>;
+}
+
+export interface LoadedIncident {
+  doc: Y.Doc;
+  bindings: ClientBindings;
+  /** Seq of the checkpoint used (0: none). */
+  checkpointSeq: number;
+  /** Records applied on top of it. */
+  replayed: number;
+}
+
+export interface DurableEvent {
+  /** Every record with seq ≤ upToSeq is durable. */
+  upToSeq: number;
+  /** How long making them durable took, ms. */
+  syncMs: number;
+}
+
+export interface AppendListener {
+  /** After each group of records is made durable, in seq order. */
+  onDurable: (event: DurableEvent) => void;
+  /** Once, if a write fails: nothing after that point may be acknowledged, appending has stopped. */
+  onFailure: (err: Error) => void;
+}
+
+/** Where an incident's new records go: one appender per incident at a time, its room's. */
+export interface IncidentAppender {
+  /** Queues a record with the next seq; durable once `onDurable` reports it. Never reorders. Synchronous: the hot path. */
+  append(userId: string, update: Uint8Array): LogRecord;
+  /** Resolves once every record up to `seq` (default: the last appended) is durable. */
+  whenDurable(seq?: number): Promise<void>;
+  readonly appendedSeq: number;
+  readonly durableSeq: number;
+  /** Receive time of the last appended record (ms, UTC). */
+  readonly lastAt: number;
+  /** Waits for what is queued, then stops appending. */
+  close(): Promise<void>;
+}
+
+export interface IncidentLog {
+  readonly incidentId: string;
+  /** The document: the latest usable checkpoint and every record after it. */
+  load(): Promise<LoadedIncident>;
+  /** After `load`, takes the incident's appends, seqs continuing from the last record loaded. */
+  startAppending(listener: AppendListener): IncidentAppender;
+  /**
+   * Records with `after` < seq ≤ `upTo`, in seq order. Never past what is durable: while appending,
+   * `upTo` is at most the appender's `durableSeq`. A seq may be missing where the log lost a record
+   * to damage (`damage`).
+   */
+  records(range?: { after?: number; upTo?: number }): AsyncIterable<LogRecord>;
+  /** The latest usable checkpoint, if any. */
+  latestCheckpoint(): Promise<IncidentCheckpoint | undefined>;
+  /** Only for a seq that is durable, and only ever of the whole document after it. */
+  writeCheckpoint(checkpoint: IncidentCheckpoint): Promise<void>;
+  /** Records lost to damaged storage, when the implementation can lose any and has found some. */
+  damage(): Promise<LogDamage | undefined>;
+}
+
+/** Every incident's log. */
+export interface IncidentLogs {
+  of(incidentId: string): IncidentLog;
+  /** Makes room for a new incident's history. */
+  create(incidentId: string): Promise<IncidentLog>;
+}
