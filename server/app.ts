@@ -11,7 +11,6 @@ import { newId } from '../shared/schema/doc.js';
 import { AlertReceiver } from './alerts/alert-receiver.js';
 import { openLowdbAttachments, type AttachmentStore } from './attachments/attachment-store.js';
 import { CaptureAnalyses } from './capture/capture-analyses.js';
-import { fileBlobStore } from './store/blob-store.js';
 import { openFileBlobs } from './storage/embedded/file-blobs.js';
 import { openLowdbAlerts, type AlertStore } from './alerts/alert-store.js';
 import { AccessChanges } from './auth/access-changes.js';
@@ -148,7 +147,6 @@ export async function startServer(config: Config, log: Logger = createLogger(con
 
   const alertReceiver = new AlertReceiver(alerts, store, events, log);
   const blobs = await openFileBlobs(config.dataDir);
-  const blobFiles = fileBlobStore(config.dataDir); // for the exports, until they read through Blobs
   const analyses = new CaptureAnalyses(path.join(config.dataDir, 'analyses'), blobs, log, (sha256, state) => {
     for (const a of attachments.all().filter((x) => x.sha256 === sha256)) {
       const incident = store.incidentById(a.incidentId);
@@ -171,7 +169,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   app.use(alertRoutes(ctx));
   app.use(attachmentRoutes(ctx, { attachments, blobs, analyses, uploadLimits: config.uploadLimits }));
   app.use(replayRoutes(ctx));
-  app.use(exportRoutes(ctx, { attachments, blobs: blobFiles, analyses }));
+  app.use(exportRoutes(ctx, { attachments, blobs, analyses }));
   app.use('/api', (_req, _res, next) => next(new HttpError(404, 'no such API endpoint')));
   if (config.clientDir && fs.existsSync(path.join(config.clientDir, 'index.html'))) {
     const index = path.join(config.clientDir, 'index.html');

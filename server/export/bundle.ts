@@ -5,7 +5,7 @@
 import { PassThrough, type Writable } from 'node:stream';
 import path from 'node:path';
 import yazl from 'yazl';
-import type { BlobStore } from '../store/blob-store.js';
+import type { Blobs } from '../storage/blobs.js';
 import { writeHtml } from './html.js';
 import { toMarkdown } from './markdown.js';
 import type { Report, ReportAttachment } from './report.js';
@@ -25,7 +25,7 @@ export function bundleNames(attachments: ReportAttachment[]): Map<string, string
   return names;
 }
 
-export function writeBundle(r: Report, out: Writable, blobs: BlobStore): Promise<void> {
+export function writeBundle(r: Report, out: Writable, blobs: Blobs): Promise<void> {
   const zip = new yazl.ZipFile();
   const names = bundleNames(r.attachments);
   const mtime = new Date(r.asOf);
@@ -34,7 +34,13 @@ export function writeBundle(r: Report, out: Writable, blobs: BlobStore): Promise
   zip.addReadStream(html, 'report.html', { mtime });
   zip.addBuffer(Buffer.from(JSON.stringify(r, null, 2)), 'incident.json', { mtime });
   for (const a of r.attachments) {
-    if (!a.missing) zip.addFile(blobs.pathOf(a.sha256), `attachments/${names.get(a.id)}`, { mtime, compress: a.kind !== 'image' });
+    if (a.missing) continue;
+    // Opened when the zip gets to it, not all at once; owner-only when unzipped, like the stored file.
+    zip.addReadStreamLazy(`attachments/${names.get(a.id)}`, { mtime, mode: 0o100600, size: a.size, compress: a.kind !== 'image' }, (opened) => {
+      const bytes = blobs.read(a.sha256);
+      bytes.on('error', (err) => (zip.outputStream as PassThrough).destroy(err));
+      opened(null, bytes);
+    });
   }
   zip.end();
   const htmlDone = writeHtml(r, html, blobs).then(() => void html.end());

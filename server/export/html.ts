@@ -1,14 +1,13 @@
 /**
  * The report as one self-contained HTML file: Markdown rendered by marked and sanitized (marked does
- * not sanitize), images inlined as data: URIs streamed from disk part by part (memory stays flat
+ * not sanitize), images inlined as data: URIs streamed from storage part by part (memory stays flat
  * however many screenshots), capture IO graphs drawn as SVG, no script at all, and a print stylesheet
  * so the browser's Print to PDF gives a clean report.
  */
-import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Marked } from 'marked';
 import sanitizeHtml from 'sanitize-html';
-import type { BlobStore } from '../store/blob-store.js';
+import type { Blobs } from '../storage/blobs.js';
 import { markdownParts } from './markdown.js';
 import type { Report, ReportAttachment } from './report.js';
 
@@ -73,8 +72,23 @@ export function ioGraphSvg(a: ReportAttachment): string {
   );
 }
 
+/**
+ * Bytes as base64 however the stream splits them: whole 3-byte groups are encoded as they come and
+ * the rest carried to the next chunk, so the pieces join into one valid encoding.
+ */
+async function* base64Of(bytes: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  let carry: Buffer = Buffer.alloc(0);
+  for await (const chunk of bytes) {
+    const all = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    const whole = all.length - (all.length % 3);
+    yield all.subarray(0, whole).toString('base64');
+    carry = all.subarray(whole);
+  }
+  if (carry.length > 0) yield carry.toString('base64');
+}
+
 /** Writes the report to `out`, waiting for the stream to drain between parts. */
-export async function writeHtml(r: Report, out: Writable, blobs: BlobStore): Promise<void> {
+export async function writeHtml(r: Report, out: Writable, blobs: Blobs): Promise<void> {
   const write = (s: string | Buffer) => (out.write(s) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', resolve)));
   await write(`<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">` +
@@ -92,7 +106,7 @@ export async function writeHtml(r: Report, out: Writable, blobs: BlobStore): Pro
       const a = byId.get(pieces[i]!);
       if (!a) continue;
       await write(`src="data:${a.mime};base64,`);
-      for await (const chunk of fs.createReadStream(blobs.pathOf(a.sha256), { highWaterMark: 3 * 64 * 1024 })) await write((chunk as Buffer).toString('base64'));
+      for await (const text of base64Of(blobs.read(a.sha256))) await write(text);
       await write('"');
     }
     for (const a of part.entry?.attachments ?? []) if (a.capture) await write(ioGraphSvg(a));

@@ -16,7 +16,7 @@ import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { CaptureAnalyses } from '../capture/capture-analyses.js';
 import { IncidentAuthorship, type EntryAuthors } from '../history/authorship.js';
 import type { IncidentHistory } from '../history/incident-history.js';
-import type { BlobStore } from '../store/blob-store.js';
+import type { Blobs } from '../storage/blobs.js';
 import type { MetadataStore } from '../store/metadata.js';
 
 export type { Report, ReportAttachment, ReportEntry } from '../../shared/schema/export.js';
@@ -25,7 +25,7 @@ export interface ReportSources {
   store: MetadataStore;
   alerts: AlertStore;
   attachments: AttachmentStore;
-  blobs: BlobStore;
+  blobs: Blobs;
   analyses: CaptureAnalyses;
   log: Logger;
   /** Whether the reader may see the alert (AlertReceiver.visibleTo): the report holds no other. */
@@ -51,7 +51,18 @@ export async function snapshotAt(log: Logger, history: IncidentHistory, at: numb
   return { doc, authors: authorship.entries, at };
 }
 
-export function buildReport(src: ReportSources, incident: Incident, snapshot: Snapshot): Report {
+/** The report, with whether each of its files is still stored: asked once the report names them. */
+export async function buildReport(src: ReportSources, incident: Incident, snapshot: Snapshot): Promise<Report> {
+  const report = reportOf(src, incident, snapshot);
+  const stored = new Map<string, Promise<boolean>>();
+  const has = (sha256: string) => stored.get(sha256) ?? stored.set(sha256, src.blobs.has(sha256)).get(sha256)!;
+  // Every entry's attachments: one named twice is two objects, and report.attachments holds one of them.
+  await Promise.all(report.entries.flatMap((e) => e.attachments).map(async (a) => void (a.missing = !(await has(a.sha256)))));
+  return report;
+}
+
+/** The report read from the snapshot at once (the live document may change at the next await). */
+function reportOf(src: ReportSources, incident: Incident, snapshot: Snapshot): Report {
   const { doc, authors, at } = snapshot;
   const names = new Map(src.store.listUsers().map((u) => [u.id, u.name]));
   const person = (id: string): Person => ({ id, name: names.get(id) ?? id });
@@ -61,8 +72,7 @@ export function buildReport(src: ReportSources, incident: Incident, snapshot: Sn
   const attachmentOf = (id: string): ReportAttachment | undefined => {
     const a = src.attachments.byId(id);
     if (!a || a.incidentId !== incident.id) return undefined;
-    const missing = !src.blobs.has(a.sha256);
-    const out: ReportAttachment = { id: a.id, name: a.name, size: a.size, sha256: a.sha256, kind: a.kind, mime: a.mime, missing };
+    const out: ReportAttachment = { id: a.id, name: a.name, size: a.size, sha256: a.sha256, kind: a.kind, mime: a.mime, missing: false }; // settled by buildReport
     const analysis = a.kind === 'capture' ? src.analyses.state(a.sha256) : undefined;
     if (analysis?.status === 'done') {
       out.capture = {

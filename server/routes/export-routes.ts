@@ -11,14 +11,14 @@ import { writeHtml } from '../export/html.js';
 import { toMarkdown } from '../export/markdown.js';
 import { buildReport, snapshotAt, type Snapshot } from '../export/report.js';
 import { exportJsonSchema } from '../../shared/schema/export.js';
-import type { BlobStore } from '../store/blob-store.js';
+import type { Blobs } from '../storage/blobs.js';
 import { paced } from './paced.js';
 import { authenticated, type RouteContext, requestedIncident, userOf } from './context.js';
 import { HttpError, parseTime } from './http-error.js';
 
 const FORMATS = { md: 'text/markdown; charset=utf-8', html: 'text/html; charset=utf-8', json: 'application/json', zip: 'application/zip' } as const;
 
-export function exportRoutes(ctx: RouteContext, deps: { attachments: AttachmentStore; blobs: BlobStore; analyses: CaptureAnalyses }): Router {
+export function exportRoutes(ctx: RouteContext, deps: { attachments: AttachmentStore; blobs: Blobs; analyses: CaptureAnalyses }): Router {
   const router = Router();
   const schema = JSON.stringify(exportJsonSchema(), null, 2);
   router.get('/api/schema/export-v1.json', (_req, res) => {
@@ -44,7 +44,7 @@ export function exportRoutes(ctx: RouteContext, deps: { attachments: AttachmentS
     }
     const user = userOf(res);
     const canSeeAlert = (alert: AlertRecord) => ctx.alertReceiver.visibleTo(user, alert);
-    const report = buildReport({ ...deps, store: ctx.store, alerts: ctx.alerts, log: ctx.log, canSeeAlert }, incident, snapshot);
+    const report = await buildReport({ ...deps, store: ctx.store, alerts: ctx.alerts, log: ctx.log, canSeeAlert }, incident, snapshot);
     if (req.query.at !== undefined) snapshot.doc.destroy();
     const stamp = report.asOf.replace(/[:.]/g, '-');
     res.set({

@@ -4,9 +4,10 @@
  * shows every image in a real browser, the zip holds every attachment with its SHA-256 — as of now and
  * as of an earlier moment.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { marked } from 'marked';
@@ -21,6 +22,24 @@ import { burstyTraffic, writePcap } from '../helpers/capture-writer.js';
 import type { Report } from '../../server/export/report.js';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cfc0f01f0005000201a5f6c8e20000000049454e44ae426082', 'hex');
+/** A real PNG of random pixels: incompressible, so its file spans several read chunks. */
+function noisePng(side: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const frame = Buffer.alloc(8 + data.length + 4);
+    frame.writeUInt32BE(data.length, 0);
+    body.copy(frame, 4);
+    frame.writeUInt32BE(zlib.crc32(body), 8 + data.length);
+    return frame;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(side, 0);
+  header.writeUInt32BE(side, 4);
+  header.set([8, 6], 8); // 8-bit RGBA
+  const rows = Buffer.concat(Array.from({ length: side }, () => Buffer.concat([Buffer.from([0]), randomBytes(side * 4)])));
+  return Buffer.concat([PNG.subarray(0, 8), chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
+const NOISE = noisePng(170);
 const XSS = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> [click](javascript:window.__pwned=3) <svg onload="window.__pwned=4"></svg>';
 
 let server: TestServer;
@@ -70,6 +89,7 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, 20));
 
   const shot = await upload(PNG, 'screenshot.png');
+  const noise = await upload(NOISE, 'noise.png');
   const capture = await upload(writePcap(burstyTraffic(1_772_604_750_123_456_789n, 1500), { nanos: true, little: true }), '../../ny-sw01 Mitschnitt ü.pcap');
   const gone = await upload(Buffer.from('a log that will go missing'), `${'x'.repeat(150)}.log`);
   fs.rmSync(path.join(server.dataDir, 'blobs', gone.sha256.slice(0, 2), gone.sha256));
@@ -79,7 +99,7 @@ beforeAll(async () => {
   const h = createHypothesis(client.doc, '1 ms saturation on the uplink');
   client.doc.transact(() => {
     const attachments = entriesOf(client.doc).get(second)!.get('attachments') as Y.Array<string>;
-    attachments.push([shot.id, capture.id, gone.id]);
+    attachments.push([shot.id, capture.id, gone.id, noise.id]);
     setVerdict(client.doc, second, h, 'supports');
     setVerdict(client.doc, first, h, 'refutes');
   });
@@ -102,7 +122,7 @@ describe('export', () => {
     const e = r.entries[1]!;
     expect(e).toMatchObject({ createdBy: { name: 'alice' }, ranAt: '2026-03-04T06:20:00.000Z', backfilled: true, command: 'tcpdump -i Gi1/0/12 -w cap.pcap' });
     expect(e.loggedAt! > e.ranAt).toBe(true);
-    expect(e.attachments.map((a) => [a.kind, a.missing])).toEqual([['image', false], ['capture', false], ['text', true]]);
+    expect(e.attachments.map((a) => [a.kind, a.missing])).toEqual([['image', false], ['capture', false], ['text', true], ['image', false]]);
     expect(e.attachments[1]!.capture!.msOverCapacity).toBeGreaterThan(0);
     expect(r.summary.hypotheses[0]).toMatchObject({ statement: '1 ms saturation on the uplink', supportedBy: [e.id], refutedBy: [r.entries[0]!.id] });
     expect(r.alerts.map((a) => a.title)).toEqual(['Discards on ny-sw01']);
@@ -135,6 +155,8 @@ describe('export', () => {
     expect(html).not.toMatch(/\son\w+=/i);
     expect(html).not.toMatch(/javascript:/i);
     expect(html).toContain('data:image/png;base64,');
+    // An image read in chunks that are not whole 3-byte groups is still one exact encoding.
+    expect(html).toContain(`data:image/png;base64,${NOISE.toString('base64')}"`);
     expect(html).toContain('<svg class="io"');
     const file = path.join(server.dataDir, 'report.html');
     fs.writeFileSync(file, html);
@@ -167,7 +189,7 @@ describe('export', () => {
         z.on('end', () => resolve(out));
       });
     });
-    expect([...files.keys()].sort()).toEqual(['attachments/ny-sw01 Mitschnitt ü.pcap', 'attachments/screenshot.png', 'incident.json', 'report.html', 'report.md'].sort());
+    expect([...files.keys()].sort()).toEqual(['attachments/ny-sw01 Mitschnitt ü.pcap', 'attachments/noise.png', 'attachments/screenshot.png', 'incident.json', 'report.html', 'report.md'].sort());
     for (const a of uploaded.filter((u) => u.kind !== 'text')) {
       const name = a.name;
       expect(createHash('sha256').update(files.get(`attachments/${name}`)!).digest('hex')).toBe(a.sha256);
