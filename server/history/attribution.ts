@@ -28,15 +28,6 @@ export function inspectUpdate(update: Uint8Array): UpdateContents {
 export class ClientBindings {
   constructor(readonly byClient: Map<number, string> = new Map()) {}
 
-  /** The first client ID in `clients` bound to someone other than `userId`, if any. */
-  foreignClient(clients: Iterable<number>, userId: string): number | undefined {
-    for (const c of clients) {
-      const owner = this.byClient.get(c);
-      if (owner !== undefined && owner !== userId) return c;
-    }
-    return undefined;
-  }
-
   bind(clients: Iterable<number>, userId: string): void {
     for (const c of clients) if (!this.byClient.has(c)) this.byClient.set(c, userId);
   }
