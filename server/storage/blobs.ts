@@ -35,7 +35,7 @@ export interface Blobs {
   size(sha256: string): Promise<number | undefined>;
   /** The blob's bytes, or those of `range`; the stream fails with BlobMissing if there is no such blob. */
   read(sha256: string, range?: ByteRange): Readable;
-  /** Runs `use` with a local file holding the blob, valid until `use` settles; rejects with BlobMissing. */
+  /** Runs `use` with a local file holding the blob (to read only), valid until `use` settles; rejects with BlobMissing. */
   withLocalFile<T>(sha256: string, use: (file: string) => Promise<T>): Promise<T>;
   /** A writer for a new blob. */
   create(): BlobWriter;

@@ -90,6 +90,19 @@ export function describeBlobsContract(name: string, open: () => Promise<BlobsHar
       expect(await h.blobs.has(sha256(bytes))).toBe(false);
     });
 
+    it('keeps nothing of a blob whose writing failed, and will not commit it', async () => {
+      const h = await open();
+      const bytes = randomBytes(2 * MiB);
+      const w = h.blobs.create();
+      const failed = new Promise((resolve) => w.once('error', resolve));
+      await writeAll(w, bytes);
+      w.destroy(new Error('no space left on device'));
+      await failed;
+      await expect(w.commit()).rejects.toThrow('no space left on device');
+      expect(await h.blobs.has(sha256(bytes))).toBe(false);
+      expect(await h.leftovers()).toBe(0);
+    });
+
     it('stores the same bytes written by concurrent writers once, for both', async () => {
       const h = await open();
       const bytes = randomBytes(3 * MiB);

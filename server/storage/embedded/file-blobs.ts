@@ -54,7 +54,8 @@ export async function openFileBlobs(dataDir: string): Promise<Blobs> {
         if (!file) return cb(new BlobMissing(sha256));
         fs.open(p, flags, mode, (err, fd) => cb(err?.code === 'ENOENT' ? new BlobMissing(sha256) : err, fd));
       }) as typeof fs.open;
-      return fs.createReadStream(file ?? root, { ...range, fs: { open, read: fs.read, close: fs.close } });
+      // Opened through `open`, so a missing blob (or a key that is no SHA-256) fails as BlobMissing.
+      return fs.createReadStream(file ?? sha256, { ...range, fs: { open, read: fs.read, close: fs.close } });
     },
     async withLocalFile(sha256, use) {
       if ((await size(sha256)) === undefined) throw new BlobMissing(sha256);
