@@ -24,6 +24,8 @@ import { createEntry, createHypothesis, entriesOf, entryText, hypothesesOf, setH
 import { encodeReplayRecord } from '../shared/replay-wire.js';
 import { IncidentHistory } from '../server/history/incident-history.js';
 import { IncidentReplay } from '../server/history/replay.js';
+import { stateAt } from '../server/history/state-at.js';
+import { EmbeddedIncidentLog } from '../server/storage/embedded/embedded-incident-log.js';
 import { UpdateLog } from '../server/history/update-log.js';
 import { startTestServer, tempDataDir, ADMIN_TOKEN } from '../test/helpers/server.js';
 import { progress, stats, type Stats } from './lib.js';
@@ -123,7 +125,7 @@ export async function replayBench(updates = 100_000, entries = 10_000, seeks = 4
     };
     const heapBefore = await settledHeap();
     let started = performance.now();
-    const replay = new IncidentReplay(history);
+    const replay = new IncidentReplay(new EmbeddedIncidentLog('bench', dir, pino({ level: 'silent' })));
     await replay.catchUp();
     const buildMs = performance.now() - started;
     const replayHeapBytes = global.gc ? (await settledHeap()) - heapBefore : NaN;
@@ -139,11 +141,11 @@ export async function replayBench(updates = 100_000, entries = 10_000, seeks = 4
     }
     progress('replay: reference seeks (state?at=)');
     const referenceMs: number[] = [];
-    const log = pino({ level: 'silent' });
+    const incidentLog = new EmbeddedIncidentLog('bench', dir, pino({ level: 'silent' }));
     for (let i = 0; i < 10; i++) {
       const seq = 1 + Math.floor(rnd() * written);
       started = performance.now();
-      await history.stateAt(log, replay.atOf(seq));
+      await stateAt(incidentLog, replay.atOf(seq));
       referenceMs.push(performance.now() - started);
     }
 

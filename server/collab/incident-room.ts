@@ -2,7 +2,7 @@
  * One incident's live document and the clients on it. An update flows through here in one direction:
  *
  *   frame → parse & check (protocol.ts, attribution.ts) → apply to the doc → append to the log
- *         → fdatasync (update-log.ts) → broadcast to the others + tell the sender it is durable
+ *         → durable (the incident's log: server/storage/) → broadcast to the others + tell the sender it is durable
  *
  * Nothing leaves this room before it is on disk: broadcasts, sync replies and "persisted" (type 100)
  * acknowledgements all wait for the group commit that covers them.
@@ -13,8 +13,7 @@ import type { Logger } from 'pino';
 import { CloseCode } from '../../shared/protocol.js';
 import { metaOf, readMeta, type Meta } from '../../shared/schema/doc.js';
 import { ClientBindings, inspectUpdate } from '../history/attribution.js';
-import type { IncidentHistory, LoadedHistory } from '../history/incident-history.js';
-import { UpdateLog, type DurableEvent } from '../history/update-log.js';
+import type { DurableEvent, IncidentAppender, IncidentLog, LoadedIncident } from '../storage/incident-log.js';
 import type { Metrics } from '../metrics.js';
 import { reasonLabel } from '../metrics.js';
 import { Broadcast, Connection } from './connection.js';
@@ -54,7 +53,7 @@ export class IncidentRoom {
   readonly connections = new Set<Connection>();
   private readonly bindings: ClientBindings;
   private readonly presence: PresenceGuard;
-  private readonly updateLog: UpdateLog;
+  private readonly updateLog: IncidentAppender;
   /** What is on disk, per client ID: sent as message type 100. */
   private durableStateVector: Map<number, number>;
   /** Work waiting for a seq to be durable, in seq order. */
@@ -77,15 +76,15 @@ export class IncidentRoom {
 
   constructor(
     readonly incidentId: string,
-    private readonly history: IncidentHistory,
-    loaded: LoadedHistory,
+    private readonly history: IncidentLog,
+    loaded: LoadedIncident,
     private readonly opts: RoomOptions,
   ) {
     this.doc = loaded.doc;
     this.bindings = loaded.bindings;
     this.checkpointSeq = loaded.checkpointSeq;
     this.durableStateVector = Y.decodeStateVector(Y.encodeStateVector(this.doc));
-    this.updateLog = new UpdateLog(history.logFile, loaded.log, this.onDurable, this.onLogFailure);
+    this.updateLog = history.startAppending({ onDurable: this.onDurable, onFailure: this.onLogFailure });
     this.awareness = new awarenessProtocol.Awareness(this.doc);
     this.presence = new PresenceGuard(this.bindings, (conn, entries) => this.applyAwareness(conn, entries));
     this.awareness.setLocalState(null);
@@ -94,12 +93,9 @@ export class IncidentRoom {
     this.doc.on('update', this.onDocUpdate);
   }
 
+  /** The last durable record: readers of the live history read up to here. */
   get lastSeq(): number {
     return this.updateLog.durableSeq;
-  }
-  /** Bytes of the log that are durable: the limit for readers of the live log. */
-  get durableLogBytes(): number {
-    return this.updateLog.durableSize;
   }
 
   join(conn: Connection): void {
@@ -376,9 +372,8 @@ export class IncidentRoom {
       await this.history.writeCheckpoint({
         seq,
         at: this.updateLog.lastAt,
-        logOffset: this.updateLog.durableSize,
         bindings: new Map(this.bindings.byClient),
-        docUpdate: Y.encodeStateAsUpdate(this.doc),
+        doc: Y.encodeStateAsUpdate(this.doc),
       });
       this.checkpointSeq = seq;
     } finally {

@@ -2,11 +2,11 @@
  * The incidents whose documents are in memory. A document is loaded on first use (checkpoint + log
  * tail), shared by everyone on that incident, and unloaded a while after its last client left.
  */
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Meta } from '../../shared/schema/doc.js';
-import { IncidentHistory } from '../history/incident-history.js';
 import type { Metrics } from '../metrics.js';
+import { EmbeddedIncidentLogs } from '../storage/embedded/embedded-incident-log.js';
+import type { IncidentLog, IncidentLogs } from '../storage/incident-log.js';
 import { IncidentRoom } from './incident-room.js';
 import type { Refusals } from './refusals.js';
 import type { SyncPace } from './sync-pace.js';
@@ -30,15 +30,20 @@ export class IncidentRooms {
   private readonly opening = new Map<string, Promise<IncidentRoom>>();
   private readonly closing = new Map<string, Promise<void>>();
   private readonly unloadTimers = new Map<string, NodeJS.Timeout>();
+  /** Where each incident's history is read and written: the files under DATA_DIR, until #15 lets the config choose. */
+  private readonly logs: IncidentLogs;
 
-  constructor(private readonly opts: IncidentRoomsOptions) {}
-
-  historyOf(incidentId: string): IncidentHistory {
-    return new IncidentHistory(path.join(this.opts.dataDir, 'incidents', incidentId));
+  constructor(private readonly opts: IncidentRoomsOptions) {
+    this.logs = new EmbeddedIncidentLogs(opts.dataDir, opts.log);
   }
 
-  createHistory(incidentId: string): Promise<IncidentHistory> {
-    return IncidentHistory.create(path.join(this.opts.dataDir, 'incidents', incidentId));
+  /** The incident's history; its room, while loaded, is the one appending to it. */
+  logOf(incidentId: string): IncidentLog {
+    return this.logs.of(incidentId);
+  }
+
+  createLog(incidentId: string): Promise<IncidentLog> {
+    return this.logs.create(incidentId);
   }
 
   /** The room if its document is in memory. */
@@ -69,9 +74,9 @@ export class IncidentRooms {
   private async load(incidentId: string): Promise<IncidentRoom> {
     await this.closing.get(incidentId);
     const started = performance.now();
-    const history = this.historyOf(incidentId);
-    const loaded = await history.load(this.opts.log);
-    const room = new IncidentRoom(incidentId, history, loaded, {
+    const log = this.logOf(incidentId);
+    const loaded = await log.load();
+    const room = new IncidentRoom(incidentId, log, loaded, {
       checkpointEvery: this.opts.checkpointEvery,
       maxMessageBytes: this.opts.maxMessageBytes,
       log: this.opts.log,

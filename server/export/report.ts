@@ -15,9 +15,10 @@ import { alertsEverOn } from '../alerts/alert-receiver.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { CaptureAnalyses } from '../capture/capture-analyses.js';
 import { IncidentAuthorship, type EntryAuthors } from '../history/authorship.js';
-import type { IncidentHistory } from '../history/incident-history.js';
+import { stateAt } from '../history/state-at.js';
 import type { Blobs } from '../storage/blobs.js';
 import type { MetadataStore } from '../store/metadata.js';
+import type { IncidentLog } from '../storage/incident-log.js';
 
 export type { Report, ReportAttachment, ReportEntry } from '../../shared/schema/export.js';
 
@@ -42,12 +43,12 @@ export interface Snapshot {
   at: number;
 }
 
-/** The incident as it was at `at`, replayed from its history (a document of its own). */
-export async function snapshotAt(log: Logger, history: IncidentHistory, at: number, limit?: number): Promise<Snapshot> {
+/** The incident as it was at `at`, replayed from its history up to seq `upTo` (a document of its own). */
+export async function snapshotAt(history: IncidentLog, at: number, upTo?: number): Promise<Snapshot> {
   const doc = new Y.Doc();
-  Y.applyUpdate(doc, await history.stateAt(log, at, limit));
+  Y.applyUpdate(doc, await stateAt(history, at, upTo));
   const authorship = new IncidentAuthorship(history);
-  await authorship.catchUp(doc, limit, at);
+  await authorship.catchUp(doc, upTo, at);
   return { doc, authors: authorship.entries, at };
 }
 

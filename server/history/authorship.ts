@@ -12,9 +12,8 @@
  */
 import * as Y from 'yjs';
 import { entriesOf } from '../../shared/schema/doc.js';
-import type { IncidentHistory } from './incident-history.js';
 import { useMostRecent } from '../lru.js';
-import type { UpdateRecord } from './record.js';
+import type { IncidentLog, LogRecord } from '../storage/incident-log.js';
 
 export interface EntryAuthors {
   /** User id of whoever wrote the record that created the entry. */
@@ -100,32 +99,30 @@ export class IncidentAuthorship {
   readonly entries = new Map<string, EntryAuthors>();
   /** Seq of the last record folded in. */
   seq = 0;
-  private offset = 0;
   /** By entry Y.Map (its item's id), each one ever created. */
   private readonly byMap = new Map<string, EntryAuthors>();
   private readonly finder = new EntryFinder();
   private catchingUp: Promise<void> = Promise.resolve();
 
-  constructor(private readonly history: IncidentHistory) {}
+  constructor(private readonly log: IncidentLog) {}
 
   /**
-   * Folds in the records up to `limit` bytes of the log (its durable size while it is live), and
-   * only those received at or before `until` (ms, UTC) when given: authorship as of a moment.
+   * Folds in the records up to seq `upTo` (default: everything durable), and only those received
+   * at or before `until` (ms, UTC) when given: authorship as of a moment.
    */
-  catchUp(doc: Y.Doc, limit?: number, until = Infinity): Promise<void> {
-    // One reader at a time; a failed read leaves the offset where it was for the next one.
+  catchUp(doc: Y.Doc, upTo?: number, until = Infinity): Promise<void> {
+    // One reader at a time; a failed read leaves the seq where it was for the next one.
     const run = this.catchingUp.then(async () => {
-      for await (const { record, end } of this.history.records({ from: this.offset, limit })) {
+      for await (const record of this.log.records({ after: this.seq, upTo })) {
         if (record.at > until) break;
         this.add(doc, record);
-        this.offset = end;
       }
     });
     this.catchingUp = run.catch(() => undefined);
     return run;
   }
 
-  private add(doc: Y.Doc, record: UpdateRecord): void {
+  private add(doc: Y.Doc, record: LogRecord): void {
     this.seq = record.seq;
     for (const map of entriesTouched(doc, record.update, this.finder)) {
       let known = this.byMap.get(mapKey(map));
@@ -153,8 +150,8 @@ export class Authorship {
    */
   constructor(private readonly max = 64) {}
 
-  of(incidentId: string, history: IncidentHistory): IncidentAuthorship {
-    return useMostRecent(this.incidents, incidentId, () => new IncidentAuthorship(history), this.max);
+  of(incidentId: string, log: IncidentLog): IncidentAuthorship {
+    return useMostRecent(this.incidents, incidentId, () => new IncidentAuthorship(log), this.max);
   }
 
   get size(): number {

@@ -132,27 +132,6 @@ export class IncidentHistory {
     });
   }
 
-  /**
-   * The document exactly as it was after every record received at or before `at` (ms, UTC), as a
-   * Yjs update. Starts from the checkpoint when it is not later than `at`.
-   */
-  async stateAt(log: Logger, at: number, limit?: number): Promise<Uint8Array> {
-    const cp = await this.usableCheckpoint(log, limit ?? (await this.logSize()));
-    const doc = new Y.Doc();
-    let from = 0;
-    if (cp && cp.at <= at) {
-      Y.applyUpdate(doc, cp.docUpdate);
-      from = cp.logOffset;
-    }
-    for await (const { record } of this.records({ from, limit })) {
-      if (record.at > at) break;
-      Y.applyUpdate(doc, record.update);
-    }
-    const update = Y.encodeStateAsUpdate(doc);
-    doc.destroy();
-    return update;
-  }
-
   writeCheckpoint(cp: Checkpoint): Promise<void> {
     return writeCheckpoint(this.checkpointFile, cp);
   }

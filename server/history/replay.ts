@@ -15,10 +15,9 @@ import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import { entriesOf, hypothesesOf, metaOf } from '../../shared/schema/doc.js';
 import type { HistoryChange, HistoryEvent } from '../../shared/history.js';
-import type { IncidentHistory } from './incident-history.js';
 import { HistoryCorruptError } from './incident-history.js';
 import { useMostRecent } from '../lru.js';
-import type { UpdateRecord } from './record.js';
+import type { IncidentLog, LogRecord } from '../storage/incident-log.js';
 
 /** Applying a record from the log. */
 const APPLY = Symbol('replay-apply');
@@ -78,19 +77,16 @@ export class IncidentReplay {
   private readonly doc = new Y.Doc();
   /** Receive time of record seq = i + 1 (ms, UTC), non-decreasing. */
   private readonly ats: number[] = [];
-  /** Log offset of record seq = i + 1. */
-  private readonly offsets: number[] = [];
   private readonly runs = new Map<number, StructRun>();
   private readonly deletions = new Map<number, Deletions>();
   /** What happened, record by record, with runs of small edits folded into one event. */
   readonly events: HistoryEvent[] = [];
-  private offset = 0;
   private changes: HistoryChange[] = [];
   private catchingUp: Promise<void> = Promise.resolve();
   /** When this replay was last asked for anything (ms): idle ones are dropped. */
   lastUsed = Date.now();
 
-  constructor(private readonly history: IncidentHistory) {
+  constructor(private readonly log: IncidentLog) {
     this.doc.on('afterTransaction', this.onTransaction);
     entriesOf(this.doc).observeDeep(this.onEntries);
     hypothesesOf(this.doc).observeDeep(this.onHypotheses);
@@ -112,33 +108,28 @@ export class IncidentReplay {
     return lastAtMost(this.ats, at) + 1;
   }
 
-  /** Folds in the records up to `limit` bytes of the log (its durable size while it is live). */
-  catchUp(limit?: number): Promise<void> {
+  /** Folds in the records up to seq `upTo` (default: everything durable). */
+  catchUp(upTo?: number): Promise<void> {
     this.lastUsed = Date.now();
-    if (limit !== undefined && limit <= this.offset) return this.catchingUp; // nothing new: no need to open the log
-    // One reader at a time; a failed read leaves the offset where it was for the next one.
+    if (upTo !== undefined && upTo <= this.seq) return this.catchingUp; // nothing new: no need to read the log
+    // One reader at a time; a failed read leaves the replay where it was for the next one.
     const run = this.catchingUp.then(async () => {
-      for await (const { record, offset, end } of this.history.records({ from: this.offset, limit })) {
-        // Seqs lost to a damaged span change nothing: the state, time and offset of what comes next.
-        while (record.seq > this.seq + 1) {
-          this.ats.push(this.ats[this.ats.length - 1] ?? record.at);
-          this.offsets.push(offset);
-        }
+      for await (const record of this.log.records({ after: this.seq, upTo })) {
+        // Seqs lost to a damaged span change nothing: the state and time of what comes next.
+        while (record.seq > this.seq + 1) this.ats.push(this.ats[this.ats.length - 1] ?? record.at);
         this.apply(record);
-        this.offsets.push(offset);
-        this.offset = end;
       }
     });
     this.catchingUp = run.catch(() => undefined);
     return run;
   }
 
-  /** Records after `after`, up to `count` of them, read from the log. */
-  async *recordsAfter(after: number, count: number): AsyncGenerator<UpdateRecord> {
+  /** Records after `after`, up to `count` of them, read from the log: only those folded in. */
+  async *recordsAfter(after: number, count: number): AsyncGenerator<LogRecord> {
     this.lastUsed = Date.now();
     if (after >= this.seq || count <= 0) return;
     let left = count;
-    for await (const { record } of this.history.records({ from: this.offsets[after]!, limit: this.offset })) {
+    for await (const record of this.log.records({ after, upTo: this.seq })) {
       yield record;
       if (--left === 0) return;
     }
@@ -202,8 +193,8 @@ export class IncidentReplay {
     this.doc.destroy();
   }
 
-  private apply(record: UpdateRecord): void {
-    if (record.seq !== this.seq + 1) throw new HistoryCorruptError(`${this.history.logFile}: record seq ${record.seq} follows ${this.seq}`);
+  private apply(record: LogRecord): void {
+    if (record.seq !== this.seq + 1) throw new HistoryCorruptError(`incident ${this.log.incidentId}: record seq ${record.seq} follows ${this.seq}`);
     this.changes = [];
     Y.applyUpdate(this.doc, record.update, APPLY); // onTransaction and the observers index it
     this.ats.push(record.at);
@@ -310,7 +301,7 @@ export class IncidentReplay {
   };
 
   /** Adds the record to the event index, folding it into the last event when it continues a run of edits. */
-  private addEvent(record: UpdateRecord, changes: HistoryChange[]): void {
+  private addEvent(record: LogRecord, changes: HistoryChange[]): void {
     if (changes.length === 0) return; // e.g. an update whose structs wait for ones not yet received
     const last = this.events[this.events.length - 1];
     if (last && last.userId === record.userId && record.at - this.atOf(last.toSeq) <= COALESCE_MS && continuesEdits(last.changes, changes)) {
@@ -360,11 +351,11 @@ export class Replays {
     return this.replays.size;
   }
 
-  /** The incident's replay, caught up with the first `limit` bytes of its log. */
-  async of(incidentId: string, history: IncidentHistory, limit?: number): Promise<IncidentReplay> {
+  /** The incident's replay, caught up with its log up to seq `upTo` (default: everything durable). */
+  async of(incidentId: string, log: IncidentLog, upTo?: number): Promise<IncidentReplay> {
     // A replay dropped here is only forgotten: a request using it finishes.
-    const replay = useMostRecent(this.replays, incidentId, () => new IncidentReplay(history), this.max);
-    await replay.catchUp(limit);
+    const replay = useMostRecent(this.replays, incidentId, () => new IncidentReplay(log), this.max);
+    await replay.catchUp(upTo);
     return replay;
   }
 

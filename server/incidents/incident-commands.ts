@@ -49,7 +49,7 @@ export async function createIncident(
     ...(input.members ? { members: [...new Set([user.id, ...input.members])] } : {}),
     ...(input.alertMatchers?.length ? { alertMatchers: input.alertMatchers } : {}),
   };
-  await deps.rooms.createHistory(record.id);
+  await deps.rooms.createLog(record.id);
   await deps.store.addIncident(record);
   const room = await deps.rooms.open(record.id);
   const members = record.members && memberNames(deps, record.members);

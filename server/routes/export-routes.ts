@@ -31,16 +31,16 @@ export function exportRoutes(ctx: RouteContext, deps: { attachments: AttachmentS
     const at = parseTime(req.query.at);
     if (at < Date.parse(incident.createdAt)) throw new HttpError(400, `at: the incident did not exist yet at ${new Date(at).toISOString()} (it was declared ${incident.createdAt})`, 'at');
 
-    const history = ctx.rooms.historyOf(incident.id);
+    const history = ctx.rooms.logOf(incident.id);
     let snapshot: Snapshot;
     if (req.query.at === undefined) {
       // Now: the live document and the server's running authorship, no replay, no second copy.
       const room = await ctx.rooms.open(incident.id);
       const authorship = ctx.authorship.of(incident.id, history);
-      await authorship.catchUp(room.doc, room.durableLogBytes);
+      await authorship.catchUp(room.doc, room.lastSeq);
       snapshot = { doc: room.doc, authors: authorship.entries, at };
     } else {
-      snapshot = await snapshotAt(ctx.log, history, at, ctx.rooms.loaded(incident.id)?.durableLogBytes);
+      snapshot = await snapshotAt(history, at, ctx.rooms.loaded(incident.id)?.lastSeq);
     }
     const user = userOf(res);
     const canSeeAlert = (alert: AlertRecord) => ctx.alertReceiver.visibleTo(user, alert);

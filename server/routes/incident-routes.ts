@@ -6,7 +6,7 @@ import { Router, type Request, type Response } from 'express';
 import { CreateIncidentRequest, UpdateIncidentRequest, type HistoryRecord, type IncidentAuthors, type UserRef } from '../../shared/api.js';
 import { canSee } from '../auth/authenticate.js';
 import { createIncident, presentIncident, updateIncident } from '../incidents/incident-commands.js';
-import { checkLog } from '../history/log-damage.js';
+import { stateAt } from '../history/state-at.js';
 import { paced } from './paced.js';
 import { authenticated, requireRole, type RouteContext, requestedIncident, userOf } from './context.js';
 import { HttpError, parseBody, parseTime } from './http-error.js';
@@ -33,7 +33,7 @@ export function incidentRoutes(ctx: RouteContext): Router {
   /** The incident, and `logDamage` when part of its history on disk is damaged (users see a warning). */
   router.get('/api/incidents/:id', authenticated(ctx.auth), async (req, res) => {
     const incident = incidentFor(req, res);
-    const logDamage = await checkLog(ctx.rooms.historyOf(incident.id), ctx.rooms.loaded(incident.id)?.durableLogBytes, ctx.log);
+    const logDamage = await ctx.rooms.logOf(incident.id).damage();
     res.json({ ...presentIncident(incident), ...(logDamage ? { logDamage } : {}) });
   });
 
@@ -61,8 +61,7 @@ export function incidentRoutes(ctx: RouteContext): Router {
     const names = new Map(ctx.store.listUsers().map((u) => [u.id, u.name]));
     const room = ctx.rooms.loaded(incident.id);
     const out: HistoryRecord[] = [];
-    for await (const { record } of ctx.rooms.historyOf(incident.id).records({ limit: room?.durableLogBytes })) {
-      if (record.seq <= after) continue;
+    for await (const record of ctx.rooms.logOf(incident.id).records({ after, upTo: room?.lastSeq })) {
       out.push({
         seq: record.seq,
         at: new Date(record.at).toISOString(),
@@ -84,8 +83,8 @@ export function incidentRoutes(ctx: RouteContext): Router {
     const after = Number(req.query.after ?? 0);
     if (!Number.isInteger(after) || after < 0) throw new HttpError(400, 'after: expected a sequence number', 'after');
     const room = await ctx.rooms.open(incident.id);
-    const authorship = ctx.authorship.of(incident.id, ctx.rooms.historyOf(incident.id));
-    await authorship.catchUp(room.doc, room.durableLogBytes);
+    const authorship = ctx.authorship.of(incident.id, ctx.rooms.logOf(incident.id));
+    await authorship.catchUp(room.doc, room.lastSeq);
     const users = new Map(ctx.store.listUsers().map((u) => [u.id, u.name]));
     const ref = (id: string): UserRef => ({ id, name: users.get(id) ?? id });
     const out: IncidentAuthors = { seq: authorship.seq, entries: {} };
@@ -106,7 +105,7 @@ export function incidentRoutes(ctx: RouteContext): Router {
     const incident = incidentFor(req, res);
     const at = parseTime(req.query.at);
     const room = ctx.rooms.loaded(incident.id);
-    const state = await ctx.rooms.historyOf(incident.id).stateAt(ctx.log, at, room?.durableLogBytes);
+    const state = await stateAt(ctx.rooms.logOf(incident.id), at, room?.lastSeq);
     res.type('application/octet-stream').send(Buffer.from(state));
   });
 

@@ -33,7 +33,7 @@ export function replayRoutes(ctx: RouteContext): Router {
   /** The incident's replay, caught up with everything durable. */
   const replayFor = async (req: Request, res: Response) => {
     const incident = incidentFor(req, res);
-    const replay = await ctx.replays.of(incident.id, ctx.rooms.historyOf(incident.id), ctx.rooms.loaded(incident.id)?.durableLogBytes);
+    const replay = await ctx.replays.of(incident.id, ctx.rooms.logOf(incident.id), ctx.rooms.loaded(incident.id)?.lastSeq);
     return { incident, replay };
   };
   const names = () => new Map(ctx.store.listUsers().map((u) => [u.id, u.name]));

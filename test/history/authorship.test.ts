@@ -4,9 +4,10 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Authorship } from '../../server/history/authorship.js';
-import { IncidentHistory } from '../../server/history/incident-history.js';
+import { EmbeddedIncidentLogs } from '../../server/storage/embedded/embedded-incident-log.js';
 import * as Y from 'yjs';
 import { createEntry, entriesOf, entryText, setVerdict, createHypothesis } from '../../shared/schema/doc.js';
 import type { IncidentAuthors } from '../../shared/api.js';
@@ -135,7 +136,8 @@ describe('entry authorship', () => {
 describe('authorship kept in memory', () => {
   it('keeps the incidents asked about most recently, and forgets the least recently asked about', () => {
     const authorship = new Authorship(2);
-    const history = (id: string) => new IncidentHistory(path.join(os.tmpdir(), `bridgelog-authorship-${id}`));
+    const logs = new EmbeddedIncidentLogs(path.join(os.tmpdir(), 'bridgelog-authorship'), pino({ level: 'silent' }));
+    const history = (id: string) => logs.of(id);
     const a = authorship.of('a', history('a'));
     const firstB = authorship.of('b', history('b'));
     expect(authorship.of('a', history('a'))).toBe(a); // a is now the most recent

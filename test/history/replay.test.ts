@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
@@ -19,9 +20,9 @@ import {
   setMeta,
   updateEntry,
 } from '../../shared/schema/doc.js';
-import { IncidentHistory } from '../../server/history/incident-history.js';
 import { IncidentReplay, Replays } from '../../server/history/replay.js';
 import { UpdateLog } from '../../server/history/update-log.js';
+import { EmbeddedIncidentLog } from '../../server/storage/embedded/embedded-incident-log.js';
 import { seededRandom } from '../helpers/random.js';
 
 const dirs: string[] = [];
@@ -33,8 +34,8 @@ afterEach(() => {
 function openLog() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bridgelog-replay-'));
   dirs.push(dir);
-  const history = new IncidentHistory(dir);
-  const log = new UpdateLog(history.logFile, { size: 0, lastSeq: 0, lastAt: 0 }, () => undefined, () => undefined);
+  const history = new EmbeddedIncidentLog(path.basename(dir), dir, pino({ level: 'silent' }));
+  const log = new UpdateLog(history.history.logFile, { size: 0, lastSeq: 0, lastAt: 0 }, () => undefined, () => undefined);
   return { history, log };
 }
 
