@@ -22,11 +22,11 @@ import * as encoding from 'lib0/encoding';
 import { pino } from 'pino';
 import { createEntry, createHypothesis, entriesOf, entryText, hypothesesOf, setHypothesisStatus, updateEntry } from '../shared/schema/doc.js';
 import { encodeReplayRecord } from '../shared/replay-wire.js';
-import { IncidentHistory } from '../server/history/incident-history.js';
+import { IncidentHistory } from '../server/storage/embedded/incident-history.js';
 import { IncidentReplay } from '../server/history/replay.js';
 import { stateAt } from '../server/history/state-at.js';
 import { EmbeddedIncidentLog } from '../server/storage/embedded/embedded-incident-log.js';
-import { UpdateLog } from '../server/history/update-log.js';
+import { UpdateLog } from '../server/storage/embedded/update-log.js';
 import { startTestServer, tempDataDir, ADMIN_TOKEN } from '../test/helpers/server.js';
 import { progress, stats, type Stats } from './lib.js';
 

@@ -1,6 +1,6 @@
 /** Prometheus metrics (`GET /metrics`). One registry per server, so tests can run several. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { damagedRecordsByIncident } from './history/log-damage.js';
+import { damagedRecordsByIncident } from './storage/embedded/log-damage.js';
 
 export class Metrics {
   readonly registry = new Registry();

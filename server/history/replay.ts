@@ -15,9 +15,8 @@ import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import { entriesOf, hypothesesOf, metaOf } from '../../shared/schema/doc.js';
 import type { HistoryChange, HistoryEvent } from '../../shared/history.js';
-import { HistoryCorruptError } from './incident-history.js';
 import { useMostRecent } from '../lru.js';
-import type { IncidentLog, LogRecord } from '../storage/incident-log.js';
+import { HistoryCorruptError, type IncidentLog, type LogRecord } from '../storage/incident-log.js';
 
 /** Applying a record from the log. */
 const APPLY = Symbol('replay-apply');

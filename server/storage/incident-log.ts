@@ -86,6 +86,9 @@ export interface IncidentLog {
   damage(): Promise<LogDamage | undefined>;
 }
 
+/** A history whose records do not follow each other (a seq out of order): nothing is served from it. */
+export class HistoryCorruptError extends Error {}
+
 /** Every incident's log. */
 export interface IncidentLogs {
   of(incidentId: string): IncidentLog;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { createEntry } from '../../shared/schema/doc.js';
-import { readRecords } from '../../server/history/update-log.js';
+import { readRecords } from '../../server/storage/embedded/update-log.js';
 import { connect, synced } from '../helpers/collab-client.js';
 import { clientDir, entry, launchChromium, loggedInPage, openIncident } from '../helpers/browser.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';

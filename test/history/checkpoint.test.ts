@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import { crc32 } from 'node:zlib';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../server/history/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../server/storage/embedded/checkpoint.js';
 import { createEntry, listEntries } from '../../shared/schema/doc.js';
 
 function incident(entries: number): Checkpoint {

@@ -11,8 +11,8 @@ import * as Y from 'yjs';
 import { createEntry, entriesOf } from '../../shared/schema/doc.js';
 import type { IncidentAuthors } from '../../shared/api.js';
 import type { Report } from '../../shared/schema/export.js';
-import { encodeRecord } from '../../server/history/record.js';
-import { readRecords } from '../../server/history/update-log.js';
+import { encodeRecord } from '../../server/storage/embedded/record.js';
+import { readRecords } from '../../server/storage/embedded/update-log.js';
 import { startTestServer, tempDataDir, type TestServer } from '../helpers/server.js';
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
 

@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import * as Y from 'yjs';
 import { createEntry, listEntries } from '../../shared/schema/doc.js';
-import { IncidentHistory } from '../../server/history/incident-history.js';
-import { logDamage } from '../../server/history/log-damage.js';
-import { UpdateLog, readRecords } from '../../server/history/update-log.js';
+import { IncidentHistory } from '../../server/storage/embedded/incident-history.js';
+import { logDamage } from '../../server/storage/embedded/log-damage.js';
+import { UpdateLog, readRecords } from '../../server/storage/embedded/update-log.js';
 import { tempDataDir } from '../helpers/server.js';
 
 const log = pino({ level: 'silent' });

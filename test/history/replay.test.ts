@@ -21,7 +21,7 @@ import {
   updateEntry,
 } from '../../shared/schema/doc.js';
 import { IncidentReplay, Replays } from '../../server/history/replay.js';
-import { UpdateLog } from '../../server/history/update-log.js';
+import { UpdateLog } from '../../server/storage/embedded/update-log.js';
 import { EmbeddedIncidentLog } from '../../server/storage/embedded/embedded-incident-log.js';
 import { seededRandom } from '../helpers/random.js';
 

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import * as Y from 'yjs';
 import { createEntry, listEntries } from '../../shared/schema/doc.js';
-import { IncidentHistory } from '../../server/history/incident-history.js';
-import { UpdateLog } from '../../server/history/update-log.js';
-import { encodeRecord } from '../../server/history/record.js';
+import { IncidentHistory } from '../../server/storage/embedded/incident-history.js';
+import { UpdateLog } from '../../server/storage/embedded/update-log.js';
+import { encodeRecord } from '../../server/storage/embedded/record.js';
 import { tempDataDir } from '../helpers/server.js';
 
 const log = pino({ level: 'silent' });

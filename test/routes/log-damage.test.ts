@@ -11,7 +11,7 @@ import type { HistoryRecord, IncidentAuthors } from '../../shared/api.js';
 import type { HistoryEvents } from '../../shared/history.js';
 import type { LogDamage } from '../../shared/log-damage.js';
 import { createEntry, listEntries } from '../../shared/schema/doc.js';
-import { readRecords } from '../../server/history/update-log.js';
+import { readRecords } from '../../server/storage/embedded/update-log.js';
 import { connect, synced } from '../helpers/collab-client.js';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
 

@@ -6,13 +6,13 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { LogDamage } from '../../../shared/log-damage.js';
-import { IncidentHistory } from '../../history/incident-history.js';
-import { checkLog } from '../../history/log-damage.js';
-import { UpdateLog, type UpdateLogState } from '../../history/update-log.js';
 import type {
   AppendListener, IncidentAppender, IncidentCheckpoint, IncidentLog, IncidentLogs, LoadedIncident, LogRecord,
 } from '../incident-log.js';
+import { IncidentHistory } from './incident-history.js';
+import { checkLog } from './log-damage.js';
 import { SeqIndex } from './seq-index.js';
+import { UpdateLog, type UpdateLogState } from './update-log.js';
 
 export class EmbeddedIncidentLog implements IncidentLog {
   readonly history: IncidentHistory;

@@ -4,7 +4,7 @@
  * instead of scanning from the start. Offsets are the embedded log's own detail: no reader sees them.
  * Only the ends of records that read as valid are noted, and those are never cut from the log.
  */
-import type { RecordMark } from '../../history/record.js';
+import type { RecordMark } from './record.js';
 
 /** Records between two noted points, at most (besides checkpoints and the furthest point read). */
 const EVERY = 256;

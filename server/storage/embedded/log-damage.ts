@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { recordsLost, type LogDamage } from '../../shared/log-damage.js';
+import { recordsLost, type LogDamage } from '../../../shared/log-damage.js';
 import type { IncidentHistory } from './incident-history.js';
 import type { RecordMark } from './record.js';
 import type { DamagedSpan } from './update-log.js';

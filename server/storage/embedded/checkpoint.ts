@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import zlib, { crc32 } from 'node:zlib';
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
-import { writeFileAtomic } from '../store/durable-file.js';
+import { writeFileAtomic } from '../../store/durable-file.js';
 
 export interface Checkpoint {
   /** Last record included. */

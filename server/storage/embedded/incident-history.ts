@@ -9,12 +9,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as Y from 'yjs';
 import type { Logger } from 'pino';
-import { ClientBindings, inspectUpdate } from './attribution.js';
+import { ClientBindings, inspectUpdate } from '../../history/attribution.js';
+import { HistoryCorruptError } from '../incident-log.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { noteDamage, noteVerified } from './log-damage.js';
 import type { RecordMark } from './record.js';
 import { readRecords, type DamagedSpan, type ScannedRecord, type UpdateLogState } from './update-log.js';
-import { fsyncDir } from '../store/durable-file.js';
+import { fsyncDir } from '../../store/durable-file.js';
 
 export interface LoadedHistory {
   doc: Y.Doc;
@@ -25,8 +26,6 @@ export interface LoadedHistory {
   /** Records replayed on top of the checkpoint. */
   replayed: number;
 }
-
-export class HistoryCorruptError extends Error {}
 
 export class IncidentHistory {
   readonly logFile: string;
