@@ -99,8 +99,10 @@ describe('login timing', () => {
       noPassword.push(await timed(server, 'tokenonly'));
     }
     const scryptMs = median(known);
-    // Before the fix: ~1 ms against ~30 ms. Generous, for a loaded machine: within half of a scrypt.
-    expect(Math.abs(median(unknown) - scryptMs)).toBeLessThan(scryptMs / 2);
-    expect(Math.abs(median(noPassword) - scryptMs)).toBeLessThan(scryptMs / 2);
+    // Before the fix an unknown name answered in ~1 ms against ~30 ms: what gave it away was being
+    // fast. On a loaded machine five tries each are noisy both ways, so this asks only that neither is
+    // much faster than a wrong password (at least half of its time).
+    expect(median(unknown)).toBeGreaterThan(scryptMs / 2);
+    expect(median(noPassword)).toBeGreaterThan(scryptMs / 2);
   });
 });
