@@ -249,7 +249,9 @@ export class IncidentRoom {
     const store = this.doc.store;
     // Pending parts can only be there after loading a log with a damaged record: leave those to Yjs.
     const hadPending = store.pendingStructs !== null || store.pendingDs !== null;
-    const before = new Map([...clients].map((c) => [c, Y.getState(store, c)]));
+    // Only client IDs nobody owns yet need binding: usually none (a typist's ID is bound since their first edit).
+    let fresh: Array<{ client: number; clock: number }> | undefined;
+    for (const client of clients) if (this.bindings.ownerOf(client) === undefined) (fresh ??= []).push({ client, clock: Y.getState(store, client) });
     Y.applyUpdate(this.doc, update, conn);
     if (!hadPending && (store.pendingStructs !== null || store.pendingDs !== null)) {
       store.pendingStructs = null;
@@ -257,7 +259,7 @@ export class IncidentRoom {
       this.opts.metrics.rejected.inc({ reason: 'depends on missing changes' });
       conn.log.debug({ incident: this.incidentId }, 'dropped the part of an update that depends on changes the server does not have');
     }
-    this.bindings.bind([...clients].filter((c) => Y.getState(store, c) > before.get(c)!), conn.user.id);
+    if (fresh) this.bindings.bind(fresh.filter((f) => Y.getState(store, f.client) > f.clock).map((f) => f.client), conn.user.id);
   }
 
   private receiveAwareness(conn: Connection, update: Uint8Array): void {

@@ -61,10 +61,10 @@ export function userRoutes(ctx: RouteContext): Router {
    * An admin changes a user's role or removes them (`active: false`: sessions and tokens end at once,
    * open sockets close; the account stays for the history's names) or brings them back.
    */
-  router.patch('/api/users/:id', authenticated(ctx.auth, 'admin'), async (req, res) => {
-    const user = store.userById(String(req.params.id));
+  /** Changes a user's role and whether they are active; removing them ends their sessions and tokens. */
+  async function changeUser(by: UserRecord, id: string, body: { role?: UserRecord['role']; active?: boolean }): Promise<UserRecord> {
+    const user = store.userById(id);
     if (!user) throw notFound('user');
-    const body = parseBody(UpdateUserRequest, req.body);
     if ((body.role !== undefined && body.role !== 'admin') || body.active === false) keepAnAdmin(user);
     const change: Partial<Pick<UserRecord, 'role' | 'deactivatedAt'>> = {};
     if (body.role !== undefined) change.role = body.role;
@@ -75,21 +75,19 @@ export function userRoutes(ctx: RouteContext): Router {
       await store.removeSessionsOf(user.id);
       await store.removeTokens({ userId: user.id });
     }
-    ctx.log.info({ by: userOf(res).name, user: user.name, role: updated.role, deactivated: Boolean(updated.deactivatedAt) }, 'user changed');
+    ctx.log.info({ by: by.name, user: user.name, role: updated.role, deactivated: Boolean(updated.deactivatedAt) }, 'user changed');
     ctx.access.changed({ userId: user.id });
-    res.json(presentDetails(updated));
+    return updated;
+  }
+
+  router.patch('/api/users/:id', authenticated(ctx.auth, 'admin'), async (req, res) => {
+    const body = parseBody(UpdateUserRequest, req.body);
+    res.json(presentDetails(await changeUser(userOf(res), String(req.params.id), body)));
   });
 
   /** Removes a user: the same as `PATCH {active: false}`. */
   router.delete('/api/users/:id', authenticated(ctx.auth, 'admin'), async (req, res) => {
-    const user = store.userById(String(req.params.id));
-    if (!user) throw notFound('user');
-    keepAnAdmin(user);
-    if (!user.deactivatedAt) await store.updateUser(user.id, { deactivatedAt: new Date().toISOString() });
-    await store.removeSessionsOf(user.id);
-    await store.removeTokens({ userId: user.id });
-    ctx.log.info({ by: userOf(res).name, user: user.name }, 'user removed');
-    ctx.access.changed({ userId: user.id });
+    await changeUser(userOf(res), String(req.params.id), { active: false });
     res.status(204).end();
   });
 

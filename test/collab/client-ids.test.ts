@@ -7,11 +7,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
 import type { HistoryRecord } from '../../shared/api.js';
 import { createEntry, listEntries } from '../../shared/schema/doc.js';
 import { CloseCode, MessageType } from '../../shared/protocol.js';
-import { encodeAwarenessEntries } from '../../server/collab/protocol.js';
+import { encodeAwareness, encodeAwarenessEntries, encodeUpdate, type AwarenessEntry } from '../../server/collab/protocol.js';
 import { PresenceLimits } from '../../server/collab/presence.js';
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -36,14 +35,8 @@ function open(incidentId: string, token: string, doc?: Y.Doc): CollabClient {
   return c;
 }
 
-const frame = (write: (e: encoding.Encoder) => void) => {
-  const e = encoding.createEncoder();
-  write(e);
-  return encoding.toUint8Array(e);
-};
-const syncUpdate = (update: Uint8Array) => frame((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 2), encoding.writeVarUint8Array(e, update)));
-const awareness = (entries: Array<{ clientId: number; clock: number; state: unknown }>) =>
-  frame((e) => (encoding.writeVarUint(e, MessageType.awareness), encoding.writeVarUint8Array(e, encodeAwarenessEntries(entries))));
+const syncUpdate = encodeUpdate;
+const awareness = (entries: AwarenessEntry[]) => encodeAwareness(encodeAwarenessEntries(entries));
 
 /** A raw socket as Mallory: what it sends, the durable state vectors it is told of, how it closes. */
 async function rawSocket(incidentId: string, token: string) {

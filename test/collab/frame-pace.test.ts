@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
-import * as encoding from 'lib0/encoding';
+import { encodeUpdate } from '../../server/collab/protocol.js';
 import { createEntry } from '../../shared/schema/doc.js';
 import { connect, synced } from '../helpers/collab-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -23,11 +23,7 @@ afterAll(async () => {
 function bulk(entries: number): Uint8Array {
   const doc = new Y.Doc();
   for (let i = 0; i < entries; i++) createEntry(doc, { kind: 'note', title: `bulk ${i}`, ranAt: '2026-12-01T00:00:00.000Z' });
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, 0);
-  encoding.writeVarUint(e, 2);
-  encoding.writeVarUint8Array(e, Y.encodeStateAsUpdate(doc));
-  return encoding.toUint8Array(e);
+  return encodeUpdate(Y.encodeStateAsUpdate(doc));
 }
 
 describe('frame pace', () => {

@@ -10,7 +10,7 @@ import * as encoding from 'lib0/encoding';
 import { createEntry, createHypothesis, entriesOf, setVerdict } from '../../shared/schema/doc.js';
 import { CloseCode } from '../../shared/protocol.js';
 import { measureUpdate, UpdateLimits } from '../../server/collab/update-cost.js';
-import { ProtocolError } from '../../server/collab/protocol.js';
+import { encodeUpdate, ProtocolError } from '../../server/collab/protocol.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -97,13 +97,7 @@ describe('the cost of an update, from its bytes', () => {
 
   it('refuses a 500 KB update of 40,000 nested maps without stalling anyone', async () => {
     const update = nestedMaps(40_000);
-    const frame = (() => {
-      const enc = encoding.createEncoder();
-      encoding.writeVarUint(enc, 0);
-      encoding.writeVarUint(enc, 2);
-      encoding.writeVarUint8Array(enc, update);
-      return encoding.toUint8Array(enc);
-    })();
+    const frame = encodeUpdate(update);
     let worstHealthMs = 0;
     let probing = true;
     const probe = (async () => {

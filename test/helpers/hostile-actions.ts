@@ -11,10 +11,9 @@
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
 import { createEntry, entriesOf } from '../../shared/schema/doc.js';
 import { MessageType } from '../../shared/protocol.js';
-import { encodeAwarenessEntries } from '../../server/collab/protocol.js';
+import { encodeAwareness, encodeAwarenessEntries, encodeUpdate, type AwarenessEntry } from '../../server/collab/protocol.js';
 import { PresenceLimits } from '../../server/collab/presence.js';
 
 export interface Plan {
@@ -35,14 +34,8 @@ const counts: Record<string, number> = {};
 const count = (what: string) => (counts[what] = (counts[what] ?? 0) + 1);
 let stopping = false;
 
-const frame = (write: (e: encoding.Encoder) => void) => {
-  const e = encoding.createEncoder();
-  write(e);
-  return encoding.toUint8Array(e);
-};
-const syncUpdate = (update: Uint8Array) => frame((e) => (encoding.writeVarUint(e, 0), encoding.writeVarUint(e, 2), encoding.writeVarUint8Array(e, update)));
-const awareness = (entries: Array<{ clientId: number; clock: number; state: unknown }>) =>
-  frame((e) => (encoding.writeVarUint(e, MessageType.awareness), encoding.writeVarUint8Array(e, encodeAwarenessEntries(entries))));
+const syncUpdate = encodeUpdate;
+const awareness = (entries: AwarenessEntry[]) => encodeAwareness(encodeAwarenessEntries(entries));
 
 function api(method: string, path: string, body?: unknown, token = plan.token): Promise<Response> {
   return fetch(plan.url + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
