@@ -4,19 +4,19 @@
  * crash, the honest responders' save latency p99 stays within 2× of its unloaded value, and the
  * hostile input changes no document.
  *
- * Loaded and unloaded latencies are sampled in alternating windows of the same run (the hostile
- * process is paused with SIGSTOP for the unloaded ones), so a machine that gets busier or quieter
- * halfway through — a CI runner's neighbours, the disk's writeback — weighs on both alike.
+ * Loaded and unloaded latencies are sampled in alternating windows of the same run
+ * (test/helpers/load-windows.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
-import { createEntry, entryText, listEntries } from '../../shared/schema/doc.js';
+import { listEntries } from '../../shared/schema/doc.js';
 import { ADMIN_TOKEN, tempDataDir } from '../helpers/server.js';
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
 import { freePort, startChildServer, type ChildServer } from '../helpers/child-server.js';
 import { chaosSeed } from '../helpers/random.js';
+import { quantile, saveLatenciesInWindows } from '../helpers/load-windows.js';
 
 const FRAMES = 10_000;
 const HONEST = 3;
@@ -44,34 +44,6 @@ async function api(method: string, urlPath: string, token: string, body?: unknow
   return (await res.json()) as { id: string; token: string };
 }
 
-type Phase = 'loaded' | 'unloaded' | 'settling';
-
-/**
- * Honest responders type into their entries at ~20 edits/s each until `until` settles; each edit's
- * save latency (ms) is filed under the phase it started in (edits started while settling are dropped).
- */
-async function honestWork(until: Promise<unknown>, phase: () => Phase): Promise<Record<'loaded' | 'unloaded', number[]>> {
-  const latencies = { loaded: [] as number[], unloaded: [] as number[] };
-  let done = false;
-  void until.then(() => (done = true));
-  await Promise.all(clients.map(async (c, i) => {
-    const id = createEntry(c.doc, { kind: 'test', title: `honest ${i} ${Date.now()}`, ranAt: new Date().toISOString() });
-    await c.saved();
-    const text = entryText(c.doc, id, 'observations')!;
-    while (!done) {
-      const startedIn = phase();
-      const started = performance.now();
-      text.insert(text.length, 'ok ');
-      await c.saved();
-      const ms = performance.now() - started;
-      if (startedIn !== 'settling' && phase() === startedIn) latencies[startedIn].push(ms);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }));
-  return latencies;
-}
-
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * q)]!;
 const p99 = (xs: number[]) => quantile(xs, 0.99);
 
 describe('fuzz chaos', () => {
@@ -102,26 +74,10 @@ describe('fuzz chaos', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     hostile = attacker;
-    // Windows of WINDOW_MS: hostile running (loaded), then paused (unloaded), and so on until it has
-    // sent all its frames. The first SETTLE_MS of each window belong to neither.
-    let running = true;
-    let phase: Phase = 'settling';
-    const enter = () => {
-      phase = 'settling';
-      setTimeout(() => (phase = running ? 'loaded' : 'unloaded'), SETTLE_MS);
-    };
-    enter();
-    const windows = setInterval(() => {
-      if (attacker.exitCode !== null || attacker.signalCode !== null) return;
-      running = !running;
-      attacker.kill(running ? 'SIGCONT' : 'SIGSTOP');
-      enter();
-    }, WINDOW_MS);
     let report = '';
     attacker.stdout.on('data', (d: Buffer) => (report += d.toString()));
-    const hostileDone = new Promise((resolve) => attacker.on('exit', resolve));
-    const { loaded, unloaded } = await honestWork(hostileDone, () => phase);
-    clearInterval(windows);
+    // Windows of WINDOW_MS, hostile running and paused in turns, until it has sent all its frames.
+    const { loaded, unloaded } = await saveLatenciesInWindows(attacker, clients, { windowMs: WINDOW_MS, settleMs: SETTLE_MS });
     const summary = JSON.parse(report) as { sent: number; closes: Record<string, number>; seconds: number };
 
     const measured = { unloadedP50: quantile(unloaded, 0.5), loadedP50: quantile(loaded, 0.5), unloadedP99: p99(unloaded), loadedP99: p99(loaded), unloadedN: unloaded.length, loadedN: loaded.length };

@@ -5,19 +5,19 @@
  * flood. Meanwhile honest responders keep typing: their save latency p99 stays within 2× of its
  * unloaded value, nothing of the attacker's lands in their incident, and their saves never fail.
  *
- * As in fuzz.chaos.ts, loaded and unloaded latencies come from alternating windows of one run (the
- * attacker paused with SIGSTOP for the unloaded ones), so a machine that gets busier halfway
- * through weighs on both alike.
+ * As in fuzz.chaos.ts, loaded and unloaded latencies come from alternating windows of one run
+ * (test/helpers/load-windows.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
-import { createEntry, entryText, listEntries } from '../../shared/schema/doc.js';
+import { listEntries } from '../../shared/schema/doc.js';
 import { ADMIN_TOKEN, tempDataDir } from '../helpers/server.js';
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
 import { freePort, startChildServer, type ChildServer } from '../helpers/child-server.js';
 import type { Plan } from '../helpers/hostile-actions.js';
+import { quantile, saveLatenciesInWindows } from '../helpers/load-windows.js';
 
 const HONEST = 3;
 const WINDOWS = 16;
@@ -38,8 +38,6 @@ async function api<T = { id: string; token: string }>(method: string, urlPath: s
   return (await res.json()) as T;
 }
 
-type Phase = 'loaded' | 'unloaded' | 'settling';
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * q)]!;
 
 describe('a hostile member', () => {
   it('cannot stall or spoil the honest responders’ logging', async () => {
@@ -68,46 +66,8 @@ describe('a hostile member', () => {
     hostile = proc;
     let report = '';
     proc.stdout!.on('data', (d: Buffer) => (report += d.toString()));
-    const exited = new Promise((resolve) => proc.on('exit', resolve));
-
-    let running = true;
-    let phase: Phase = 'settling';
-    let windowsLeft = WINDOWS;
-    let done = false;
-    const enter = () => {
-      phase = 'settling';
-      setTimeout(() => (phase = running ? 'loaded' : 'unloaded'), SETTLE_MS);
-    };
-    enter();
-    const windows = setInterval(() => {
-      if (--windowsLeft === 0) {
-        clearInterval(windows);
-        proc.kill('SIGCONT');
-        proc.kill('SIGTERM');
-        done = true;
-        return;
-      }
-      running = !running;
-      proc.kill(running ? 'SIGCONT' : 'SIGSTOP');
-      enter();
-    }, WINDOW_MS);
-
-    const latencies = { loaded: [] as number[], unloaded: [] as number[] };
-    await Promise.all(clients.map(async (c, i) => {
-      const id = createEntry(c.doc, { kind: 'test', title: `honest ${i}`, ranAt: new Date().toISOString() });
-      await c.saved();
-      const text = entryText(c.doc, id, 'observations')!;
-      while (!done) {
-        const startedIn = phase;
-        const started = performance.now();
-        text.insert(text.length, 'ok ');
-        await c.saved();
-        const ms = performance.now() - started;
-        if (startedIn !== 'settling' && phase === startedIn) latencies[startedIn].push(ms);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }));
-    await exited;
+    const latencies = await saveLatenciesInWindows(proc, clients, { windowMs: WINDOW_MS, settleMs: SETTLE_MS, windows: WINDOWS });
+    await new Promise((r) => (proc.exitCode !== null ? r(undefined) : proc.once('exit', r)));
     const counts = JSON.parse(report) as Record<string, number>;
     const measured = {
       unloadedP50: quantile(latencies.unloaded, 0.5), loadedP50: quantile(latencies.loaded, 0.5),
