@@ -1,0 +1,42 @@
+/**
+ * The PostgreSQL connection pool every part of the PostgreSQL mode shares, migrated at open. Queries
+ * that fail because the server is unreachable are told apart (`isUnavailable`) from those PostgreSQL
+ * refused: the first mean "try again later" (503, close code 4503), the second are bugs or bad input.
+ */
+import pg from 'pg';
+import { migrate } from './migrate.js';
+
+// bigint columns (seqs, times in ms) come back as numbers: every value we store is far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export interface Database {
+  pool: pg.Pool;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(url: string, options: { max?: number } = {}): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    // A connection that stops answering is found out by TCP keepalive rather than hanging a commit.
+    keepAlive: true,
+    application_name: 'bridgelog',
+  });
+  // An idle client losing its connection (PostgreSQL restarted) must not crash the process.
+  pool.on('error', () => undefined);
+  await migrate(pool);
+  return { pool, url, close: () => pool.end() };
+}
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+
+/** Whether `err` says PostgreSQL could not be reached (or went away), rather than refusing the query. */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  if (!e) return false;
+  if (e.code && UNAVAILABLE_CODES.has(e.code)) return true;
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
+}

@@ -1,0 +1,13 @@
+/**
+ * The PostgreSQL schema, as numbered migrations applied in order at start (migrate.ts). A migration
+ * is never edited once released: a change to the schema is a new one at the end.
+ */
+import { log } from './001-log.js';
+
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [log];
