@@ -16,7 +16,7 @@ export const MessageType = {
 /** y-protocols sync sub-types. */
 export const SyncStep = { step1: 0, step2: 1, update: 2 } as const;
 
-/** Close codes of the collaboration socket (api.md). 1001 is the standard "going away". */
+/** Close codes of the collaboration socket (docs/api.md). 1001 and 1011 are the standard "going away" and "internal error". */
 export const CloseCode = {
   goingAway: 1001,
   malformed: 4400,
@@ -26,6 +26,10 @@ export const CloseCode = {
   tooLarge: 4413,
   /** More sync requests waiting than a client needs (server/collab/sync-pace.ts). */
   tooManyRequests: 4429,
+  /** The durable storage (PostgreSQL) cannot be reached: nothing was acknowledged; reconnect later. */
+  storageUnavailable: 4503,
+  /** The server failed to store what it was sent (or cannot tell whether it did): reconnect and resend. */
+  internalError: 1011,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

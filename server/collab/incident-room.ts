@@ -13,7 +13,9 @@ import type { Logger } from 'pino';
 import { CloseCode } from '../../shared/protocol.js';
 import { metaOf, readMeta, type Meta } from '../../shared/schema/doc.js';
 import { ClientBindings, inspectUpdate } from '../history/attribution.js';
-import type { DurableEvent, IncidentAppender, IncidentLog, LoadedIncident } from '../storage/incident-log.js';
+import {
+  StorageUnavailable, type DurableEvent, type IncidentAppender, type IncidentLog, type LoadedIncident, type RemoteRecords,
+} from '../storage/incident-log.js';
 import type { Metrics } from '../metrics.js';
 import { reasonLabel } from '../metrics.js';
 import { Broadcast, Connection } from './connection.js';
@@ -29,6 +31,9 @@ type SyncRequest = Extract<protocol.Incoming, { type: 'sync-step1' }>;
 export class ServerChange {
   constructor(readonly userId: string) {}
 }
+
+/** Origin of records another node committed (PostgreSQL mode): already durable, not logged again. */
+const REMOTE = Symbol('remote');
 
 export interface RoomOptions {
   checkpointEvery: number;
@@ -73,6 +78,8 @@ export class IncidentRoom {
   private checkpointing = false;
   private metaChanged = false;
   private closed = false;
+  /** The client IDs of the update being applied, claimed for its author when it is logged. */
+  private claiming: Iterable<number> | undefined;
 
   constructor(
     readonly incidentId: string,
@@ -84,7 +91,7 @@ export class IncidentRoom {
     this.bindings = loaded.bindings;
     this.checkpointSeq = loaded.checkpointSeq;
     this.durableStateVector = Y.decodeStateVector(Y.encodeStateVector(this.doc));
-    this.updateLog = history.startAppending({ onDurable: this.onDurable, onFailure: this.onLogFailure });
+    this.updateLog = history.startAppending({ onDurable: this.onDurable, onFailure: this.onLogFailure, onRemote: this.onRemote });
     this.awareness = new awarenessProtocol.Awareness(this.doc);
     this.presence = new PresenceGuard(this.bindings, (conn, entries) => this.applyAwareness(conn, entries));
     this.awareness.setLocalState(null);
@@ -93,9 +100,9 @@ export class IncidentRoom {
     this.doc.on('update', this.onDocUpdate);
   }
 
-  /** The last durable record: readers of the live history read up to here. */
+  /** The last record of the history the document holds: readers of the live history read up to here. */
   get lastSeq(): number {
-    return this.updateLog.durableSeq;
+    return this.updateLog.historySeq;
   }
 
   join(conn: Connection): void {
@@ -161,10 +168,12 @@ export class IncidentRoom {
     while (this.bindings.ownerOf(clientId) !== undefined);
     this.bindings.bind([clientId], userId);
     this.doc.clientID = clientId;
+    this.claiming = [clientId];
     try {
       this.doc.transact(() => change(this.doc), new ServerChange(userId));
     } finally {
       this.doc.clientID = ownClientId;
+      this.claiming = undefined;
     }
     return this.updateLog.whenDurable();
   }
@@ -177,7 +186,7 @@ export class IncidentRoom {
     this.connections.clear();
     this.awareness.destroy();
     await this.updateLog.whenDurable().catch(() => undefined);
-    if (this.updateLog.durableSeq > this.checkpointSeq) await this.checkpoint().catch((err) => this.opts.log.error({ err }, 'checkpoint failed'));
+    if ((this.updateLog.settled()?.seq ?? 0) > this.checkpointSeq) await this.checkpoint().catch((err) => this.opts.log.error({ err }, 'checkpoint failed'));
     await this.updateLog.close();
     this.doc.destroy();
   }
@@ -252,7 +261,12 @@ export class IncidentRoom {
     // Only client IDs nobody owns yet need binding: usually none (a typist's ID is bound since their first edit).
     let fresh: Array<{ client: number; clock: number }> | undefined;
     for (const client of clients) if (this.bindings.ownerOf(client) === undefined) (fresh ??= []).push({ client, clock: Y.getState(store, client) });
-    Y.applyUpdate(this.doc, update, conn);
+    this.claiming = clients;
+    try {
+      Y.applyUpdate(this.doc, update, conn);
+    } finally {
+      this.claiming = undefined;
+    }
     if (!hadPending && (store.pendingStructs !== null || store.pendingDs !== null)) {
       store.pendingStructs = null;
       store.pendingDs = null;
@@ -287,11 +301,22 @@ export class IncidentRoom {
   private onDocUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction): void => {
     this.fullState = undefined;
     if (origin === 'load') return;
+    const broadcast = Broadcast.of(protocol.encodeUpdate(update));
+    if (origin === REMOTE) {
+      // Durable already; sent once everything this node applied before it is durable too, so the
+      // state vector acknowledged never runs ahead of what is stored.
+      const stateAfter = transaction.afterState;
+      this.metaChanged = false; // the node that wrote it keeps the incident's record up to date
+      this.afterDurable(this.updateLog.appendedSeq, () => {
+        this.durableStateVector = stateAfter;
+        this.outgoing.push({ broadcast, origin });
+      });
+      return;
+    }
     const author = origin instanceof Connection ? origin.user.id : origin instanceof ServerChange ? origin.userId : undefined;
     if (author === undefined) throw new Error('document changed by an unattributed origin');
-    const record = this.updateLog.append(author, update);
+    const record = this.updateLog.append(author, update, this.claiming);
     this.opts.metrics.updates.inc();
-    const broadcast = Broadcast.of(protocol.encodeUpdate(update));
     // Every transaction's update is logged in order, so once this one is on disk, so is the document
     // as it stood after it: the state vector Yjs computed for the transaction is what is durable then.
     const stateAfter = transaction.afterState;
@@ -352,28 +377,42 @@ export class IncidentRoom {
     }
   }
 
+  /** Records other nodes committed: applied as durable, bound to their authors, forwarded. */
+  private onRemote = ({ records }: RemoteRecords): void => {
+    if (this.closed) return;
+    for (const record of records) {
+      this.bindings.bind(record.claims, record.userId);
+      Y.applyUpdate(this.doc, record.update, REMOTE);
+    }
+    this.maybeCheckpoint();
+  };
+
   private onLogFailure = (err: Error): void => {
+    const unavailable = err instanceof StorageUnavailable;
     this.opts.log.error({ err, incident: this.incidentId }, 'update log failed; closing the incident so clients keep their unsaved changes');
-    for (const conn of this.connections) conn.close(1011, 'storage failure');
+    const [code, reason] = unavailable ? [CloseCode.storageUnavailable, 'storage unavailable'] : [CloseCode.internalError, 'storage failure'];
+    for (const conn of this.connections) conn.close(code, reason);
     this.connections.clear();
     this.opts.onFailure(this);
   };
 
   private maybeCheckpoint(): void {
-    const log = this.updateLog;
     if (this.checkpointing || this.closed) return;
-    if (log.durableSeq - this.checkpointSeq < this.opts.checkpointEvery || log.appendedSeq !== log.durableSeq) return;
+    const settled = this.updateLog.settled();
+    if (!settled || settled.seq - this.checkpointSeq < this.opts.checkpointEvery) return;
     this.checkpoint().catch((err) => this.opts.log.error({ err, incident: this.incidentId }, 'checkpoint failed'));
   }
 
-  /** Snapshots the document now — only called when everything applied is durable. */
+  /** Snapshots the document now, if it is exactly the history up to a seq (everything applied is durable). */
   private async checkpoint(): Promise<void> {
+    const settled = this.updateLog.settled();
+    if (!settled) return;
     this.checkpointing = true;
-    const seq = this.updateLog.durableSeq;
+    const { seq, at } = settled;
     try {
       await this.history.writeCheckpoint({
         seq,
-        at: this.updateLog.lastAt,
+        at,
         bindings: new Map(this.bindings.byClient),
         doc: Y.encodeStateAsUpdate(this.doc),
       });

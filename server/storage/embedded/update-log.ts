@@ -189,6 +189,13 @@ export class UpdateLog {
   get lastAt(): number {
     return this.lastRecordAt;
   }
+  /** One writer per incident: the document holds exactly what this log has made durable and appended. */
+  get historySeq(): number {
+    return this.durable;
+  }
+  settled(): { seq: number; at: number } | undefined {
+    return this.appended === this.durable ? { seq: this.durable, at: this.lastRecordAt } : undefined;
+  }
   /** Bytes of the file that hold durable records: safe for readers to read up to. */
   get durableSize(): number {
     return this.writtenSize;
