@@ -3,6 +3,7 @@
  * is never edited once released: a change to the schema is a new one at the end.
  */
 import { log } from './001-log.js';
+import { blobs } from './003-blobs.js';
 
 export interface Migration {
   id: number;
@@ -10,4 +11,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [log];
+export const migrations: Migration[] = [log, blobs];
