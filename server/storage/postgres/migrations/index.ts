@@ -3,6 +3,7 @@
  * is never edited once released: a change to the schema is a new one at the end.
  */
 import { log } from './001-log.js';
+import { catalog } from './002-catalog.js';
 import { blobs } from './003-blobs.js';
 
 export interface Migration {
@@ -11,4 +12,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [log, blobs];
+export const migrations: Migration[] = [log, catalog, blobs];
