@@ -192,7 +192,7 @@ frontend bridgelog
     default_backend app
 
 backend collab
-    balance uri whole
+    balance uri
     hash-type consistent
     option httpchk GET /readyz
 ${servers(false)}

@@ -7,12 +7,10 @@ import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
 import type { Logger } from 'pino';
+import { CloseCode } from '../shared/protocol.js';
 import { newId } from '../shared/schema/doc.js';
 import { AlertReceiver } from './alerts/alert-receiver.js';
-import { openLowdbAttachments, type AttachmentStore } from './attachments/attachment-store.js';
 import { CaptureAnalyses } from './capture/capture-analyses.js';
-import { openFileBlobs } from './storage/embedded/file-blobs.js';
-import { openLowdbAlerts, type AlertStore } from './alerts/alert-store.js';
 import { AccessChanges } from './auth/access-changes.js';
 import { Authenticator } from './auth/authenticate.js';
 import { originAllowed } from './auth/origin.js';
@@ -26,7 +24,6 @@ import type { Config } from './config.js';
 import { AppEvents } from './events/app-events.js';
 import { Authorship } from './history/authorship.js';
 import { Replays } from './history/replay.js';
-import { openLowdbSeenMarks, type SeenMarks } from './store/seen-marks.js';
 import { mirrorMeta } from './incidents/incident-commands.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -40,8 +37,10 @@ import { incidentRoutes } from './routes/incident-routes.js';
 import { replayRoutes } from './routes/replay-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 import { userRoutes } from './routes/user-routes.js';
-import { lockDataDir } from './store/data-dir-lock.js';
-import { openLowdbMetadata, type MetadataStore } from './store/metadata.js';
+import { openStorage } from './storage/open-storage.js';
+import { isRedisBus } from './storage/redis/redis-bus.js';
+import type { Storage } from './storage/storage.js';
+import type { MetadataStore } from './store/metadata.js';
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:8080 */
@@ -59,7 +58,13 @@ export interface RunningServer {
 async function bootstrapAdmin(store: MetadataStore, token: string, log: Logger): Promise<void> {
   const createdAt = new Date().toISOString();
   const admin = { id: newId(), name: 'admin', role: 'admin' as const, createdAt };
-  await store.addUser(admin);
+  try {
+    await store.addUser(admin);
+  } catch (err) {
+    // Several nodes starting on an empty database: another one made the admin first.
+    if ((err as { code?: string }).code === '23505') return void log.info('the admin user was created by another node');
+    throw err;
+  }
   await store.addToken({ id: newId(), userId: admin.id, name: 'bootstrap token', tokenHash: hashToken(token), createdAt });
   log.info('created the admin user "admin" with the bootstrap token');
 }
@@ -87,22 +92,9 @@ function securityHeaders(_req: express.Request, res: express.Response, next: exp
 }
 
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const lock = lockDataDir(config.dataDir);
-  let store: MetadataStore;
-  let alerts: AlertStore;
-  let attachments: AttachmentStore;
-  let seen: SeenMarks;
-  try {
-    store = await openLowdbMetadata(path.join(config.dataDir, 'bridgelog.json'));
-    alerts = await openLowdbAlerts(config.dataDir);
-    attachments = await openLowdbAttachments(config.dataDir);
-    seen = await openLowdbSeenMarks(config.dataDir);
-  } catch (err) {
-    lock.release();
-    throw err;
-  }
-
+  const storage: Storage = await openStorage(config, log);
+  const { store, alerts, attachments, seen } = storage.catalog;
+  const blobs = storage.blobs;
   const setup = new SetupToken();
   let setupToken: string | undefined;
   if (store.countUsers() === 0) {
@@ -117,10 +109,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const timeShare = new TimeShare(config.timeShare);
   const app = express();
   const server = http.createServer(app);
-  const events = new AppEvents(server, auth, access, config.allowedOrigins);
+  const events = new AppEvents(server, auth, access, config.allowedOrigins, isRedisBus(storage.bus) ? storage.bus : undefined);
   const refusals = new Refusals(config.refusalPace);
+  // Sockets on this node whose access another node took away (PostgreSQL mode) are checked again.
+  storage.onRemoteAccessChange((change) => access.changed(change));
   const rooms: IncidentRooms = new IncidentRooms({
-    dataDir: config.dataDir,
+    logs: storage.logs,
+    bus: config.redisUrl ? storage.bus : undefined,
     idleUnloadMs: config.idleUnloadMs,
     checkpointEvery: config.checkpointEvery,
     maxMessageBytes: config.maxMessageBytes,
@@ -131,9 +126,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     onMetaChange: (incidentId, meta) =>
       void mirrorMeta({ store, events }, incidentId, meta).catch((err) => log.error({ err }, 'could not mirror incident metadata')),
   });
+  storage.onReadinessChange(({ ok }) => {
+    if (!ok) rooms.closeEvery(CloseCode.storageUnavailable, 'storage unavailable');
+  });
   const collab = attachCollabEndpoint({
     server, auth, access, store, rooms, metrics, log, refusals,
     maxSocketsPerUser: config.maxSocketsPerUser,
+    readiness: () => storage.readiness(),
     timeShare,
     allowedOrigins: config.allowedOrigins,
     maxMessageBytes: config.maxMessageBytes,
@@ -146,7 +145,6 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
 
   const alertReceiver = new AlertReceiver(alerts, store, events, log);
-  const blobs = await openFileBlobs(config.dataDir);
   const analyses = new CaptureAnalyses(path.join(config.dataDir, 'analyses'), blobs, log, (sha256, state) => {
     for (const a of attachments.all().filter((x) => x.sha256 === sha256)) {
       const incident = store.incidentById(a.incidentId);
@@ -155,12 +153,18 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     }
   });
   const replays = new Replays();
-  const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver, authorship: new Authorship(), replays, seen, access, timeShare };
+  const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver, authorship: new Authorship(), replays, seen, access, timeShare, storage };
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(securityHeaders);
   // A browser page from another origin may not use this API (with the session cookie or at all).
   app.use('/api', (req, _res, next) => next(originAllowed(req, config.allowedOrigins) ? undefined : new HttpError(403, 'origin not allowed')));
+  // Without reachable storage nothing can be saved: say so at once, rather than after a connect timeout.
+  app.use('/api', (req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || storage.readiness().ok) return next();
+    res.set('Retry-After', '2');
+    next(new HttpError(503, 'storage unavailable: nothing was saved; try again shortly'));
+  });
   app.use(express.json({ limit: '1mb' }));
   app.use(systemRoutes(ctx));
   app.use(authRoutes(ctx, setup));
@@ -183,8 +187,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
-  }).catch((err) => {
-    lock.release();
+  }).catch(async (err) => {
+    await storage.close();
     throw err;
   });
   const port = (server.address() as { port: number }).port;
@@ -200,12 +204,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await events.close();
       server.closeAllConnections();
       await stopped;
-      await store.close();
-      await alerts.close();
-      await attachments.close();
       replays.close();
-      await seen.close();
-      lock.release();
+      await storage.close();
     })());
 
   return { url, port, setupUrl, store, rooms, log, close };

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { Limits } from '../shared/protocol.js';
 import { DefaultUploadLimits, type AttachmentKind } from '../shared/attachments.js';
@@ -53,6 +54,41 @@ export interface Config {
   uploadLimits: Record<AttachmentKind, number>;
   /** Directory of the built web app; absent in tests that do not need it. */
   clientDir?: string;
+  /** Several nodes (docs/several-nodes.md): PostgreSQL holds everything durable; unset, DATA_DIR does. */
+  databaseUrl?: string;
+  /** Fast delivery between nodes; without it they find each other's changes by polling PostgreSQL. */
+  redisUrl?: string;
+  /** This node's name among the nodes (logs, metrics, the node_id of what it commits). */
+  nodeId: string;
+  /** How often a node reads the heads of its loaded incidents from PostgreSQL, whatever Redis says. */
+  clusterPollMs: number;
+}
+
+function postgresUrl(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`DATABASE_URL is not a URL: expected postgres://user:password@host:5432/database`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new Error(`DATABASE_URL must be a postgres:// URL, got "${url.protocol}//…"`);
+  }
+  return value;
+}
+
+function redisUrl(value: string | undefined, databaseUrl: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (!databaseUrl) throw new Error('REDIS_URL needs DATABASE_URL: Redis only carries changes between nodes that share a PostgreSQL');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error('REDIS_URL is not a URL: expected redis://host:6379');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`REDIS_URL must be a redis:// or rediss:// URL, got "${url.protocol}//…"`);
+  return value;
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {
@@ -77,7 +113,12 @@ export function refusalPace(perSecond: number): RefusalPace {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv, clientDir?: string): Config {
+  const databaseUrl = postgresUrl(env.DATABASE_URL);
   return {
+    databaseUrl,
+    redisUrl: redisUrl(env.REDIS_URL, databaseUrl),
+    nodeId: env.NODE_ID || `${os.hostname()}-${process.pid}`,
+    clusterPollMs: Math.max(50, int(env.CLUSTER_POLL_MS, 2000, 'CLUSTER_POLL_MS')),
     host: env.HOST || '127.0.0.1',
     port: int(env.PORT, 8080, 'PORT'),
     dataDir: path.resolve(env.DATA_DIR || './data'),

@@ -23,6 +23,7 @@ import { Authenticator, hasRole, publicUser, visibleIncident } from '../auth/aut
 import { originAllowed } from '../auth/origin.js';
 import type { MetadataStore } from '../store/metadata.js';
 import type { Metrics } from '../metrics.js';
+import { isStorageUnavailable, type Readiness } from '../storage/storage.js';
 import { Connection } from './connection.js';
 import type { IncidentRooms } from './incident-rooms.js';
 import type { Refusals } from './refusals.js';
@@ -44,6 +45,8 @@ export interface CollabEndpointOptions {
   maxMessageBytes: number;
   /** Sockets one user may have open at once; another is closed with 4429. */
   maxSocketsPerUser: number;
+  /** Whether the storage can be reached: if not, new sockets are refused (503, or closed with 4503). */
+  readiness: () => Readiness;
   /**
    * Called when a user's last connection to an incident closes: the last durable record then, and how
    * long that connection was open (ms).
@@ -81,6 +84,11 @@ export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): vo
         return wss.handleUpgrade(req, socket, head, (ws) => ws.close(CloseCode.unauthenticated, 'log in again'));
       }
       return refuse(socket, 401, 'Unauthorized: a valid token or session is required');
+    }
+    if (!opts.readiness().ok) {
+      opts.metrics.rejected.inc({ reason: 'storage unavailable' });
+      if (req.headers.origin) return wss.handleUpgrade(req, socket, head, (ws) => ws.close(CloseCode.storageUnavailable, 'storage unavailable'));
+      return refuse(socket, 503, 'Service Unavailable: storage unavailable, nothing can be saved; retry shortly', 'Retry-After: 2\r\n');
     }
     let incidentId: string;
     try {
@@ -220,7 +228,11 @@ async function serve(conn: Connection, incidentId: string, opts: CollabEndpointO
     room.join(conn);
     handleInbox();
   } catch (err) {
+    if (isStorageUnavailable(err)) {
+      opts.log.warn({ incident: incidentId, err: (err as Error).message }, 'could not load the incident document: storage unavailable');
+      return conn.close(CloseCode.storageUnavailable, 'storage unavailable');
+    }
     opts.log.error({ err, incident: incidentId }, 'could not load the incident document');
-    conn.close(1011, 'could not load the incident');
+    conn.close(CloseCode.internalError, 'could not load the incident');
   }
 }

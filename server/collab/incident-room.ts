@@ -21,6 +21,8 @@ import { reasonLabel } from '../metrics.js';
 import { Broadcast, Connection } from './connection.js';
 import * as protocol from './protocol.js';
 import { PresenceGuard, PresenceLimits } from './presence.js';
+import { ClusterPresence, REMOTE_PRESENCE } from './cluster-presence.js';
+import type { ClusterBus } from '../storage/cluster-bus.js';
 import type { Refusals } from './refusals.js';
 import type { SyncPace } from './sync-pace.js';
 import { checkUpdateSchema } from './update-schema.js';
@@ -50,6 +52,8 @@ export interface RoomOptions {
   onEmpty: (room: IncidentRoom) => void;
   /** Called if the log fails: the room has closed all connections and must be dropped. */
   onFailure: (room: IncidentRoom) => void;
+  /** The other nodes (PostgreSQL mode): presence is shared through it. */
+  bus?: ClusterBus;
 }
 
 export class IncidentRoom {
@@ -58,6 +62,8 @@ export class IncidentRoom {
   readonly connections = new Set<Connection>();
   private readonly bindings: ClientBindings;
   private readonly presence: PresenceGuard;
+  /** Presence of users on other nodes (PostgreSQL mode with Redis). */
+  private readonly clusterPresence: ClusterPresence | undefined;
   private readonly updateLog: IncidentAppender;
   /** What is on disk, per client ID: sent as message type 100. */
   private durableStateVector: Map<number, number>;
@@ -96,6 +102,9 @@ export class IncidentRoom {
     this.presence = new PresenceGuard(this.bindings, (conn, entries) => this.applyAwareness(conn, entries));
     this.awareness.setLocalState(null);
     this.awareness.on('update', this.onAwarenessChange);
+    this.clusterPresence = opts.bus
+      ? new ClusterPresence(incidentId, this.awareness, opts.bus, () => [...this.connections].flatMap((c) => [...c.awarenessIds]))
+      : undefined;
     metaOf(this.doc).observe(() => (this.metaChanged = true));
     this.doc.on('update', this.onDocUpdate);
   }
@@ -182,6 +191,7 @@ export class IncidentRoom {
   async close(code: number = CloseCode.goingAway, reason = 'server going away'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.clusterPresence?.close();
     for (const conn of this.connections) conn.close(code, reason);
     this.connections.clear();
     this.awareness.destroy();
@@ -292,8 +302,9 @@ export class IncidentRoom {
     awarenessProtocol.applyAwarenessUpdate(this.awareness, protocol.encodeAwarenessEntries(entries), conn);
   }
 
-  private onAwarenessChange = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }): void => {
+  private onAwarenessChange = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown): void => {
     const changed = [...added, ...updated, ...removed];
+    if (origin !== REMOTE_PRESENCE) this.clusterPresence?.publish(changed);
     const frame = Broadcast.of(protocol.encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed)));
     for (const conn of this.connections) conn.send(frame);
   };

@@ -5,14 +5,15 @@
 import type { Logger } from 'pino';
 import type { Meta } from '../../shared/schema/doc.js';
 import type { Metrics } from '../metrics.js';
-import { EmbeddedIncidentLogs } from '../storage/embedded/embedded-incident-log.js';
 import type { IncidentLog, IncidentLogs } from '../storage/incident-log.js';
+import type { ClusterBus } from '../storage/cluster-bus.js';
 import { IncidentRoom } from './incident-room.js';
 import type { Refusals } from './refusals.js';
 import type { SyncPace } from './sync-pace.js';
 
 export interface IncidentRoomsOptions {
-  dataDir: string;
+  /** Where each incident's history is read and written (server/storage/storage.ts chooses). */
+  logs: IncidentLogs;
   idleUnloadMs: number;
   checkpointEvery: number;
   maxMessageBytes: number;
@@ -23,6 +24,8 @@ export interface IncidentRoomsOptions {
   /** Each user's share of the time spent answering sync requests (shared by every room). */
   syncPace: SyncPace;
   onMetaChange: (incidentId: string, meta: Meta) => void;
+  /** The other nodes (PostgreSQL mode): presence is shared through it. */
+  bus?: ClusterBus;
 }
 
 export class IncidentRooms {
@@ -30,11 +33,10 @@ export class IncidentRooms {
   private readonly opening = new Map<string, Promise<IncidentRoom>>();
   private readonly closing = new Map<string, Promise<void>>();
   private readonly unloadTimers = new Map<string, NodeJS.Timeout>();
-  /** Where each incident's history is read and written: the files under DATA_DIR, until #15 lets the config choose. */
   private readonly logs: IncidentLogs;
 
   constructor(private readonly opts: IncidentRoomsOptions) {
-    this.logs = new EmbeddedIncidentLogs(opts.dataDir, opts.log);
+    this.logs = opts.logs;
   }
 
   /** The incident's history; its room, while loaded, is the one appending to it. */
@@ -86,6 +88,7 @@ export class IncidentRooms {
       onMetaChange: (meta) => this.opts.onMetaChange(incidentId, meta),
       onEmpty: (r) => this.scheduleUnload(r),
       onFailure: (r) => this.drop(r),
+      bus: this.opts.bus,
     });
     this.rooms.set(incidentId, room);
     this.opts.metrics.loadedDocs.set(this.rooms.size);
@@ -111,9 +114,9 @@ export class IncidentRooms {
     this.unloadTimers.set(room.incidentId, timer);
   }
 
-  private unload(room: IncidentRoom): Promise<void> {
+  private unload(room: IncidentRoom, code?: number, reason?: string): Promise<void> {
     this.drop(room);
-    const closing = room.close().finally(() => this.closing.delete(room.incidentId));
+    const closing = room.close(code, reason).finally(() => this.closing.delete(room.incidentId));
     this.closing.set(room.incidentId, closing);
     return closing;
   }
@@ -121,6 +124,17 @@ export class IncidentRooms {
   private drop(room: IncidentRoom): void {
     if (this.rooms.get(room.incidentId) === room) this.rooms.delete(room.incidentId);
     this.opts.metrics.loadedDocs.set(this.rooms.size);
+  }
+
+  /**
+   * Closes every room's sockets now with `code` (the storage went away: nothing more can be
+   * acknowledged); their clients keep what is unsaved and resend it when they reconnect.
+   */
+  closeEvery(code: number, reason: string): void {
+    for (const room of [...this.rooms.values()]) {
+      this.cancelUnload(room.incidentId);
+      void this.unload(room, code, reason);
+    }
   }
 
   /** Flushes and closes every room (graceful shutdown). */

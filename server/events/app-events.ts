@@ -2,9 +2,13 @@
  * socket.io for app events (not document sync): live incident list changes and the server clock.
  * Sockets authenticate like HTTP requests (session cookie or `auth: {token}`); each joins a room
  * per user so restricted incidents are announced only to their members. A socket whose session or
- * token ended, or whose user was removed, is disconnected at once (access-changes.ts).
+ * token ended, or whose user was removed, is disconnected at once (access-changes.ts). With several
+ * nodes an event reaches every node's sockets through Redis; events are hints — a client that
+ * reconnects fetches the state again.
  */
 import type http from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import type { Alert } from '../../shared/alerts.js';
 import type { Incident } from '../../shared/model.js';
@@ -18,7 +22,11 @@ import { originAllowed } from '../auth/origin.js';
 export class AppEvents {
   readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
 
-  constructor(server: http.Server, auth: Authenticator, access: AccessChanges, allowedOrigins: string[]) {
+  /**
+   * @param redis In the several-node mode, the bus's two Redis connections: events reach the users'
+   *   sockets on every node (@socket.io/redis-adapter), and no further connections are opened.
+   */
+  constructor(server: http.Server, auth: Authenticator, access: AccessChanges, allowedOrigins: string[], redis?: { pub: Redis; sub: Redis }) {
     this.io = new Server(server, {
       path: Paths.events,
       serveClient: false,
@@ -28,6 +36,7 @@ export class AppEvents {
       // Same Origin rule as the collaboration socket: a page elsewhere cannot ride a session cookie.
       allowRequest: (req, callback) => callback(null, originAllowed(req, allowedOrigins)),
     });
+    if (redis) this.io.adapter(createAdapter(redis.pub, redis.sub));
     this.io.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
       const identity = typeof token === 'string' ? { credential: { kind: 'token' as const, hash: hashToken(token) } } : auth.identify(socket.request);

@@ -1,6 +1,7 @@
 /** What every route needs, and the middleware that puts the authenticated user on the request. */
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import type { Storage } from '../storage/storage.js';
 import type { Role } from '../../shared/api.js';
 import type { AlertReceiver } from '../alerts/alert-receiver.js';
 import type { AlertStore } from '../alerts/alert-store.js';
@@ -37,6 +38,8 @@ export interface RouteContext {
   access: AccessChanges;
   /** Each user's share of the server's time: their reads that grow with an incident are charged (paced.ts). */
   timeShare: TimeShare;
+  /** Where everything durable lives (embedded files or PostgreSQL), and whether it can be reached. */
+  storage: Storage;
 }
 
 /** The user authenticated by `authenticated()`. */

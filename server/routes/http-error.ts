@@ -1,6 +1,7 @@
 /** Errors as values with a message for the person who caused them, and the field at fault. */
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { isStorageUnavailable } from '../storage/storage.js';
 import type { z } from 'zod';
 import type { ApiError } from '../../shared/api.js';
 
@@ -48,6 +49,12 @@ export function errorHandler(log: Logger) {
     if (err instanceof HttpError) {
       status = err.status;
       body = err.field ? { error: err.message, field: err.field } : { error: err.message };
+    } else if (isStorageUnavailable(err)) {
+      // PostgreSQL cannot be reached: nothing was stored; try again shortly (docs/several-nodes.md).
+      status = 503;
+      body = { error: 'storage unavailable: nothing was saved; try again shortly' };
+      res.set('Retry-After', '2');
+      log.warn({ err: (err as Error).message }, 'storage unavailable');
     } else if (typeof err === 'object' && err !== null && 'type' in err && 'status' in err) {
       // body-parser's errors: malformed JSON, body too large, wrong charset
       status = Number((err as { status: number }).status) || 400;

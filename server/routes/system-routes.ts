@@ -1,4 +1,4 @@
-/** Readiness, Prometheus metrics and the server clock: what operators and clients poll. */
+/** Liveness, readiness, Prometheus metrics and the server clock: what operators, load balancers and clients poll. */
 import { Router, type RequestHandler } from 'express';
 import { hashToken } from '../auth/secrets.js';
 import { requireRole, type RouteContext } from './context.js';
@@ -27,8 +27,17 @@ function mayScrape(ctx: RouteContext): RequestHandler {
 export function systemRoutes(ctx: RouteContext): Router {
   const router = Router();
 
+  // The process is up (liveness): restart it if not.
   router.get('/healthz', (_req, res) => {
     res.json({ ok: true });
+  });
+
+  // This node can serve (readiness, what HAProxy checks): its storage is reachable and migrated.
+  router.get('/readyz', (_req, res) => {
+    const { ok, reason } = ctx.storage.readiness();
+    res.set('Cache-Control', 'no-store');
+    if (ok) return void res.json({ ok: true, mode: ctx.storage.mode, node: ctx.config.nodeId });
+    res.status(503).set('Retry-After', '2').json({ ok: false, error: reason ?? 'storage unavailable', node: ctx.config.nodeId });
   });
 
   router.get('/metrics', mayScrape(ctx), async (_req, res) => {

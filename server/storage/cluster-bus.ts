@@ -15,6 +15,10 @@ export interface ClusterBus {
   subscribe(channel: string, handler: (message: Buffer) => void): () => void;
   /** After the bus lost its connection and has it again: anything sent meanwhile was lost. */
   onResume(handler: () => void): () => void;
+  /** Keep an eye on another instance (one we hold presence for): `onInstanceGone` says when it stops beating. */
+  watchInstance(instanceId: string): void;
+  /** An instance watched has not been heard of within its lease (a few seconds): it died or lost Redis. */
+  onInstanceGone(handler: (instanceId: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -26,6 +30,8 @@ export function localBus(instanceId: string): ClusterBus {
     publish: () => undefined,
     subscribe: () => () => undefined,
     onResume: () => () => undefined,
+    watchInstance: () => undefined,
+    onInstanceGone: () => () => undefined,
     close: async () => undefined,
   };
 }

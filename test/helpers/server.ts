@@ -1,7 +1,9 @@
 /** A real Bridgelog server on port 0 with its own data directory, and a small API client for it. */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { startServer, type RunningServer } from '../../server/app.js';
 import { configFromEnv, type Config } from '../../server/config.js';
 import type { CreatedUser, Role } from '../../shared/api.js';
@@ -22,12 +24,36 @@ export interface TestServer extends RunningServer {
 
 let userCounter = 0;
 
+/**
+ * With `npm run test:postgres` (vitest.postgres.config.ts) every test server keeps everything in
+ * PostgreSQL: one database per data directory, so a test that restarts "the same server" finds its
+ * data again.
+ */
+async function databaseFor(dataDir: string): Promise<Record<string, string>> {
+  const server = process.env.BRIDGELOG_TEST_POSTGRES;
+  if (!server) return {};
+  const name = `t_${createHash('sha256').update(dataDir).digest('hex').slice(0, 20)}`;
+  const admin = new pg.Client(server);
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return { DATABASE_URL: server.replace(/\/postgres$/, `/${name}`), CLUSTER_POLL_MS: '200' };
+}
+
 export async function startTestServer(
   opts: { dataDir?: string; env?: Record<string, string>; config?: Partial<Config> } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDataDir();
   const config = {
-    ...configFromEnv({ PORT: '0', DATA_DIR: dataDir, BRIDGELOG_BOOTSTRAP_TOKEN: ADMIN_TOKEN, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SEEN_AFTER_MS: '0', ...opts.env }),
+    ...configFromEnv({
+      PORT: '0', DATA_DIR: dataDir, BRIDGELOG_BOOTSTRAP_TOKEN: ADMIN_TOKEN, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SEEN_AFTER_MS: '0',
+      ...(await databaseFor(dataDir)),
+      ...opts.env,
+    }),
     ...opts.config,
   };
   const server = await startServer(config);

@@ -60,6 +60,14 @@ export class PgIncidentLog implements IncidentLog {
   }
 
   async load(): Promise<LoadedIncident> {
+    try {
+      return await this.loadFromDatabase();
+    } catch (err) {
+      throw isUnavailable(err) ? new StorageUnavailable(`incident ${this.incidentId}: PostgreSQL unavailable`, { cause: err }) : err;
+    }
+  }
+
+  private async loadFromDatabase(): Promise<LoadedIncident> {
     const doc = new Y.Doc();
     const cp = await this.latestCheckpoint();
     if (cp) Y.applyUpdate(doc, cp.doc, 'load');

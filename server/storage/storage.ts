@@ -1,0 +1,43 @@
+/**
+ * Where everything durable lives, chosen at start: the embedded default (files under DATA_DIR, one
+ * process) or PostgreSQL (DATABASE_URL; several nodes, with Redis at REDIS_URL for fast delivery).
+ * The rest of the server sees only these interfaces; docs/architecture.md draws the two side by side.
+ */
+import type { AccessChange } from '../auth/access-changes.js';
+import type { AlertStore } from '../alerts/alert-store.js';
+import type { AttachmentStore } from '../attachments/attachment-store.js';
+import type { MetadataStore } from '../store/metadata.js';
+import type { SeenMarks } from '../store/seen-marks.js';
+import type { Blobs } from './blobs.js';
+import type { ClusterBus } from './cluster-bus.js';
+import { StorageUnavailable, type IncidentLogs } from './incident-log.js';
+import { isUnavailable } from './postgres/database.js';
+
+export interface Readiness {
+  ok: boolean;
+  /** Why not, when not. */
+  reason?: string;
+}
+
+export interface Storage {
+  mode: 'embedded' | 'postgres';
+  logs: IncidentLogs;
+  catalog: { store: MetadataStore; alerts: AlertStore; attachments: AttachmentStore; seen: SeenMarks };
+  blobs: Blobs;
+  bus: ClusterBus;
+  /** Whether this node can serve now (GET /readyz): storage reachable, migrations done. */
+  readiness(): Readiness;
+  /** Called when readiness changes (PostgreSQL lost or back). */
+  onReadinessChange(listener: (readiness: Readiness) => void): void;
+  /**
+   * Called when another node changed who may see what (a user, their tokens or sessions, an
+   * incident's members), so this node checks its open sockets again. Never called when embedded.
+   */
+  onRemoteAccessChange(handler: (change: AccessChange) => void): void;
+  close(): Promise<void>;
+}
+
+/** Whether `err` means the storage could not be reached (answer 503, close 4503), not that it refused. */
+export function isStorageUnavailable(err: unknown): boolean {
+  return err instanceof StorageUnavailable || isUnavailable(err);
+}
