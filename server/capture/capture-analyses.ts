@@ -6,6 +6,10 @@
  * a JS array, a structured clone or a JSON string on the server. The analysis answer is streamed from
  * the two, with the coarser views and, for any link capacity a responder sets, the bursts computed on
  * the way.
+ *
+ * That is the embedded mode. In the PostgreSQL mode (`options.shared`) the analyses are jobs shared by
+ * the nodes: one node analyzes a capture, its result is stored in PostgreSQL for every node to serve
+ * (shared-analyses.ts); the answers are the same, byte for byte.
  */
 import fs from 'node:fs';
 import { once } from 'node:events';
@@ -18,6 +22,9 @@ import type { Blobs } from '../storage/blobs.js';
 import { writeFileAtomic } from '../store/durable-file.js';
 import { useMostRecent } from '../lru.js';
 import { startWorker } from '../worker-thread.js';
+import { SharedAnalyses, type AnalysisHost, type RunningAnalysis, type SharedAnalysesOptions } from './shared-analyses.js';
+
+export type { SharedAnalysesOptions } from './shared-analyses.js';
 
 export type AnalysisState =
   | { status: 'pending' }
@@ -45,11 +52,21 @@ const FORMAT = 'v2';
 /** Finished analyses' summaries kept in memory (a few KB each), least recently asked for dropped first. */
 const FINISHED_KEPT = 1_000;
 
+export interface CaptureAnalysesOptions {
+  /**
+   * The PostgreSQL mode: analyses are jobs shared by the nodes, results kept in PostgreSQL (the
+   * summary in the job's row, the series as a blob); `dir` is then this node's cache of series files.
+   * Without it (embedded): one queue in this process, results as files in `dir`.
+   */
+  shared?: SharedAnalysesOptions;
+}
+
 export class CaptureAnalyses {
   private readonly running = new Map<string, AnalysisState>();
   /** Finished (done or failed) states, read from disk once: a request asks several times. */
   private readonly finished = new Map<string, AnalysisState>();
   private queue: Promise<void> = Promise.resolve();
+  private readonly shared?: SharedAnalyses;
 
   constructor(
     private readonly dir: string,
@@ -57,8 +74,29 @@ export class CaptureAnalyses {
     private readonly log: Logger,
     /** Progress and completion, for live updates. */
     private readonly onChange: (sha256: string, state: AnalysisState) => void,
+    options: CaptureAnalysesOptions = {},
   ) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (options.shared) this.shared = new SharedAnalyses(this.host(), `capture-analysis/${FORMAT}`, dir, blobs, log, options.shared);
+  }
+
+  /** What the shared mode uses of this instance: its caches of states, its listeners and its worker. */
+  private host(): AnalysisHost {
+    return {
+      state: (sha256) => this.state(sha256),
+      show: (sha256, state, announce) => {
+        this.running.set(sha256, state);
+        if (announce) this.onChange(sha256, state);
+      },
+      settle: (sha256, state, announce) => {
+        this.running.delete(sha256);
+        this.finished.delete(sha256);
+        useMostRecent(this.finished, sha256, () => state, FINISHED_KEPT);
+        if (announce) this.onChange(sha256, state);
+      },
+      forget: (sha256) => void this.finished.delete(sha256),
+      analyze: (file, seriesFile, onProgress) => this.analyze(file, seriesFile, onProgress),
+    };
   }
 
   private summaryFile(sha256: string): string {
@@ -72,6 +110,10 @@ export class CaptureAnalyses {
   state(sha256: string): AnalysisState | undefined {
     const live = this.running.get(sha256);
     if (live) return live;
+    if (this.shared) {
+      const known = this.finished.get(sha256);
+      return known && useMostRecent(this.finished, sha256, () => known, FINISHED_KEPT);
+    }
     const stored = this.finished.get(sha256) ?? this.readStored(sha256);
     return stored && useMostRecent(this.finished, sha256, () => stored, FINISHED_KEPT);
   }
@@ -90,7 +132,8 @@ export class CaptureAnalyses {
   /** Bytes of the first `n` 1 ms buckets of a finished analysis, or none if there is none. */
   firstMillis(sha256: string, n: number): number[] {
     try {
-      return readSeriesHeadSync(this.seriesFile(sha256), n);
+      const file = this.shared ? this.shared.seriesFileSync(sha256) : this.seriesFile(sha256);
+      return file ? readSeriesHeadSync(file, n) : [];
     } catch {
       return [];
     }
@@ -99,6 +142,7 @@ export class CaptureAnalyses {
   /** Queues the analysis of the stored capture unless it is done or under way. */
   start(sha256: string): void {
     if (this.state(sha256)) return;
+    if (this.shared) return this.shared.start(sha256);
     this.set(sha256, { status: 'pending' });
     this.queue = this.queue.then(() => this.run(sha256));
   }
@@ -109,9 +153,11 @@ export class CaptureAnalyses {
    * chunk of buckets at a time, minding back-pressure.
    */
   async answer(sha256: string, out: Writable, opts: AnswerOptions = {}): Promise<void> {
-    const state = this.state(sha256) ?? { status: 'pending' };
-    if (state.status !== 'done') return void out.end(JSON.stringify(state));
-    const series = await SeriesFile.open(this.seriesFile(sha256));
+    await this.shared?.settled(sha256);
+    let state = this.state(sha256) ?? { status: 'pending' };
+    const series = state.status === 'done' ? await this.openSeries(sha256) : undefined;
+    if (!series) state = this.state(sha256) ?? { status: 'pending' }; // (shared: its series gone, analyzed again)
+    if (state.status !== 'done' || !series) return void out.end(JSON.stringify(state));
     try {
       const bursts = opts.capacityBytesPerMs ? await series.bursts(opts.capacityBytesPerMs) : state.bursts;
       const summary = { ...state, bursts };
@@ -145,8 +191,9 @@ export class CaptureAnalyses {
    * start. Throws AnalysisNotDone before the analysis is done.
    */
   async window(sha256: string, fromMs: number, toMs: number): Promise<IoView & { offsetMs: number }> {
-    if (this.state(sha256)?.status !== 'done') throw new AnalysisNotDone('the capture has not been analyzed yet');
-    const series = await SeriesFile.open(this.seriesFile(sha256));
+    await this.shared?.settled(sha256);
+    const series = this.state(sha256)?.status === 'done' ? await this.openSeries(sha256) : undefined;
+    if (!series) throw new AnalysisNotDone('the capture has not been analyzed yet');
     try {
       const bytes: number[] = [];
       const packets: number[] = [];
@@ -158,6 +205,23 @@ export class CaptureAnalyses {
     }
   }
 
+  /**
+   * Reads in what `state` and `firstMillis` (synchronous) need of these captures' finished analyses
+   * (a report is built at once): in the shared mode from PostgreSQL, embedded nothing to do.
+   */
+  async prepare(sha256s: string[]): Promise<void> {
+    await this.shared?.prepare(sha256s);
+  }
+
+  /** Stops the shared mode's work (an analysis under way is given back to the other nodes). */
+  async close(): Promise<void> {
+    await this.shared?.close();
+  }
+
+  private openSeries(sha256: string): Promise<SeriesFile | undefined> {
+    return this.shared ? this.shared.openSeries(sha256) : SeriesFile.open(this.seriesFile(sha256));
+  }
+
   private set(sha256: string, state: AnalysisState): void {
     this.running.set(sha256, state);
     this.onChange(sha256, state);
@@ -166,7 +230,7 @@ export class CaptureAnalyses {
   private async run(sha256: string): Promise<void> {
     const started = performance.now();
     const final = await this.blobs
-      .withLocalFile(sha256, (file) => this.analyze(sha256, file))
+      .withLocalFile(sha256, (file) => this.analyze(file, this.seriesFile(sha256), (bytesRead, totalBytes) => this.set(sha256, { status: 'running', bytesRead, totalBytes })).result)
       .catch((err: Error): AnalysisState => ({ status: 'failed', error: err.message }));
     try {
       // The summary last: once it is there, so is the series it describes.
@@ -180,20 +244,21 @@ export class CaptureAnalyses {
     this.log.info({ sha256, status: final.status, ms: Math.round(performance.now() - started) }, 'capture analyzed');
   }
 
-  /** Analyzes `file` in a worker thread, which writes the 1 ms series file itself. */
-  private analyze(sha256: string, file: string): Promise<AnalysisState> {
-    return new Promise<AnalysisState>((resolve) => {
-      const worker = startWorker(import.meta.url, './analysis-worker', {
-        workerData: { file, seriesFile: this.seriesFile(sha256) },
-        resourceLimits: { maxOldGenerationSizeMb: 256 },
-      });
+  /** Analyzes `file` in a worker thread, which writes the 1 ms series to `seriesFile` itself. */
+  private analyze(file: string, seriesFile: string, onProgress: (bytesRead: number, totalBytes: number) => void): RunningAnalysis {
+    const worker = startWorker(import.meta.url, './analysis-worker', {
+      workerData: { file, seriesFile },
+      resourceLimits: { maxOldGenerationSizeMb: 256 },
+    });
+    const result = new Promise<AnalysisState>((resolve) => {
       worker.on('message', (m: { type: string; bytesRead: number; totalBytes: number; summary: CaptureSummary; error: string }) => {
-        if (m.type === 'progress') this.set(sha256, { status: 'running', bytesRead: m.bytesRead, totalBytes: m.totalBytes });
+        if (m.type === 'progress') onProgress(m.bytesRead, m.totalBytes);
         else if (m.type === 'done') resolve(m.summary);
         else resolve({ status: 'failed', error: m.error });
       });
       worker.on('error', (err) => resolve({ status: 'failed', error: err.message }));
       worker.on('exit', (code) => resolve({ status: 'failed', error: `analysis stopped (exit ${code})` }));
     });
+    return { result, stop: () => void worker.terminate() };
   }
 }

@@ -31,6 +31,8 @@ export function exportRoutes(ctx: RouteContext, deps: { attachments: AttachmentS
     const at = parseTime(req.query.at);
     if (at < Date.parse(incident.createdAt)) throw new HttpError(400, `at: the incident did not exist yet at ${new Date(at).toISOString()} (it was declared ${incident.createdAt})`, 'at');
 
+    // The report reads capture analyses synchronously: those another node made are fetched first.
+    await deps.analyses.prepare(deps.attachments.forIncident(incident.id).flatMap((a) => (a.kind === 'capture' ? [a.sha256] : [])));
     const history = ctx.rooms.logOf(incident.id);
     let snapshot: Snapshot;
     if (req.query.at === undefined) {

@@ -5,6 +5,7 @@
 import { log } from './001-log.js';
 import { catalog } from './002-catalog.js';
 import { blobs } from './003-blobs.js';
+import { jobs } from './004-jobs.js';
 
 export interface Migration {
   id: number;
@@ -12,4 +13,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [log, catalog, blobs];
+export const migrations: Migration[] = [log, catalog, blobs, jobs];
