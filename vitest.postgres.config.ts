@@ -11,7 +11,7 @@ export default defineConfig({
   test: {
     ...base.test,
     include: ['test/{collab,history,routes,alerts,attachments,export,auth}/**/*.test.ts'],
-    exclude: ['test/history/log-damage.test.ts', 'test/history/update-log.test.ts', 'test/history/checkpoint*.test.ts'],
+    exclude: ['test/routes/log-damage.test.ts', 'test/history/log-damage.test.ts', 'test/history/update-log.test.ts', 'test/history/checkpoint*.test.ts'],
     globalSetup: ['test/helpers/postgres-global.ts'],
   },
 });

@@ -2,6 +2,7 @@
  * Puts the server together: storage, auth, the HTTP API, the collaboration socket and app events,
  * all on one http.Server. `startServer` is what `npm start` and every test call.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -145,13 +146,15 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
 
   const alertReceiver = new AlertReceiver(alerts, store, events, log);
-  const analyses = new CaptureAnalyses(path.join(config.dataDir, 'analyses'), blobs, log, (sha256, state) => {
+  const analyses = new CaptureAnalyses(path.join(config.dataDir, storage.jobs ? 'analysis-cache' : 'analyses'), blobs, log, (sha256, state) => {
     for (const a of attachments.all().filter((x) => x.sha256 === sha256)) {
       const incident = store.incidentById(a.incidentId);
       const progress = state.status === 'running' ? { bytesRead: state.bytesRead, totalBytes: state.totalBytes } : {};
       if (incident) events.captureAnalysis(incident, { attachmentId: a.id, incidentId: a.incidentId, status: state.status, ...progress });
     }
-  });
+  },
+  // Several nodes: an analysis is claimed by one of them and its result shared through PostgreSQL.
+  storage.jobs ? { shared: { jobs: storage.jobs, nodeId: `${config.nodeId}/${randomBytes(3).toString('hex')}` } } : {});
   const replays = new Replays();
   const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver, authorship: new Authorship(), replays, seen, access, timeShare, storage };
   app.disable('x-powered-by');
@@ -188,6 +191,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   }).catch(async (err) => {
+    await analyses.close();
     await storage.close();
     throw err;
   });
@@ -205,6 +209,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       server.closeAllConnections();
       await stopped;
       replays.close();
+      await analyses.close();
       await storage.close();
     })());
 

@@ -9,6 +9,7 @@ import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { MetadataStore } from '../store/metadata.js';
 import type { SeenMarks } from '../store/seen-marks.js';
 import type { Blobs } from './blobs.js';
+import type { Jobs } from './jobs.js';
 import type { ClusterBus } from './cluster-bus.js';
 import { StorageUnavailable, type IncidentLogs } from './incident-log.js';
 import { isUnavailable } from './postgres/database.js';
@@ -24,6 +25,8 @@ export interface Storage {
   logs: IncidentLogs;
   catalog: { store: MetadataStore; alerts: AlertStore; attachments: AttachmentStore; seen: SeenMarks };
   blobs: Blobs;
+  /** Jobs shared by the nodes (capture analyses), claimed one node at a time; absent when embedded. */
+  jobs?: Jobs;
   bus: ClusterBus;
   /** Whether this node can serve now (GET /readyz): storage reachable, migrations done. */
   readiness(): Readiness;

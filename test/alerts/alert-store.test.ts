@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../shared/alerts.js';
 import { ADMIN_TOKEN, startTestServer, tempDataDir, type TestServer } from '../helpers/server.js';
+import { inPostgres } from '../helpers/stored.js';
 
 async function integration(server: TestServer): Promise<string> {
   const res = await server.api('POST', '/api/integrations', { token: ADMIN_TOKEN, body: { name: `am-${Math.random()}`, kind: 'generic' } });
@@ -17,7 +18,7 @@ const fire = (server: TestServer, token: string, body: unknown) => server.api('P
 const alerts = async (server: TestServer) => (await (await server.api('GET', '/api/alerts', { token: ADMIN_TOKEN })).json()) as Alert[];
 const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
 
-describe('alert records on disk', () => {
+describe.skipIf(inPostgres)('alert records on disk', () => {
   it('keeps the latest state of every alert across restarts, and rewrites the log when it is mostly superseded', async () => {
     const dataDir = tempDataDir();
     let server = await startTestServer({ dataDir });

@@ -16,6 +16,7 @@ import { ServerEvent, type CaptureAnalysisEvent } from '../../shared/events.js';
 import { safeFileName } from '../../server/attachments/sniff.js';
 import { analyzeCapture } from '../../server/capture/capture-analysis.js';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
+import { inPostgres, storedBlobCount, unfinishedUploads } from '../helpers/stored.js';
 import { burstyTraffic, writePcap } from '../helpers/capture-writer.js';
 import { connect, synced } from '../helpers/collab-client.js';
 
@@ -44,11 +45,8 @@ function upload(file: Buffer | string, name: string, opts: { type?: string; fiel
   return fetch(`${server.url}/api/incidents/${opts.incident ?? incidentId}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${opts.token ?? token}` }, body: form });
 }
 
-const blobCount = () => {
-  const root = path.join(server.dataDir, 'blobs');
-  return fs.readdirSync(root).flatMap((d) => fs.readdirSync(path.join(root, d))).length;
-};
-const tempFiles = () => fs.readdirSync(path.join(server.dataDir, 'tmp'));
+const blobCount = () => storedBlobCount(server);
+const unfinished = () => unfinishedUploads(server);
 const download = (id: string, t = token) => fetch(`${server.url}/api/attachments/${id}`, { headers: { authorization: `Bearer ${t}` } });
 
 describe('uploading evidence', () => {
@@ -65,11 +63,11 @@ describe('uploading evidence', () => {
     expect(Buffer.from(await got.arrayBuffer())).toEqual(PNG);
 
     // The same file again is the same blob, stored once.
-    const before = blobCount();
+    const before = await blobCount();
     const again = (await (await upload(PNG, 'again.png')).json()) as { sha256: string; id: string };
     expect(again.sha256).toBe(a.sha256);
     expect(again.id).not.toBe(a.id);
-    expect(blobCount()).toBe(before);
+    expect(await blobCount()).toBe(before);
   });
 
   it('serves byte ranges (a resumed or seeking download), and answers a revalidation with 304', async () => {
@@ -174,7 +172,7 @@ describe('uploading evidence', () => {
     }
   });
 
-  it('serves a name stored before the cleaning (listing, download, export) without its bidi controls', async () => {
+  it.skipIf(inPostgres)('serves a name stored before the cleaning (listing, download, export) without its bidi controls', async () => {
     const a = (await (await upload('evidence', 'harmless.txt')).json()) as { id: string };
     const client = connect(server.wsUrl, incidentId, token);
     await synced(client);
@@ -204,17 +202,17 @@ describe('uploading evidence', () => {
 
 describe('refused uploads leave nothing behind', () => {
   it('refuses an empty file', async () => {
-    const before = blobCount();
+    const before = await blobCount();
     const res = await upload(Buffer.alloc(0), 'empty.pcap');
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/empty/);
-    expect(blobCount()).toBe(before);
+    expect(await blobCount()).toBe(before);
     // (The earlier tests' second copies of a stored file are removed just after their answers.)
-    await vi.waitFor(() => expect(tempFiles()).toEqual([]));
+    await vi.waitFor(async () => expect(await unfinished()).toBe(0));
   });
 
   it('answers 413 for an oversized image before the whole body is read', async () => {
-    const before = blobCount();
+    const before = await blobCount();
     const big = Buffer.concat([PNG.subarray(0, 16), Buffer.alloc(8 * MiB)]);
     const boundary = 'xBOUNDARYx';
     const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n`);
@@ -240,8 +238,8 @@ describe('refused uploads leave nothing behind', () => {
     });
     expect(result.status).toBe(413);
     expect(result.sent).toBeLessThan(big.length);
-    expect(blobCount()).toBe(before);
-    await vi.waitFor(() => expect(tempFiles()).toEqual([]));
+    expect(await blobCount()).toBe(before);
+    await vi.waitFor(async () => expect(await unfinished()).toBe(0));
   });
 
   it('answers 413 at once when the declared length is over every limit', async () => {
@@ -265,12 +263,12 @@ describe('refused uploads leave nothing behind', () => {
     ['a body that is not multipart', () => fetch(`${server.url}/api/incidents/${incidentId}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' })],
     ['a multipart body cut in the middle', () => fetch(`${server.url}/api/incidents/${incidentId}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/form-data; boundary=zz' }, body: '--zz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhalf a fi' })],
   ])('refuses %s with a clear error', async (_name, send) => {
-    const before = blobCount();
+    const before = await blobCount();
     const res = await send();
     expect([400, 413, 415]).toContain(res.status);
     expect(((await res.json()) as { error: string }).error.length).toBeGreaterThan(5);
-    expect(blobCount()).toBe(before);
-    await vi.waitFor(() => expect(tempFiles()).toEqual([]));
+    expect(await blobCount()).toBe(before);
+    await vi.waitFor(async () => expect(await unfinished()).toBe(0));
     expect((await server.api('GET', '/healthz')).status).toBe(200);
   });
 
@@ -288,7 +286,7 @@ describe('refused uploads leave nothing behind', () => {
         req.write(writePcap(burstyTraffic(1_772_604_750_000_000_000n, 50), { nanos: true, little: true }), () => setTimeout(() => (req.destroy(), resolve()), 2));
       });
     }
-    await vi.waitFor(() => expect(tempFiles()).toEqual([]), { timeout: 10_000 });
+    await vi.waitFor(async () => expect(await unfinished()).toBe(0), { timeout: 10_000 });
     await vi.waitFor(() => expect(fds()).toBeLessThanOrEqual(baseline + 5), { timeout: 10_000 });
     expect((await server.api('GET', '/healthz')).status).toBe(200);
   });
@@ -398,7 +396,7 @@ describe('captures', () => {
     expect(done).toMatchObject({ status: 'done', packets, capturedBytes: capture.length - 24 - 16 * packets, warnings: [] });
   });
 
-  it('keeps an analysis across a restart, and analyzes again one whose 1 ms graph file is gone', async () => {
+  it.skipIf(inPostgres)('keeps an analysis across a restart, and analyzes again one whose 1 ms graph file is gone', async () => {
     const capture = writePcap(burstyTraffic(1_772_604_900_000_000_000n, 500, 11), { nanos: true, little: true });
     const a = (await (await upload(capture, 'restart.pcap')).json()) as { id: string; sha256: string };
     const analysis = async () => (await (await fetch(`${server.url}/api/attachments/${a.id}/analysis?summary=1`, { headers: { authorization: `Bearer ${token}` } })).json()) as { status: string; packets?: number };

@@ -17,6 +17,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createEntry, createHypothesis, entriesOf, listEntries, metaOf, setVerdict } from '../../shared/schema/doc.js';
 import { exportJsonSchema } from '../../shared/schema/export.js';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
+import { removeBlob } from '../helpers/stored.js';
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
 import { burstyTraffic, writePcap } from '../helpers/capture-writer.js';
 import type { Report } from '../../server/export/report.js';
@@ -92,7 +93,7 @@ beforeAll(async () => {
   const noise = await upload(NOISE, 'noise.png');
   const capture = await upload(writePcap(burstyTraffic(1_772_604_750_123_456_789n, 1500), { nanos: true, little: true }), '../../ny-sw01 Mitschnitt ü.pcap');
   const gone = await upload(Buffer.from('a log that will go missing'), `${'x'.repeat(150)}.log`);
-  fs.rmSync(path.join(server.dataDir, 'blobs', gone.sha256.slice(0, 2), gone.sha256));
+  await removeBlob(server, gone.sha256);
   await vi.waitFor(async () => expect(((await (await server.api('GET', `/api/attachments/${capture.id}/analysis`, { token: alice.token })).json()) as { status: string }).status).toBe('done'), { timeout: 20_000 });
 
   const second = createEntry(client.doc, { kind: 'test', title: 'tcpdump on Gi1/0/12', ranAt: '2026-03-04T06:20:00.000Z', command: 'tcpdump -i Gi1/0/12 -w cap.pcap', observations: `microbursts! ${XSS}`, conclusion: '1 ms saturation' });

@@ -16,6 +16,8 @@ export function tempDataDir(): string {
 
 export interface TestServer extends RunningServer {
   dataDir: string;
+  /** Where it keeps everything, under `npm run test:postgres`. */
+  databaseUrl?: string;
   wsUrl: string;
   api: (method: string, urlPath: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }) => Promise<Response>;
   createUser: (role: Role, name?: string, password?: string) => Promise<CreatedUser>;
@@ -70,6 +72,7 @@ export async function startTestServer(
   return {
     ...server,
     dataDir,
+    databaseUrl: config.databaseUrl,
     wsUrl: server.url.replace(/^http/, 'ws'),
     api,
     async createUser(role, name = `${role}${++userCounter}`, password) {

@@ -14,6 +14,7 @@ import type { Report } from '../../shared/schema/export.js';
 import { encodeRecord } from '../../server/storage/embedded/record.js';
 import { readRecords } from '../../server/storage/embedded/update-log.js';
 import { startTestServer, tempDataDir, type TestServer } from '../helpers/server.js';
+import { inPostgres } from '../helpers/stored.js';
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
 
 const dataDir = tempDataDir();
@@ -56,7 +57,8 @@ async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }
 }
 
 describe('history walks', () => {
-  it('answers /authors and export at= fast and right over a log holding 40,000 nested maps', async () => {
+  // The record is written into the embedded log file by hand, past the checks a client's update meets.
+  it.skipIf(inPostgres)('answers /authors and export at= fast and right over a log holding 40,000 nested maps', async () => {
     const incident = await server.createIncident(alice.token);
     const a = open(incident.id, alice.token);
     await synced(a);

@@ -6,6 +6,7 @@ import { createEntry } from '../../shared/schema/doc.js';
 import { estimateClockOffset, type ClockSample } from '../../shared/clock.js';
 import { CloseCode } from '../../shared/protocol.js';
 import { ADMIN_TOKEN, startTestServer } from '../helpers/server.js';
+import { hasCheckpoint } from '../helpers/stored.js';
 import { connect, synced } from '../helpers/collab-client.js';
 
 describe('operations', () => {
@@ -77,7 +78,7 @@ describe('operations', () => {
     // Idle unload: leave, and the document leaves memory (checkpointed on the way out).
     c.provider.disconnect();
     await vi.waitFor(() => expect(server.rooms.loaded(incident.id)).toBeUndefined());
-    await vi.waitFor(() => expect(fs.existsSync(path.join(server.dataDir, 'incidents', incident.id, 'checkpoint.bin'))).toBe(true));
+    await vi.waitFor(async () => expect(await hasCheckpoint(server, incident.id)).toBe(true));
 
     c.provider.connect();
     await synced(c);

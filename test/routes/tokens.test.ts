@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiToken, CreatedApiToken } from '../../shared/api.js';
 import { hashToken } from '../../server/auth/secrets.js';
 import { ADMIN_TOKEN, startTestServer, tempDataDir, type TestServer } from '../helpers/server.js';
+import { inPostgres } from '../helpers/stored.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -72,7 +73,7 @@ describe('users managed by admins', () => {
     expect((await server.api('DELETE', `/api/users/${admin.id}`, { token: ADMIN_TOKEN })).status).toBe(409);
   });
 
-  it('keeps working with a data directory written before tokens were their own records', async () => {
+  it.skipIf(inPostgres)('keeps working with a data directory written before tokens were their own records', async () => {
     const dataDir = tempDataDir();
     const legacyToken = 'bl_legacy-token-from-an-older-server';
     const createdAt = '2026-11-01T00:00:00.000Z';

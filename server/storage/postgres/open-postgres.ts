@@ -21,6 +21,7 @@ import { openPgAlerts } from './pg-alerts.js';
 import { openPgAttachments } from './pg-attachments.js';
 import { openPgBlobs } from './pg-blobs.js';
 import { PgIncidentLogs } from './pg-incident-log.js';
+import { PgJobs } from './pg-jobs.js';
 import { openPgMetadata } from './pg-metadata.js';
 import { openPgSeenMarks } from './pg-seen-marks.js';
 
@@ -89,6 +90,7 @@ export async function openPostgresStorage(config: Config, log: Logger): Promise<
       logs,
       catalog: { store, alerts, attachments, seen },
       blobs,
+      jobs: new PgJobs(db.pool),
       bus,
       readiness: () => readiness,
       onReadinessChange: (listener) => void readinessListeners.add(listener),
