@@ -172,7 +172,7 @@ export function haproxyConfig(port: number, nodes: Array<{ name: string; port: n
   const servers = (cookie: boolean) =>
     nodes.map((n) => `    server ${n.name} 127.0.0.1:${n.port} check inter 500ms fall 2 rise 2${cookie ? ` cookie ${n.name}` : ''}`).join('\n');
   return `global
-    maxconn 20000
+    maxconn 4000
 
 defaults
     mode http

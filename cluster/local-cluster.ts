@@ -75,18 +75,38 @@ export function startNode(name: string, port: number, env: Record<string, string
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child = c;
+      c.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (opts.inheritOutput) process.stdout.write(chunk);
+      });
+      c.stderr!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (opts.inheritOutput) process.stderr.write(chunk);
+      });
+      // Up when it says it can serve (/readyz), whatever its log level prints.
       return new Promise<void>((resolve, reject) => {
-        const onData = (chunk: Buffer) => {
-          output += chunk.toString();
-          if (opts.inheritOutput) process.stdout.write(chunk);
-          if (/Bridgelog is serving/.test(output)) resolve();
-        };
-        c.stdout!.on('data', onData);
-        c.stderr!.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          if (opts.inheritOutput) process.stderr.write(chunk);
+        let done = false;
+        c.once('exit', (code, sig) => {
+          if (!done) reject(new Error(`node ${name} exited (${sig ?? code}) before serving:\n${output.slice(-4000)}`));
+          done = true;
         });
-        c.once('exit', (code, signal) => reject(new Error(`node ${name} exited (${signal ?? code}) before serving:\n${output.slice(-4000)}`)));
+        const deadline = Date.now() + 60_000;
+        const poll = async () => {
+          while (!done) {
+            if (Date.now() > deadline) {
+              done = true;
+              c.kill('SIGKILL');
+              return reject(new Error(`node ${name} not ready after 60 s:\n${output.slice(-4000)}`));
+            }
+            const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+            if (ok) {
+              done = true;
+              return resolve();
+            }
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        };
+        void poll();
       });
     },
     async kill() {
