@@ -168,9 +168,16 @@ export interface LocalHaproxy {
  * node; everything else round-robin with a cookie, so a socket.io long-poll stays on one node; health
  * from `/readyz` every 0.5 s; a dead node's clients reconnect to a live one.
  */
-export function haproxyConfig(port: number, nodes: Array<{ name: string; port: number }>): string {
+export interface HaproxyNode {
+  name: string;
+  port: number;
+  /** Only used when every other node is down (one proxy per site, say, each preferring its own node). */
+  backup?: boolean;
+}
+
+export function haproxyConfig(port: number, nodes: HaproxyNode[]): string {
   const servers = (cookie: boolean) =>
-    nodes.map((n) => `    server ${n.name} 127.0.0.1:${n.port} check inter 500ms fall 2 rise 2${cookie ? ` cookie ${n.name}` : ''}`).join('\n');
+    nodes.map((n) => `    server ${n.name} 127.0.0.1:${n.port} check inter 500ms fall 2 rise 2${cookie ? ` cookie ${n.name}` : ''}${n.backup ? ' backup' : ''}`).join('\n');
   return `global
     maxconn 4000
 
@@ -205,7 +212,7 @@ ${servers(true)}
 `;
 }
 
-export async function startHaproxy(port: number, nodes: Array<{ name: string; port: number }>): Promise<LocalHaproxy> {
+export async function startHaproxy(port: number, nodes: HaproxyNode[]): Promise<LocalHaproxy> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bridgelog-haproxy-'));
   const configFile = path.join(dir, 'haproxy.cfg');
   await fs.writeFile(configFile, haproxyConfig(port, nodes));

@@ -92,6 +92,25 @@ export class IncidentSession {
       this.provider.off('closed', this.onClosed);
     });
 
+    // Reconnects spread out (full jitter): when a node dies, its clients do not all come back to the
+    // next one at the same instant, as y-websocket's own fixed backoff would have them. Closes the
+    // server meant for good (4400-4499) and our own (no event) are left to the provider.
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const onConnectionClose = (event: CloseEvent | null) => {
+      if (!event || (event.code >= 4400 && event.code < 4500) || this.phase !== 'started') return;
+      this.provider.shouldConnect = false; // the provider's own timer finds nothing to do
+      clearTimeout(retry);
+      const attempt = Math.min(this.provider.wsUnsuccessfulReconnects + 1, 5);
+      retry = setTimeout(() => {
+        if (this.phase === 'started' && this.refused.get() === undefined && !this.provider.shouldConnect) this.provider.connect();
+      }, 100 + Math.random() * Math.min(4000, 200 * 2 ** attempt));
+    };
+    this.provider.on('connection-close', onConnectionClose);
+    this.stops.push(() => {
+      clearTimeout(retry);
+      this.provider.off('connection-close', onConnectionClose);
+    });
+
     // The browser knows about a lost network before the socket does (a dead socket takes up to
     // 30 s to time out): show "Offline" at once, and reconnect as soon as the network is back.
     const reconnectNow = () => {
