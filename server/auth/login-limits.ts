@@ -2,11 +2,14 @@
  * Password guessing is limited twice: per account, from any address (one name attacked from many
  * machines), and per peer address, whatever the names (one client trying many). Only failures count,
  * so a team logging in from behind one NAT address is not held back. The peer address is the socket's
- * unless TRUST_PROXY names a proxy whose X-Forwarded-For to believe.
+ * unless TRUST_PROXY names a proxy whose X-Forwarded-For to believe. Several nodes count together in
+ * Redis (shared-limits.ts).
  */
 import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import type { Redis } from 'ioredis';
 import { LoginRequest } from '../../shared/api.js';
+import { limitStore } from './shared-limits.js';
 
 export const LOGIN_LIMITS = { windowMs: 60_000, perName: 10, perAddress: 30 };
 
@@ -17,8 +20,9 @@ function accountKey(req: Request): string {
   return parsed.success ? parsed.data : typeof raw === 'string' ? raw : '';
 }
 
-function limiter(identifier: string, limit: number, key: (req: Request) => string, why: string): RequestHandler {
+function limiter(identifier: string, limit: number, key: (req: Request) => string, why: string, redis: Redis | undefined): RequestHandler {
   return rateLimit({
+    store: limitStore(redis, identifier),
     windowMs: LOGIN_LIMITS.windowMs,
     limit,
     identifier,
@@ -32,10 +36,13 @@ function limiter(identifier: string, limit: number, key: (req: Request) => strin
   });
 }
 
-/** Both limiters, for a fresh router (each has its own counts). Address first: a refused sprayer counts against no account. */
-export function loginLimiters(): RequestHandler[] {
+/**
+ * Both limiters, for a fresh router (each has its own counts). Address first: a refused sprayer counts
+ * against no account. With `redis` (several nodes) the counts are shared by every node.
+ */
+export function loginLimiters(redis?: Redis): RequestHandler[] {
   return [
-    limiter('login-address', LOGIN_LIMITS.perAddress, (req) => ipKeyGenerator(req.ip ?? ''), 'from your address'),
-    limiter('login-name', LOGIN_LIMITS.perName, accountKey, 'for this name'),
+    limiter('login-address', LOGIN_LIMITS.perAddress, (req) => ipKeyGenerator(req.ip ?? ''), 'from your address', redis),
+    limiter('login-name', LOGIN_LIMITS.perName, accountKey, 'for this name', redis),
   ];
 }

@@ -14,7 +14,8 @@ import { suggestAlerts } from '../alerts/suggestions.js';
 import { visibleIncident } from '../auth/authenticate.js';
 import { hashToken, newToken } from '../auth/secrets.js';
 import { createIncident } from '../incidents/incident-commands.js';
-import { authenticated, requireRole, type RouteContext, requestedIncident, userOf } from './context.js';
+import { authenticated, requireRole, type RouteContext, requestedIncident, sharedRedis, userOf } from './context.js';
+import { limitStore } from '../auth/shared-limits.js';
 import { HttpError, notFound, parseBody, parseTime } from './http-error.js';
 
 const HOOK_WINDOW_MS = 10_000;
@@ -37,6 +38,7 @@ export function alertRoutes(ctx: RouteContext): Router {
     next();
   }
   const hookLimiter = rateLimit({
+    store: limitStore(sharedRedis(ctx), 'hooks'),
     windowMs: HOOK_WINDOW_MS,
     limit: HOOK_LIMIT,
     standardHeaders: 'draft-8',

@@ -11,7 +11,7 @@ import { SESSION_COOKIE, SESSION_TTL_MS, publicUser } from '../auth/authenticate
 import { loginLimiters } from '../auth/login-limits.js';
 import { hashPassword, hashToken, newToken, verifyPassword } from '../auth/secrets.js';
 import type { UserRecord } from '../store/metadata.js';
-import { authenticated, type RouteContext, userOf } from './context.js';
+import { authenticated, type RouteContext, sharedRedis, userOf } from './context.js';
 import { HttpError, parseBody } from './http-error.js';
 
 /** The one-time first-run setup token, while there are no users (kept in memory only). */
@@ -33,7 +33,7 @@ export class SetupToken {
 
 export function authRoutes(ctx: RouteContext, setup: SetupToken): Router {
   const router = Router();
-  const limitLogins = loginLimiters();
+  const limitLogins = loginLimiters(sharedRedis(ctx));
 
   async function startSession(res: Response, user: UserRecord): Promise<void> {
     const token = newToken('bls_');

@@ -1,6 +1,8 @@
 /** What every route needs, and the middleware that puts the authenticated user on the request. */
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import { isRedisBus } from '../storage/redis/redis-bus.js';
 import type { Storage } from '../storage/storage.js';
 import type { Role } from '../../shared/api.js';
 import type { AlertReceiver } from '../alerts/alert-receiver.js';
@@ -70,4 +72,9 @@ export function authenticated(auth: Authenticator, role: Role = 'viewer') {
     }
     next();
   };
+}
+
+/** The Redis connection rate limits are counted on when several nodes share one (else undefined: in memory). */
+export function sharedRedis(ctx: RouteContext): Redis | undefined {
+  return isRedisBus(ctx.storage.bus) ? ctx.storage.bus.pub : undefined;
 }
