@@ -40,9 +40,25 @@ export class AlertReceiver {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * Changes to alerts, one at a time: each reads the stored alerts, changes them and saves them. In
+   * the PostgreSQL mode reads are copies, and two webhooks changing one alert at once would each save
+   * their own copy, one undoing the other; on one node this queue keeps them apart.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
+  private serially<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(change, change);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
   /** Parses the whole payload first (throws PayloadError), then stores it in one durable write. */
   async receive(integration: IntegrationRecord, source: AlertSource, body: unknown): Promise<ReceiveResult> {
     const received = parsePayload(source, body);
+    return this.serially(() => this.storeReceived(integration, source, body, received));
+  }
+
+  private async storeReceived(integration: IntegrationRecord, source: AlertSource, body: unknown, received: ReceivedAlert[]): Promise<ReceiveResult> {
     const receivedAt = new Date().toISOString();
     const rawId = newId();
     const kept = this.alerts.keepRaw({ id: rawId, receivedAt, integrationId: integration.id, source, payload: body });
@@ -153,7 +169,11 @@ export class AlertReceiver {
   }
 
   /** After an incident's matchers change: attach the known alerts they match. */
-  async attachMatching(incident: IncidentRecord): Promise<number> {
+  attachMatching(incident: IncidentRecord): Promise<number> {
+    return this.serially(() => this.attachMatchingNow(incident));
+  }
+
+  private async attachMatchingNow(incident: IncidentRecord): Promise<number> {
     const changed = this.alerts.alerts().filter((a) => !a.incidents.includes(incident.id) && this.attachByMatchers(a) > 0);
     if (changed.length === 0) return 0;
     await this.alerts.saveAlerts(changed);
@@ -162,19 +182,25 @@ export class AlertReceiver {
   }
 
   /** Attaches the alert to the incident by hand (`byUserId`); a no-op if it is attached. */
-  async attach(record: AlertRecord, incidentId: string, byUserId: string): Promise<void> {
-    record.detachedFrom = record.detachedFrom.filter((id) => id !== incidentId);
-    if (!link(record, incidentId, true, byUserId)) return;
-    await this.alerts.saveAlerts([record]);
-    this.announce(record);
+  attach(alert: AlertRecord, incidentId: string, byUserId: string): Promise<void> {
+    return this.serially(async () => {
+      const record = this.alerts.alertById(alert.id) ?? alert; // as stored now, not as the route read it
+      record.detachedFrom = record.detachedFrom.filter((id) => id !== incidentId);
+      if (!link(record, incidentId, true, byUserId)) return;
+      await this.alerts.saveAlerts([record]);
+      this.announce(record);
+    });
   }
 
   /** Detaches the alert from the incident by hand; matchers do not attach it there again. */
-  async detach(record: AlertRecord, incidentId: string, byUserId: string): Promise<void> {
-    if (!record.detachedFrom.includes(incidentId)) record.detachedFrom.push(incidentId);
-    link(record, incidentId, false, byUserId);
-    await this.alerts.saveAlerts([record]);
-    this.announce(record);
+  detach(alert: AlertRecord, incidentId: string, byUserId: string): Promise<void> {
+    return this.serially(async () => {
+      const record = this.alerts.alertById(alert.id) ?? alert;
+      if (!record.detachedFrom.includes(incidentId)) record.detachedFrom.push(incidentId);
+      link(record, incidentId, false, byUserId);
+      await this.alerts.saveAlerts([record]);
+      this.announce(record);
+    });
   }
 
   /**
