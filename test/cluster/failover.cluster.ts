@@ -9,16 +9,12 @@ import { startHaproxy, freePort, type LocalHaproxy } from '../../cluster/engines
 import { startLocalCluster, type LocalCluster } from '../../cluster/local-cluster.js';
 import { entry, launchChromium, logFromKeyboard } from '../helpers/browser.js';
 import { ADMIN_TOKEN } from '../helpers/server.js';
+import { api } from '../helpers/api.js';
 
 let cluster: LocalCluster;
 let browser: Browser;
 const proxies: LocalHaproxy[] = [];
 
-async function api<T = { id: string; token: string }>(url: string, method: string, path: string, token: string, body?: unknown): Promise<T> {
-  const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
 
 async function pageFor(proxy: LocalHaproxy, name: string, password: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });

@@ -12,19 +12,11 @@ import { createEntry, listEntries } from '../../shared/schema/doc.js';
 import { startLocalCluster, type LocalCluster } from '../../cluster/local-cluster.js';
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
 import { ADMIN_TOKEN } from '../helpers/server.js';
+import { api } from '../helpers/api.js';
 
 let cluster: LocalCluster;
 const clients: CollabClient[] = [];
 
-async function api<T = { id: string; token: string }>(url: string, method: string, path: string, token: string, body?: unknown): Promise<T> {
-  const res = await fetch(url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
 const ws = (url: string) => url.replace(/^http/, 'ws');
 const vectorOf = (c: CollabClient) => Buffer.from(Y.encodeStateVector(c.doc)).toString('hex');
 function open(url: string, incidentId: string, token: string, doc?: Y.Doc): CollabClient {

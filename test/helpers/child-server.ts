@@ -1,7 +1,9 @@
 /** Bridgelog as its own process (`node --import tsx server/main.ts`), for tests that kill it. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../cluster/engines.js';
+
+export { freePort };
 
 export interface ChildServer {
   url: string;
@@ -10,17 +12,6 @@ export interface ChildServer {
   output: () => string;
   /** Waits for the process to end; resolves with its exit code or signal. */
   exited: Promise<number | NodeJS.Signals | null>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 export function startChildServer(env: Record<string, string>): Promise<ChildServer> {

@@ -7,6 +7,7 @@ import { expect, vi } from 'vitest';
 import * as Y from 'yjs';
 import { createEntry, listEntries } from '../../shared/schema/doc.js';
 import { ADMIN_TOKEN, tempDataDir } from './server.js';
+import { api } from './api.js';
 import { connect, synced, type CollabClient } from './collab-client.js';
 import { freePort, startChildServer, type ChildServer } from './child-server.js';
 
@@ -17,15 +18,6 @@ export interface DrillResult {
   entries: number;
 }
 
-async function api(url: string, method: string, urlPath: string, token: string, body?: unknown): Promise<{ id: string; token: string }> {
-  const res = await fetch(url + urlPath, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${urlPath}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as { id: string; token: string };
-}
 
 /** `random` decides when each kill comes (pass a seeded one to replay a failure). */
 export async function crashDrill(opts: { writers: number; cycles: number; random?: () => number }): Promise<DrillResult> {
