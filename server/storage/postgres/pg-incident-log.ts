@@ -359,7 +359,8 @@ class PgAppender implements IncidentAppender {
         this.logs.log.warn({ err, incident: this.incidentId }, "could not read other nodes' records; the next poll tries again");
         return;
       }
-      if (read.length === 0 || this.history.seq !== before) return;
+      if (read.length === 0) return;
+      if (this.history.seq !== before) continue; // the bus delivered meanwhile: read on from there
       this.deliver(read);
       if (read.length < PAGE) return;
     }
