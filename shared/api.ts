@@ -1,6 +1,7 @@
 /**
- * The HTTP API's request bodies and response shapes (api.md), shared by server, client and tests.
- * Request schemas are strict about types and lengths; the server names the offending field on 400.
+ * The HTTP API's request bodies and response shapes (docs/api.md), shared by server, client and
+ * tests. Request schemas are strict about types and lengths; the server names the offending field
+ * on 400.
  */
 import { z } from 'zod';
 import { Limits } from './protocol.js';

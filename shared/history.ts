@@ -1,7 +1,7 @@
 /**
- * The incident's history as the timeline, replay and catch-up views read it (api.md, "History").
- * Every time is the server's receive time, ISO-8601 UTC with milliseconds; every author comes from
- * authentication, never from the document.
+ * The incident's history as the timeline, replay and catch-up views read it (docs/api.md,
+ * "History"). Every time is the server's receive time, ISO-8601 UTC with milliseconds; every author
+ * comes from authentication, never from the document.
  */
 import type { UserRef } from './model.js';
 

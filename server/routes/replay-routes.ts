@@ -1,7 +1,8 @@
 /**
- * The incident's history for the timeline, the replay and catch-up (api.md, "History"): the event
- * index, the document at any point, the records to play forward from there, and digests of what
- * changed since a point — "since you left" by default. Readable by anyone who can see the incident.
+ * The incident's history for the timeline, the replay and catch-up (docs/api.md, "History"): the
+ * event index, the document at any point, the records to play forward from there, and digests of
+ * what changed since a point — "since you left" by default. Readable by anyone who can see the
+ * incident.
  */
 import { Router, type Request, type Response } from 'express';
 import * as encoding from 'lib0/encoding';

@@ -1,9 +1,9 @@
 /**
- * Document schema v1 (api.md): one Y.Doc per incident. These helpers are the only code that should
- * know the shape; server, client, CLI and tests create and read entries through them.
+ * Document schema v1 (docs/api.md): one Y.Doc per incident. These helpers are the only code that
+ * should know the shape; server, client, CLI and tests create and read entries through them.
  *
  * Entries and hypotheses live in Y.Maps keyed by id: pushing objects onto a Y.Array is quadratic
- * to replay (architecture.md).
+ * to replay (docs/architecture.md).
  */
 import * as Y from 'yjs';
 import { IncidentStatuses, Severities, type IncidentStatus, type Severity } from '../model.js';

@@ -1,7 +1,8 @@
 /**
- * The JSON export (v1, api.md): one zod schema is the single source of truth. The server's report
- * types are inferred from it and the published JSON Schema (draft 2020-12) is generated from it, so
- * the code, the types and the document cannot drift apart; test/export checks real exports against it.
+ * The JSON export (v1, docs/api.md): one zod schema is the single source of truth. The server's
+ * report types are inferred from it and the published JSON Schema (draft 2020-12) is generated from
+ * it, so the code, the types and the document cannot drift apart; test/export checks real exports
+ * against it.
  *
  * Times the server wrote are `Timestamp`s (ISO-8601 UTC). Times that come from the incident's document
  * (`ranAt`, `startedAt`, `resolvedAt`) are strings as the clients wrote them: the server does not
