@@ -182,24 +182,28 @@ export class AlertReceiver {
   }
 
   /** Attaches the alert to the incident by hand (`byUserId`); a no-op if it is attached. */
-  attach(alert: AlertRecord, incidentId: string, byUserId: string): Promise<void> {
+  /** Resolves with the alert as it is now stored. */
+  attach(alert: AlertRecord, incidentId: string, byUserId: string): Promise<AlertRecord> {
     return this.serially(async () => {
       const record = this.alerts.alertById(alert.id) ?? alert; // as stored now, not as the route read it
       record.detachedFrom = record.detachedFrom.filter((id) => id !== incidentId);
-      if (!link(record, incidentId, true, byUserId)) return;
+      if (!link(record, incidentId, true, byUserId)) return record;
       await this.alerts.saveAlerts([record]);
       this.announce(record);
+      return record;
     });
   }
 
   /** Detaches the alert from the incident by hand; matchers do not attach it there again. */
-  detach(alert: AlertRecord, incidentId: string, byUserId: string): Promise<void> {
+  /** Resolves with the alert as it is now stored. */
+  detach(alert: AlertRecord, incidentId: string, byUserId: string): Promise<AlertRecord> {
     return this.serially(async () => {
       const record = this.alerts.alertById(alert.id) ?? alert;
       if (!record.detachedFrom.includes(incidentId)) record.detachedFrom.push(incidentId);
       link(record, incidentId, false, byUserId);
       await this.alerts.saveAlerts([record]);
       this.announce(record);
+      return record;
     });
   }
 

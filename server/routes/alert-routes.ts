@@ -128,16 +128,14 @@ export function alertRoutes(ctx: RouteContext): Router {
     const incident = incidentFor(req, res);
     requireRole(userOf(res), 'responder');
     const record = alertFor(req, res, parseBody(AttachAlertRequest, req.body).alertId);
-    await receiver.attach(record, incident.id, userOf(res).id);
-    res.json(receiver.present(userOf(res), record));
+    res.json(receiver.present(userOf(res), await receiver.attach(record, incident.id, userOf(res).id)));
   });
 
   router.delete('/api/incidents/:id/alerts/:alertId', authenticated(ctx.auth), async (req, res) => {
     const incident = incidentFor(req, res);
     requireRole(userOf(res), 'responder');
     const record = alertFor(req, res, String(req.params.alertId));
-    await receiver.detach(record, incident.id, userOf(res).id);
-    res.json(receiver.present(userOf(res), record));
+    res.json(receiver.present(userOf(res), await receiver.detach(record, incident.id, userOf(res).id)));
   });
 
   /** Alerts a test run at `?at=` probably relates to, best first, each with the reason. */

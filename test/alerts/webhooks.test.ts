@@ -164,10 +164,15 @@ describe('responders and alerts', () => {
     const [alert] = await alertsOf(`?incident=${incident.id}`);
     expect(alert!.title).toBe('web 5xx');
 
-    expect((await server.api('DELETE', `/api/incidents/${incident.id}/alerts/${alert!.id}`, { token: responder })).status).toBe(200);
+    // The answer is the alert after the change (the web app shows it as is).
+    const detached = await server.api('DELETE', `/api/incidents/${incident.id}/alerts/${alert!.id}`, { token: responder });
+    expect(detached.status).toBe(200);
+    expect(((await detached.json()) as { incidents: string[] }).incidents).toEqual([]);
     await hook('generic', generic.token, { title: 'web 5xx', labels: { service: 'web-shop' }, fingerprint: 'web-5xx' });
     expect(await alertsOf(`?incident=${incident.id}`)).toEqual([]);
-    expect((await server.api('POST', `/api/incidents/${incident.id}/alerts`, { token: responder, body: { alertId: alert!.id } })).status).toBe(200);
+    const attached = await server.api('POST', `/api/incidents/${incident.id}/alerts`, { token: responder, body: { alertId: alert!.id } });
+    expect(attached.status).toBe(200);
+    expect(((await attached.json()) as { incidents: string[] }).incidents).toEqual([incident.id]);
     expect((await alertsOf(`?incident=${incident.id}`)).map((a) => a.id)).toEqual([alert!.id]);
 
     await hook('generic', generic.token, { title: 'disk full on db02', labels: { host: 'db02' }, fingerprint: 'db02-disk' });

@@ -307,7 +307,7 @@ describe('who may upload and download', () => {
 });
 
 describe('captures', () => {
-  it('analyzes an uploaded capture in the background, with live progress, and reports it per api.md', async () => {
+  it('analyzes an uploaded capture in the background, with live progress, and reports it per docs/api.md', async () => {
     const socket = io(server.url, { auth: { token }, transports: ['websocket'] });
     const events: CaptureAnalysisEvent[] = [];
     socket.on(ServerEvent.captureAnalysis, (e: CaptureAnalysisEvent) => events.push(e));
