@@ -35,6 +35,8 @@ import { SetupToken, authRoutes } from './routes/auth-routes.js';
 import type { RouteContext } from './routes/context.js';
 import { HttpError, errorHandler } from './routes/http-error.js';
 import { incidentRoutes } from './routes/incident-routes.js';
+import { milestoneRoutes } from './routes/milestone-routes.js';
+import { overviewRoutes } from './routes/overview-routes.js';
 import { replayRoutes } from './routes/replay-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 import { userRoutes } from './routes/user-routes.js';
@@ -172,7 +174,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   app.use(systemRoutes(ctx));
   app.use(authRoutes(ctx, setup));
   app.use(userRoutes(ctx));
+  app.use(overviewRoutes(ctx)); // before incidentRoutes: GET /api/incidents with filters
   app.use(incidentRoutes(ctx));
+  app.use(milestoneRoutes(ctx));
   app.use(alertRoutes(ctx));
   app.use(attachmentRoutes(ctx, { attachments, blobs, analyses, uploadLimits: config.uploadLimits }));
   app.use(replayRoutes(ctx));
