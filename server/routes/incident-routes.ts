@@ -4,7 +4,6 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { CreateIncidentRequest, UpdateIncidentRequest, type HistoryRecord, type IncidentAuthors, type UserRef } from '../../shared/api.js';
-import { canSee } from '../auth/authenticate.js';
 import { createIncident, presentIncident, updateIncident } from '../incidents/incident-commands.js';
 import { stateAt } from '../history/state-at.js';
 import { paced } from './paced.js';
@@ -24,11 +23,7 @@ export function incidentRoutes(ctx: RouteContext): Router {
     res.status(201).json(await createIncident(deps, userOf(res), body));
   });
 
-  router.get('/api/incidents', authenticated(ctx.auth), (_req, res) => {
-    const user = userOf(res);
-    const visible = ctx.store.listIncidents().filter((i) => canSee(user, i));
-    res.json(visible.map(presentIncident).sort((a, b) => b.createdAt.localeCompare(a.createdAt)));
-  });
+  // GET /api/incidents (the list, with filters and durations) is in overview-routes.ts.
 
   /** The incident, and `logDamage` when part of its history on disk is damaged (users see a warning). */
   router.get('/api/incidents/:id', authenticated(ctx.auth), async (req, res) => {
