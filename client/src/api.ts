@@ -19,7 +19,7 @@ async function succeeded(res: Response): Promise<Response> {
   throw new ApiFailure(res.status, error?.error ?? `the server answered ${res.status} ${res.statusText}`, error?.field);
 }
 
-export async function api<T = void>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export async function api<T = void>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const res = await succeeded(
     await fetch(path, {
       method,

@@ -17,6 +17,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'Esc', does: 'Stop editing; leave a field' },
   { keys: '/', does: 'Filter the log' },
   { keys: 'h', does: 'Add a hypothesis' },
+  { keys: 'm', does: 'Set a milestone (impact started, detected, mitigated…)' },
   { keys: 'G', does: 'Jump to the latest entry' },
   { keys: 't', does: 'Switch between dark and light' },
   { keys: '?', does: 'Show these shortcuts' },

@@ -20,6 +20,7 @@ import { Store } from '../store';
 import { AuthorsFeed } from './authors';
 import { EntryList } from './entry-list';
 import { LocalChanges } from './local-changes';
+import { MilestoneFeed, watchMilestones } from './milestones';
 import { announce, watchPresence, type Presence } from './presence';
 import { watchSaveState, type SaveState } from './save-state';
 
@@ -34,6 +35,10 @@ export class IncidentSession {
   readonly save: Store<SaveState>;
   readonly presence: Store<Presence>;
   readonly authors: AuthorsFeed;
+  /** The milestones' times, live from the document (name → ISO time). */
+  readonly milestones: Store<Record<string, string>>;
+  /** Who set each milestone, backfilled marks and suggestions, from the HTTP API; writes go there too. */
+  readonly milestoneFeed: MilestoneFeed;
   /** Why the server refused the connection for good (e.g. "read-only: viewers cannot edit"). */
   readonly refused = new Store<string | undefined>(undefined);
   /** The incident does not exist for this user (any more): restricted to others, or gone. */
@@ -57,6 +62,10 @@ export class IncidentSession {
     this.provider = new WebsocketProvider(collabUrl(), encodeURIComponent(incidentId), this.doc, { connect: false, disableBc: true });
     this.entries = new EntryList(this.doc);
     this.authors = new AuthorsFeed(incidentId, this.provider, this.persistence);
+    const milestones = watchMilestones(this.doc);
+    this.milestones = milestones.milestones;
+    this.stops.push(milestones.stop);
+    this.milestoneFeed = new MilestoneFeed(incidentId, this.milestones);
 
     const saving = watchSaveState(this.provider, this.local);
     this.save = saving.state;
@@ -80,7 +89,9 @@ export class IncidentSession {
     };
     this.doc.on('update', onUpdate);
     const onStatus = ({ status }: { status: string }) => {
-      if (status === 'connected') this.authors.changed();
+      if (status !== 'connected') return;
+      this.authors.changed();
+      this.milestoneFeed.changed();
     };
     this.provider.on('status', onStatus);
     this.provider.on('closed', this.onClosed);
@@ -142,6 +153,7 @@ export class IncidentSession {
     this.loaded.set(true);
     this.provider.connect();
     this.authors.start();
+    this.milestoneFeed.start();
   }
 
   private onClosed = ({ code, reason }: { code: number; reason: string }): void => {
@@ -160,6 +172,7 @@ export class IncidentSession {
     this.phase = 'destroyed'; // a load that finishes after this must not connect
     for (const stop of this.stops) stop();
     this.authors.stop();
+    this.milestoneFeed.stop();
     this.entries.destroy();
     this.provider.awareness.destroy();
     this.provider.destroy();

@@ -6,6 +6,7 @@
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import type { Digest, DigestItem } from '../../../shared/history';
+import { milestoneLabel, type MilestoneView } from '../../../shared/schema/milestones';
 import { api } from '../api';
 import { formatLocal, formatUtc, serverNowSync } from '../time';
 import { UtcTimeForm } from './UtcTimeForm';
@@ -16,9 +17,72 @@ interface Props {
   asked: boolean;
   onClose: () => void;
   onJump: (entryId: string) => void;
+  /** Who set each milestone and when (from the server): lines for milestones set in the digest's span when it does not list them. */
+  milestoneViews?: ReadonlyMap<string, MilestoneView>;
 }
 
-type Kind = DigestItem['kind'];
+type Kind = DigestItem['kind'] | 'milestone';
+
+/** A milestone set, moved or cleared between the digest's two marks. */
+interface MilestoneLine {
+  name: string;
+  label: string;
+  /** Its time now; null when cleared. */
+  to: string | null;
+  from: string | null;
+  by: Array<{ id: string; name: string }>;
+  at: string;
+}
+
+/** What the server says about milestones (`kind: 'milestone'`), read leniently; else what the milestones' setters and times say. */
+function milestoneLines(digest: Digest, views: ReadonlyMap<string, MilestoneView> | undefined): MilestoneLine[] {
+  const told = (digest.items as ReadonlyArray<Record<string, unknown>>).filter((i) => i.kind === 'milestone');
+  if (told.length > 0) {
+    return told.map((i) => {
+      const name = typeof i.name === 'string' ? i.name : String(i.milestone ?? '');
+      const str = (v: unknown) => (typeof v === 'string' ? v : null);
+      return { name, label: str(i.label) ?? milestoneLabel(name), to: str(i.to) ?? (i.cleared ? null : str(i.value)), from: str(i.from), by: (i.by as MilestoneLine['by']) ?? [], at: str(i.at) ?? digest.until.at };
+    });
+  }
+  const since = Date.parse(digest.since.at);
+  return [...(views?.values() ?? [])]
+    .filter((v) => Date.parse(v.setAt) > since)
+    .sort((a, b) => a.at.localeCompare(b.at))
+    .map((v) => ({ name: v.name, label: v.label, to: v.at, from: null, by: [v.setBy], at: v.setAt }));
+}
+
+function Milestones({ lines, today }: { lines: MilestoneLine[]; today: string }) {
+  if (lines.length === 0) return null;
+  return (
+    <section className="digest-group" aria-label="Milestones">
+      <h3>Milestones</h3>
+      <ul>
+        {lines.map((line) => (
+          <li key={`${line.name}:${line.at}`} data-milestone={line.name}>
+            <div className="digest-what">
+              {line.to ? (
+                <>
+                  <strong>{line.label}</strong> at <time dateTime={line.to}>{shortUtc(line.to, today)}</time>
+                  {line.from && <span className="hint"> (was {shortUtc(line.from, today)})</span>}
+                </>
+              ) : (
+                <>
+                  <strong>{line.label}</strong> cleared
+                </>
+              )}
+            </div>
+            <span className="digest-who">
+              {line.by.length > 0 && `by ${line.by.map((u) => u.name).join(', ')} · `}
+              <time dateTime={line.at} title={formatLocal(line.at)}>
+                {formatUtc(line.at).slice(11)}
+              </time>
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
 
 const GROUPS: Array<{ title: string; kinds: Kind[] }> = [
   { title: 'Incident', kinds: ['incident'] },
@@ -115,9 +179,10 @@ function What({ item, onJump }: { item: DigestItem; onJump: (id: string) => void
   }
 }
 
-function Items({ digest, onJump }: { digest: Digest; onJump: (id: string) => void }) {
+function Items({ digest, milestones, onJump }: { digest: Digest; milestones: MilestoneLine[]; onJump: (id: string) => void }) {
   return (
     <>
+      <Milestones lines={milestones} today={digest.until.at} />
       {GROUPS.map(({ title, kinds }) => {
         const items = digest.items.filter((i) => kinds.includes(i.kind));
         if (items.length === 0) return null;
@@ -146,7 +211,7 @@ function Items({ digest, onJump }: { digest: Digest; onJump: (id: string) => voi
   );
 }
 
-export function CatchUp({ incidentId, asked, onClose, onJump }: Props) {
+export function CatchUp({ incidentId, asked, onClose, onJump, milestoneViews }: Props) {
   const base = `/api/incidents/${encodeURIComponent(incidentId)}`;
   const [digest, setDigest] = useState<Digest>();
   const [error, setError] = useState<string>();
@@ -173,7 +238,9 @@ export function CatchUp({ incidentId, asked, onClose, onJump }: Props) {
 
   if (!digest && !asked) return null;
   const since = digest && shortUtc(digest.since.at, digest.until.at);
-  const heading = !digest ? 'Catch up' : `${digest.sinceLastSeen ? `Since you left (${since})` : `Since ${since}`} — ${changes(digest.items.length)}`;
+  const milestones = digest ? milestoneLines(digest, milestoneViews) : [];
+  const told = digest ? digest.items.filter((i) => (i.kind as string) !== 'milestone').length + milestones.length : 0;
+  const heading = !digest ? 'Catch up' : `${digest.sinceLastSeen ? `Since you left (${since})` : `Since ${since}`} — ${changes(told)}`;
   return (
     <section className="card catch-up" aria-label="Catch up">
       <div className="catch-up-head">
@@ -182,8 +249,8 @@ export function CatchUp({ incidentId, asked, onClose, onJump }: Props) {
           {digest?.sinceLastSeen ? 'Dismiss' : 'Close'}
         </button>
       </div>
-      {digest && digest.items.length === 0 && <p className="hint">Nothing changed since then.</p>}
-      {digest && <Items digest={digest} onJump={onJump} />}
+      {digest && told === 0 && <p className="hint">Nothing changed since then.</p>}
+      {digest && <Items digest={digest} milestones={milestones} onJump={onJump} />}
       {error && (
         <p className="error" role="alert">
           {error}

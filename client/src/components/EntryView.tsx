@@ -17,6 +17,7 @@ import { EntryFiles } from './EntryFiles';
 import { EvidencePicker } from './EvidencePicker';
 import { LinkForm } from './LinkForm';
 import { Markdown } from './Markdown';
+import { MitigatedButton, MitigatedMark, MitigatedOffer } from './MitigatedIt';
 
 interface Props {
   entry: Entry;
@@ -80,6 +81,7 @@ export const EntryView = memo(function EntryView(props: Props) {
   const [linkingAlerts, setLinkingAlerts] = useState(false);
   const [addingLink, setAddingLink] = useState(false);
   const [dropping, setDropping] = useState(false);
+  const [offeringMitigated, setOfferingMitigated] = useState(false);
   const filePicker = useRef<HTMLInputElement>(null);
   const { attachments } = useEvidence();
   // Files dropped on the entry are uploaded as its evidence (pasted ones: IncidentPage).
@@ -120,6 +122,7 @@ export const EntryView = memo(function EntryView(props: Props) {
       </header>
       <div className="entry-meta">
         <Byline entry={entry} authors={props.authors} unsaved={unsaved} />
+        <MitigatedMark doc={doc} entry={entry} />
         {unsaved && <span className="unsaved-mark">not yet saved</span>}
         {change && <span className="replay-change">{change}</span>}
         {editingBy?.map((p) => (
@@ -164,6 +167,7 @@ export const EntryView = memo(function EntryView(props: Props) {
           </button>
         </fieldset>
       )}
+      {offeringMitigated && canWrite && <MitigatedOffer entry={entry} onDone={() => setOfferingMitigated(false)} />}
       {picking && <EvidencePicker doc={doc} entry={entry} hypotheses={hypotheses} onClose={() => setPicking(false)} />}
       {(verdicts.length > 0 || canWrite) && (
         <footer className="entry-footer">
@@ -196,6 +200,7 @@ export const EntryView = memo(function EntryView(props: Props) {
               <button type="button" className="quiet small" aria-expanded={picking} onClick={() => setPicking(!picking)}>
                 Evidence…
               </button>
+              <MitigatedButton doc={doc} entry={entry} onOffer={() => setOfferingMitigated(true)} />
               <button type="button" className="quiet small" onClick={() => onEdit(entry.id)}>
                 Edit
               </button>

@@ -1,11 +1,12 @@
 /**
  * What the incident is and how it stands: title, severity, status (responders change it here),
  * when it started (UTC) and for how long it has been going on, who is here, and whether your
- * changes are saved.
+ * changes are saved; its milestones and the durations between them.
  */
 import { useEffect, useState } from 'react';
 import { IncidentStatuses, type Incident, type IncidentStatus } from '../../../shared/model';
 import type { Meta } from '../../../shared/schema/doc';
+import type { MilestoneView } from '../../../shared/schema/milestones';
 import type { Presence } from '../collab/presence';
 import type { SaveState } from '../collab/save-state';
 import { api } from '../api';
@@ -13,6 +14,7 @@ import { useHeightAsCssVariable } from '../sticky';
 import { formatElapsed, formatLocal, formatUtc, serverNowSync } from '../time';
 import { ExportMenu } from './ExportMenu';
 import { IncidentBadges } from './IncidentBadges';
+import { Durations, MilestoneStrip } from './Milestones';
 import { PresenceList } from './PresenceList';
 import { SaveIndicator } from './SaveIndicator';
 
@@ -24,6 +26,12 @@ interface Props {
   keptInBrowser: boolean;
   canWrite: boolean;
   onHelp: () => void;
+  /** The milestones' times, live from the document. */
+  milestones: Record<string, string>;
+  /** Who set each (from the server). */
+  milestoneViews: ReadonlyMap<string, MilestoneView>;
+  /** Opens the milestone picker on one (`''`: a new custom one); absent for viewers. */
+  onPickMilestone?: (name: string | null) => void;
 }
 
 function useTicking(ms: number): Date {
@@ -58,7 +66,7 @@ function StatusPicker({ incident, status }: { incident: Incident; status: Incide
   );
 }
 
-export function IncidentHeader({ incident, meta, presence, save, keptInBrowser, canWrite, onHelp }: Props) {
+export function IncidentHeader({ incident, meta, presence, save, keptInBrowser, canWrite, onHelp, milestones, milestoneViews, onPickMilestone }: Props) {
   const now = useTicking(15_000);
   const header = useHeightAsCssVariable<HTMLElement>('--header-height');
   const status = meta.status ?? incident.status;
@@ -96,6 +104,10 @@ export function IncidentHeader({ incident, meta, presence, save, keptInBrowser, 
         <button type="button" className="quiet small help-button" onClick={onHelp} aria-label="Keyboard shortcuts">
           ?
         </button>
+      </div>
+      <div className="incident-milestones">
+        <MilestoneStrip milestones={milestones} views={milestoneViews} onPick={canWrite ? onPickMilestone : undefined} />
+        <Durations milestones={milestones} open={status !== 'resolved'} />
       </div>
     </header>
   );

@@ -15,6 +15,7 @@ import type { ReplayedDoc } from '../history/replayed-doc';
 import { useStore } from '../store';
 import { AlertsPanel } from './AlertsPanel';
 import { EntryLog } from './EntryLog';
+import { Durations, MilestoneStrip } from './Milestones';
 import { ReplayBar } from './ReplayBar';
 import type { VirtualListHandle } from './VirtualList';
 import { WhatWeKnow } from './WhatWeKnow';
@@ -89,8 +90,10 @@ function ReplayPane({ replay, ...props }: Props & { replay: Replay }) {
 function ReplayedLog({ replay, shown, incident, awareness, knowOpen, onToggleKnow }: Props & { replay: Replay; shown: ReplayedDoc }) {
   const entries = useStore(shown.entries.sorted);
   const hypotheses = useStore(shown.hypotheses);
+  const milestones = useStore(shown.milestones);
+  const meta = useStore(shown.meta);
   const index = useStore(replay.index);
-  const { seq } = useStore(replay.position);
+  const { seq, at } = useStore(replay.position);
   const step = useStore(replay.step);
   const [selectedId, setSelectedId] = useState<string>();
   const log = useRef<VirtualListHandle>(null);
@@ -115,6 +118,11 @@ function ReplayedLog({ replay, shown, incident, awareness, knowOpen, onToggleKno
         <div className="log-toolbar">
           <span data-testid="replay-entry-count">{count(entries.length)}</span>
         </div>
+        <section className="replay-milestones" aria-label="Milestones then">
+          <h2>Milestones then</h2>
+          <MilestoneStrip milestones={milestones} today={new Date(at)} />
+          <Durations milestones={milestones} open={(meta.status ?? incident.status) !== 'resolved'} at={at} />
+        </section>
         {entries.length === 0 && <p className="hint">Nothing was logged yet at this moment.</p>}
         <EntryLog
           doc={shown.doc}

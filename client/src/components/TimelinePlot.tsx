@@ -60,6 +60,7 @@ const TICK_CHAR_PX = 7.5;
 const iso = (t: number) => new Date(t).toISOString();
 
 const KindName: Record<TimelineItem['kind'], string> = {
+  milestone: 'Milestone',
   test: 'Test',
   note: 'Note',
   action: 'Action',
@@ -192,6 +193,11 @@ export function TimelinePlot({ items, view, bounds, marker, names, onView, onOpe
           {ticks.times.map((t) => (
             <span key={t} className="tl-gridline" style={{ left: x(t) }} />
           ))}
+          {items
+            .filter((i) => i.kind === 'milestone' && i.start >= view.start && i.start <= view.end)
+            .map((i) => (
+              <span key={i.id} className={`tl-ms-line tl-is-${i.state}`} style={{ left: x(i.start) }} data-milestone-line={i.id.slice('milestone:'.length)} />
+            ))}
           {marker !== undefined && marker >= view.start && marker <= view.end && <span className="tl-marker" style={{ left: x(marker) }} title={formatUtc(iso(marker))} />}
         </div>
         {width > 0 &&

@@ -18,6 +18,7 @@ import { formatElapsed, formatUtc, serverNowSync } from '../time';
 import { TimelinePlot } from './TimelinePlot';
 import { UtcTimeForm } from './UtcTimeForm';
 import './TimelineView.css';
+import './Milestones.css';
 
 interface Props {
   session: IncidentSession;
@@ -29,6 +30,7 @@ interface Props {
 }
 
 const KindNames: Record<TimelineKind, string> = {
+  milestone: 'Milestones',
   test: 'Tests',
   note: 'Notes',
   action: 'Actions',
@@ -51,6 +53,7 @@ export function TimelineView({ session, entries, authors, hypotheses, onOpen }: 
   const { alerts: book, incidentId } = useEvidence();
   const alertsById = useStore(book.byId);
   const meta = useStore(session.meta);
+  const milestones = useStore(session.milestones);
   const history = useHistoryEvents(session);
   const captures = useCaptureSpans(entries);
   const [now, setNow] = useState(() => serverNowSync().getTime());
@@ -64,8 +67,8 @@ export function TimelineView({ session, entries, authors, hypotheses, onOpen }: 
   const alerts = useMemo(() => [...alertsById.values()].filter((a) => a.incidents.includes(incidentId) || linkedAlerts.has(a.id)), [alertsById, incidentId, linkedAlerts]);
 
   const items = useMemo(
-    () => timelineItems({ entries, authors, alerts, captures, events: history.events, hypotheses, now }),
-    [entries, authors, alerts, captures, history.events, hypotheses, now],
+    () => timelineItems({ entries, authors, alerts, captures, events: history.events, hypotheses, now, milestones }),
+    [entries, authors, alerts, captures, history.events, hypotheses, now, milestones],
   );
   const names = useMemo(() => {
     const out = new Map(history.users);

@@ -1,11 +1,12 @@
 /**
  * A replay's own copy of the incident's document, read the same way as the live one (EntryList,
- * hypotheses, meta) but connected to nothing: replaying never touches the live document.
+ * hypotheses, meta, milestones) but connected to nothing: replaying never touches the live document.
  */
 import * as Y from 'yjs';
 import { getEntry, hypothesesOf, listHypotheses, metaOf, readMeta, type Hypothesis, type Meta } from '../../../shared/schema/doc';
 import type { ReplayRecord } from '../../../shared/replay-wire';
 import { EntryList } from '../collab/entry-list';
+import { watchMilestones } from '../collab/milestones';
 import { Store } from '../store';
 
 export class ReplayedDoc {
@@ -13,10 +14,16 @@ export class ReplayedDoc {
   readonly entries: EntryList;
   readonly hypotheses = new Store<Hypothesis[]>([]);
   readonly meta = new Store<Meta>({});
+  /** The milestones as they stood at the replayed moment (name → ISO time). */
+  readonly milestones: Store<Record<string, string>>;
+  private readonly stopMilestones: () => void;
 
   constructor(state: Uint8Array) {
     Y.applyUpdate(this.doc, state);
     this.entries = new EntryList(this.doc);
+    const milestones = watchMilestones(this.doc);
+    this.milestones = milestones.milestones;
+    this.stopMilestones = milestones.stop;
     this.readHypotheses();
     this.readMeta();
     hypothesesOf(this.doc).observeDeep(this.readHypotheses);
@@ -36,6 +43,7 @@ export class ReplayedDoc {
   }
 
   destroy(): void {
+    this.stopMilestones();
     this.entries.destroy();
     this.doc.destroy();
   }

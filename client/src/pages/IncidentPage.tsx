@@ -12,6 +12,8 @@ import { EntryComposer } from '../components/EntryComposer';
 import { EntryLog, preloadEditor } from '../components/EntryLog';
 import { IncidentHeader } from '../components/IncidentHeader';
 import { LogDamageBanner } from '../components/LogDamageBanner';
+import { MilestoneContext } from '../components/MitigatedIt';
+import { MilestonePicker } from '../components/Milestones';
 import { ReplayView } from '../components/ReplayView';
 import { ShortcutHelp } from '../components/ShortcutHelp';
 import { LogViewSwitch, TimelineView } from '../components/TimelineView';
@@ -98,6 +100,9 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
   const refused = useStore(session.refused);
   const loaded = useStore(session.loaded);
   const keptInBrowser = useStore(session.keptInBrowser);
+  const milestones = useStore(session.milestones);
+  const milestoneViews = useStore(session.milestoneFeed.views);
+  const suggestions = useStore(session.milestoneFeed.suggestions);
 
   const [filter, setFilter] = useState('');
   const deferredFilter = useDeferredValue(filter);
@@ -108,6 +113,8 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
   const [knowOpen, setKnowOpen] = useState(() => window.matchMedia(WIDE).matches);
   const [replaying, setReplaying] = useState(false);
   const [catchingUp, setCatchingUp] = useState(false);
+  /** The milestone picker: closed (undefined), on a milestone, on a new custom one (''), or on the next unset one (null). */
+  const [pickingMilestone, setPickingMilestone] = useState<string | null>();
   const log = useRef<VirtualListHandle>(null);
   const composerTitle = useRef<HTMLInputElement>(null);
   const hypothesisInput = useRef<HTMLInputElement>(null);
@@ -145,7 +152,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
   // While replaying, the live log is hidden: nothing may be pasted into it or changed by a key.
   usePastedFiles(session, selectedId, canWrite && !replaying);
 
-  const liveOnly = (action: () => unknown) => () => void (replaying || action());
+  const liveOnly = (action: () => unknown) => () => void (replaying || pickingMilestone !== undefined || action());
   useShortcuts({
     n: liveOnly(() => composerTitle.current?.focus()),
     j: liveOnly(() => step(1)),
@@ -158,6 +165,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
       requestAnimationFrame(() => hypothesisInput.current?.focus());
     }),
     G: liveOnly(() => shown.length > 0 && jump(shown[shown.length - 1]!.id)),
+    m: liveOnly(() => canWrite && setPickingMilestone(null)),
     t: toggleTheme,
     '?': () => setHelp(true),
   });
@@ -172,6 +180,9 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
         keptInBrowser={keptInBrowser}
         canWrite={canWrite}
         onHelp={() => setHelp(true)}
+        milestones={milestones}
+        milestoneViews={milestoneViews}
+        onPickMilestone={replaying ? undefined : setPickingMilestone}
       />
       {refused && (
         <p className="error banner" role="alert">
@@ -180,7 +191,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
       )}
       <LogDamageBanner incident={incident} />
       {!canWrite && <p className="hint banner">You are a viewer: you can read this incident as it happens, but not change it.</p>}
-      <CatchUp incidentId={incident.id} asked={catchingUp} onClose={() => setCatchingUp(false)} onJump={jump} />
+      <CatchUp incidentId={incident.id} asked={catchingUp} onClose={() => setCatchingUp(false)} onJump={jump} milestoneViews={milestoneViews} />
       {replaying && (
         <ReplayView
           incident={incident}
@@ -191,6 +202,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
         />
       )}
       {/* Kept while replaying (hidden), so the live log is back at once, where it was. */}
+      <MilestoneContext value={canWrite ? session.milestoneFeed : undefined}>
       <div className="incident-body" hidden={replaying}>
         <section className="log" aria-label="Log">
           <div className="log-toolbar">
@@ -253,7 +265,18 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
           />
         </aside>
       </div>
+      </MilestoneContext>
       {help && <ShortcutHelp onClose={() => setHelp(false)} />}
+      {pickingMilestone !== undefined && canWrite && (
+        <MilestonePicker
+          feed={session.milestoneFeed}
+          milestones={milestones}
+          views={milestoneViews}
+          suggestions={suggestions}
+          initial={pickingMilestone}
+          onClose={() => setPickingMilestone(undefined)}
+        />
+      )}
     </article>
   );
 }

@@ -1,19 +1,21 @@
 /**
  * What the timeline shows, gathered from what the page already has: the entries (placed by when
  * they were run), who logged them and when the server got them, the alerts' firing and resolving,
- * the captures' first and last packet, and from the history's event index the verdicts, the
- * incident's status changes and when each conclusion was written. Pure: tested without a browser.
+ * the captures' first and last packet, the incident's milestones, and from the history's event
+ * index the verdicts, the incident's status changes and when each conclusion was written. Pure: tested without a browser.
  */
 import type { Alert } from '../../../shared/alerts.js';
 import type { HistoryEvent } from '../../../shared/history.js';
 import type { EntryAuthorship } from '../../../shared/model.js';
 import type { Entry, Hypothesis } from '../../../shared/schema/doc.js';
+import { isStandardMilestone, milestoneLabel } from '../../../shared/schema/milestones.js';
 
-export const TimelineKinds = ['test', 'note', 'action', 'conclusion', 'alert', 'capture', 'verdict', 'status'] as const;
+export const TimelineKinds = ['milestone', 'test', 'note', 'action', 'conclusion', 'alert', 'capture', 'verdict', 'status'] as const;
 export type TimelineKind = (typeof TimelineKinds)[number];
 
 /** Rows of the timeline, top to bottom, and the kinds each holds. */
 export const TimelineGroups = [
+  { id: 'milestones', label: 'Milestones', kinds: ['milestone'] },
   { id: 'status', label: 'Status', kinds: ['status'] },
   { id: 'alerts', label: 'Alerts', kinds: ['alert'] },
   { id: 'log', label: 'Log', kinds: ['test', 'note', 'action'] },
@@ -57,6 +59,8 @@ export interface TimelineSources {
   hypotheses: readonly Hypothesis[];
   /** Ms UTC, for the end of what is still going on. */
   now: number;
+  /** The incident's milestones (#18), name → ISO time, as the document holds them. */
+  milestones?: Readonly<Record<string, string>>;
 }
 
 const time = (iso: string | null | undefined): number => (iso ? Date.parse(iso) : NaN);
@@ -66,8 +70,13 @@ const firstLine = (text: string) => text.trim().split('\n')[0]!;
 const lateBy = (start: number, recorded: number): number | undefined => (recorded - start > BACKFILLED_MS ? recorded : undefined);
 
 export function timelineItems(sources: TimelineSources): TimelineItem[] {
-  const { entries, authors, alerts, captures, events, hypotheses, now } = sources;
+  const { entries, authors, alerts, captures, events, hypotheses, now, milestones = {} } = sources;
   const items: TimelineItem[] = [];
+  for (const [name, at] of Object.entries(milestones)) {
+    const start = time(at);
+    if (!Number.isNaN(start)) items.push({ id: `milestone:${name}`, kind: 'milestone', start, label: milestoneLabel(name), state: isStandardMilestone(name) ? name : 'custom', hypotheses: [], alerts: [] });
+  }
+
   const byId = new Map(entries.map((e) => [e.id, e]));
   const conclusionWrittenAt = new Map<string, number>();
   for (const event of events) {
