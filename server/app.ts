@@ -25,7 +25,7 @@ import type { Config } from './config.js';
 import { AppEvents } from './events/app-events.js';
 import { Authorship } from './history/authorship.js';
 import { Replays } from './history/replay.js';
-import { mirrorMeta } from './incidents/incident-commands.js';
+import { followIncidentChange } from './incidents/incident-commands.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { alertRoutes } from './routes/alert-routes.js';
@@ -126,8 +126,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     metrics,
     refusals,
     syncPace: new SyncPace(config.syncPace),
-    onMetaChange: (incidentId, meta) =>
-      void mirrorMeta({ store, events }, incidentId, meta).catch((err) => log.error({ err }, 'could not mirror incident metadata')),
+    onMetaChange: (incidentId, change) =>
+      void followIncidentChange({ store, events, rooms }, incidentId, change).catch((err) => log.error({ err }, 'could not mirror incident metadata')),
   });
   storage.onReadinessChange(({ ok }) => {
     if (!ok) rooms.closeEvery(CloseCode.storageUnavailable, 'storage unavailable');

@@ -69,3 +69,9 @@ export const UpdateUserRequest = z
   .object({ role: z.enum(Roles).optional(), active: z.boolean().optional() })
   .refine((v) => Object.keys(v).length > 0, { message: 'nothing to change: give role or active' });
 export const CreateTokenRequest = z.object({ name: z.string().trim().min(1).max(100) });
+
+/**
+ * `PUT /api/incidents/:id/milestones/:name`: `at` is ISO-8601 with a zone, relative to the server's
+ * now (`-5m`, `-2h`, `-1h30m`), or `now`; absent means now.
+ */
+export const SetMilestoneRequest = z.object({ at: z.string().max(100).optional() });

@@ -15,7 +15,9 @@ export type HistoryChange =
   | { kind: 'hypothesis-changed'; hypothesis: string; field: string }
   | { kind: 'hypothesis-removed'; hypothesis: string }
   /** A field of the incident itself (`status`, `severity`, `title`, `resolvedAt`…); `null` when removed. */
-  | { kind: 'incident'; field: string; value: string | null };
+  | { kind: 'incident'; field: string; value: string | null }
+  /** A milestone (#18) set to `value` (ISO-8601 UTC, the time it names), or removed (`null`). */
+  | { kind: 'milestone'; name: string; value: string | null };
 
 /**
  * Records `seq`…`toSeq` of one person: a single record, or a run of edits to the same entries
@@ -60,6 +62,8 @@ export type DigestItem = { by: UserRef[]; at: string } & (
   | { kind: 'hypothesis-added'; hypothesis: string; statement: string; status: string }
   | { kind: 'verdict'; hypothesis: string; statement: string; from: string; to: string }
   | { kind: 'incident'; field: string; from: string | null; to: string | null }
+  /** A milestone (#18) set, moved or removed: `to` is the time it names now (null: removed). */
+  | { kind: 'milestone'; name: string; label: string; from: string | null; to: string | null }
   | { kind: 'alert-fired' | 'alert-resolved'; alert: string; title: string }
   /** Attached to or detached from the incident (by hand, or attached by its label matchers: `by` empty). */
   | { kind: 'alert-attached' | 'alert-detached'; alert: string; title: string }

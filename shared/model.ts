@@ -54,6 +54,13 @@ export interface Incident {
   members?: string[];
   /** Label matchers (e.g. `site=ny`, `alertname=~Interface.*`): matching alerts attach as they arrive. */
   alertMatchers?: string[];
+  /**
+   * The milestones (#18) as the document holds them, name → ISO-8601 UTC time, mirrored like the
+   * status so lists and trends need no document; absent while none is set. Who set each: `GET …/milestones`.
+   */
+  milestones?: Record<string, string>;
+  /** The alert this incident was declared from in the alert inbox, if it was (`POST /api/alerts/:id/declare`). */
+  declaredFrom?: string;
 }
 
 export interface HistoryRecord {

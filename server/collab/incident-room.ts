@@ -12,6 +12,7 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import type { Logger } from 'pino';
 import { CloseCode } from '../../shared/protocol.js';
 import { metaOf, readMeta, type Meta } from '../../shared/schema/doc.js';
+import { milestonesOf, readMilestones } from '../../shared/schema/milestones.js';
 import { ClientBindings, inspectUpdate } from '../history/attribution.js';
 import {
   StorageUnavailable, type DurableEvent, type IncidentAppender, type IncidentLog, type LoadedIncident, type RemoteRecords,
@@ -34,6 +35,19 @@ export class ServerChange {
   constructor(readonly userId: string) {}
 }
 
+/**
+ * A durable change to the incident's `meta` or `milestones` map, for the incident's record to follow
+ * (`followIncidentChange` in incidents/incident-commands.ts): the maps as they are now, who made the
+ * change, and whether it touched the status or the `resolved` milestone (which are kept in step).
+ */
+export interface IncidentChange {
+  meta: Meta;
+  milestones: Record<string, string>;
+  author: string;
+  statusChanged: boolean;
+  resolvedChanged: boolean;
+}
+
 /** Origin of records another node committed (PostgreSQL mode): already durable, not logged again. */
 const REMOTE = Symbol('remote');
 
@@ -46,8 +60,8 @@ export interface RoomOptions {
   refusals: Refusals;
   /** Each user's share of the time spent answering sync requests (shared by every room). */
   syncPace: SyncPace;
-  /** Called, once durable, after a change to the document's `meta` map. */
-  onMetaChange: (meta: Meta) => void;
+  /** Called, once durable, after a change to the document's `meta` or `milestones` map. */
+  onMetaChange: (change: IncidentChange) => void;
   /** Called when the last connection has left. */
   onEmpty: (room: IncidentRoom) => void;
   /** Called if the log fails: the room has closed all connections and must be dropped. */
@@ -82,7 +96,10 @@ export class IncidentRoom {
   private fullState: Broadcast | undefined;
   private checkpointSeq: number;
   private checkpointing = false;
+  /** What the transaction being applied did to `meta` and `milestones` (set by their observers). */
   private metaChanged = false;
+  private statusChanged = false;
+  private resolvedChanged = false;
   private closed = false;
   /** The client IDs of the update being applied, claimed for its author when it is logged. */
   private claiming: Iterable<number> | undefined;
@@ -105,7 +122,14 @@ export class IncidentRoom {
     this.clusterPresence = opts.bus
       ? new ClusterPresence(incidentId, this.awareness, opts.bus, () => [...this.connections].flatMap((c) => [...c.awarenessIds]))
       : undefined;
-    metaOf(this.doc).observe(() => (this.metaChanged = true));
+    metaOf(this.doc).observe((event) => {
+      this.metaChanged = true;
+      if (event.keysChanged.has('status')) this.statusChanged = true;
+    });
+    milestonesOf(this.doc).observe((event) => {
+      this.metaChanged = true;
+      if (event.keysChanged.has('resolved')) this.resolvedChanged = true;
+    });
     this.doc.on('update', this.onDocUpdate);
   }
 
@@ -317,7 +341,7 @@ export class IncidentRoom {
       // Durable already; sent once everything this node applied before it is durable too, so the
       // state vector acknowledged never runs ahead of what is stored.
       const stateAfter = transaction.afterState;
-      this.metaChanged = false; // the node that wrote it keeps the incident's record up to date
+      this.metaChanged = this.statusChanged = this.resolvedChanged = false; // the node that wrote it keeps the incident's record up to date
       this.afterDurable(this.updateLog.appendedSeq, () => {
         this.durableStateVector = stateAfter;
         this.outgoing.push({ broadcast, origin });
@@ -331,12 +355,12 @@ export class IncidentRoom {
     // Every transaction's update is logged in order, so once this one is on disk, so is the document
     // as it stood after it: the state vector Yjs computed for the transaction is what is durable then.
     const stateAfter = transaction.afterState;
-    const metaChanged = this.metaChanged;
-    this.metaChanged = false;
+    const { metaChanged, statusChanged, resolvedChanged } = this;
+    this.metaChanged = this.statusChanged = this.resolvedChanged = false;
     this.afterDurable(record.seq, () => {
       this.durableStateVector = stateAfter;
       this.outgoing.push({ broadcast, origin });
-      if (metaChanged) this.opts.onMetaChange(readMeta(this.doc));
+      if (metaChanged) this.opts.onMetaChange({ meta: readMeta(this.doc), milestones: readMilestones(this.doc), author, statusChanged, resolvedChanged });
     });
   };
 

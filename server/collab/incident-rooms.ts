@@ -3,11 +3,10 @@
  * tail), shared by everyone on that incident, and unloaded a while after its last client left.
  */
 import type { Logger } from 'pino';
-import type { Meta } from '../../shared/schema/doc.js';
 import type { Metrics } from '../metrics.js';
 import type { IncidentLog, IncidentLogs } from '../storage/incident-log.js';
 import type { ClusterBus } from '../storage/cluster-bus.js';
-import { IncidentRoom } from './incident-room.js';
+import { IncidentRoom, type IncidentChange } from './incident-room.js';
 import type { Refusals } from './refusals.js';
 import type { SyncPace } from './sync-pace.js';
 
@@ -23,7 +22,8 @@ export interface IncidentRoomsOptions {
   refusals: Refusals;
   /** Each user's share of the time spent answering sync requests (shared by every room). */
   syncPace: SyncPace;
-  onMetaChange: (incidentId: string, meta: Meta) => void;
+  /** A durable change to an incident's `meta` or `milestones` (the incident's record follows it). */
+  onMetaChange: (incidentId: string, change: IncidentChange) => void;
   /** The other nodes (PostgreSQL mode): presence is shared through it. */
   bus?: ClusterBus;
 }
@@ -85,7 +85,7 @@ export class IncidentRooms {
       metrics: this.opts.metrics,
       refusals: this.opts.refusals,
       syncPace: this.opts.syncPace,
-      onMetaChange: (meta) => this.opts.onMetaChange(incidentId, meta),
+      onMetaChange: (change) => this.opts.onMetaChange(incidentId, change),
       onEmpty: (r) => this.scheduleUnload(r),
       onFailure: (r) => this.drop(r),
       bus: this.opts.bus,

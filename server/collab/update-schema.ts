@@ -15,6 +15,7 @@
 import * as Y from 'yjs';
 import { CloseCode, Limits } from '../../shared/protocol.js';
 import { EntryKinds, HypothesisStatuses, Verdicts } from '../../shared/schema/doc.js';
+import { milestoneNameProblem } from '../../shared/schema/milestones.js';
 import type { UpdateContents } from '../history/attribution.js';
 import { ProtocolError } from './protocol.js';
 
@@ -82,6 +83,8 @@ function valueProblem(parent: Place, key: string | null, values: unknown[]): str
         case 'ranAt':
           if (!all(isIsoUtc)) return 'ranAt not an ISO-8601 UTC date';
           return all((v) => Date.parse(v as string) <= Date.now() + FUTURE_SLACK_MS) ? undefined : 'ranAt more than a day in the future';
+        case 'mitigated':
+          return all((v) => typeof v === 'boolean') ? undefined : 'entry mitigated must be a boolean';
         default:
           return ENTRY_TYPES[key!] ? `entry ${key} must be a ${ENTRY_TYPES[key!]![2]}` : undefined;
       }
@@ -98,6 +101,7 @@ function valueProblem(parent: Place, key: string | null, values: unknown[]): str
         ? undefined
         : 'links must be {url, label}';
     case 'milestones':
+      if (key !== null && milestoneNameProblem(key)) return `milestone name: ${milestoneNameProblem(key)}`;
       return all(isIsoUtc) ? undefined : 'milestone not an ISO-8601 UTC date';
     default:
       return `no plain value allowed in ${parent}`;

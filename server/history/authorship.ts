@@ -9,9 +9,13 @@
  * The first record that touches an entry's Y.Map is the one that created it: Yjs integrates a parent
  * before anything inside it. An id answers for the Y.Map under it now: an entry replaced under the
  * same id (deleted and undone, say) is credited to whoever created the replacement.
+ *
+ * Milestones (#18) are read in the same pass: each value written into the `milestones` map is noted
+ * with its record's user and time, so who set a milestone's current value is known from the log.
  */
 import * as Y from 'yjs';
 import { entriesOf } from '../../shared/schema/doc.js';
+import { milestonesOf } from '../../shared/schema/milestones.js';
 import { useMostRecent } from '../lru.js';
 import type { IncidentLog, LogRecord } from '../storage/incident-log.js';
 
@@ -76,12 +80,17 @@ function* itemsIn(doc: Y.Doc, client: number, clock: number, len: number): Gener
 
 /** The entry Y.Maps an update created, changed or deleted. `doc` must hold everything it wrote. */
 export function entriesTouched(doc: Y.Doc, update: Uint8Array, finder: EntryFinder): Set<Y.Item> {
+  return entriesTouchedBy(doc, Y.decodeUpdate(update), finder);
+}
+
+type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>;
+
+function entriesTouchedBy(doc: Y.Doc, { structs, ds }: DecodedUpdate, finder: EntryFinder): Set<Y.Item> {
   const touched = new Set<Y.Item>();
   const note = (item: Y.Item) => {
     const entry = finder.of(item);
     if (entry) touched.add(entry);
   };
-  const { structs, ds } = Y.decodeUpdate(update);
   for (const s of structs) {
     if (s instanceof Y.Item) for (const item of itemsIn(doc, s.id.client, s.id.clock, s.length)) note(item);
   }
@@ -93,6 +102,33 @@ export function entriesTouched(doc: Y.Doc, update: Uint8Array, finder: EntryFind
 
 const mapKey = (item: Y.Item) => `${item.id.client}:${item.id.clock}`;
 
+/** Who wrote a milestone's value: the record's user and the server's receive time (ms, UTC). */
+export interface MilestoneWriter {
+  userId: string;
+  at: number;
+  seq: number;
+}
+
+/**
+ * The values an update wrote into the `milestones` map, by the id (`client:clock`) of each value's
+ * struct. A decoded struct that overwrites a key names its neighbour, not its parent, so the parent
+ * and key are read from the document, where the struct now lies.
+ */
+function milestoneValuesWritten(doc: Y.Doc, { structs }: DecodedUpdate): string[] {
+  const milestones = milestonesOf(doc);
+  const out: string[] = [];
+  for (const s of structs) {
+    if (!(s instanceof Y.Item)) continue;
+    for (const item of itemsIn(doc, s.id.client, s.id.clock, s.length)) {
+      if (item.parent !== milestones || item.parentSub === null) continue;
+      const from = Math.max(item.id.clock, s.id.clock);
+      const to = Math.min(item.id.clock + item.length, s.id.clock + s.length);
+      for (let clock = from; clock < to; clock++) out.push(`${item.id.client}:${clock}`);
+    }
+  }
+  return out;
+}
+
 /** One incident's entry authorship, caught up with its log on demand. */
 export class IncidentAuthorship {
   /** By entry id: the authors of the Y.Map under that id. */
@@ -102,6 +138,8 @@ export class IncidentAuthorship {
   /** By entry Y.Map (its item's id), each one ever created. */
   private readonly byMap = new Map<string, EntryAuthors>();
   private readonly finder = new EntryFinder();
+  /** By the id of each value ever written into the milestones map: who wrote it, when. */
+  private readonly milestoneValues = new Map<string, MilestoneWriter>();
   private catchingUp: Promise<void> = Promise.resolve();
 
   constructor(private readonly log: IncidentLog) {}
@@ -122,9 +160,22 @@ export class IncidentAuthorship {
     return run;
   }
 
+  /**
+   * Who set the milestone `name` to the value `doc` holds now, and when the server received it; undefined
+   * when it is not set (or the records that set it have not been folded in).
+   */
+  milestoneWriter(doc: Y.Doc, name: string): MilestoneWriter | undefined {
+    const item = milestonesOf(doc)._map.get(name);
+    if (!item || item.deleted) return undefined;
+    // A map's value is the last element of its struct.
+    return this.milestoneValues.get(`${item.id.client}:${item.id.clock + item.length - 1}`);
+  }
+
   private add(doc: Y.Doc, record: LogRecord): void {
     this.seq = record.seq;
-    for (const map of entriesTouched(doc, record.update, this.finder)) {
+    const decoded = Y.decodeUpdate(record.update);
+    for (const key of milestoneValuesWritten(doc, decoded)) this.milestoneValues.set(key, { userId: record.userId, at: record.at, seq: record.seq });
+    for (const map of entriesTouchedBy(doc, decoded, this.finder)) {
       let known = this.byMap.get(mapKey(map));
       if (!known) this.byMap.set(mapKey(map), (known = { createdBy: record.userId, loggedAt: record.at, editors: [], seq: record.seq }));
       else {

@@ -9,6 +9,7 @@ import { incidentsAsOf, type Alert } from '../../shared/alerts.js';
 import type { DigestItem, HistoryMark } from '../../shared/history.js';
 import type { UserRef } from '../../shared/model.js';
 import { listEntries, listHypotheses, readMeta, type Entry } from '../../shared/schema/doc.js';
+import { milestoneLabel, readMilestones } from '../../shared/schema/milestones.js';
 import type { IncidentReplay } from './replay.js';
 
 /** Fields of an entry whose change is an "entry changed" item (conclusions and evidence have their own). */
@@ -35,6 +36,7 @@ function touches(replay: IncidentReplay, since: number, until: number) {
     for (const c of event.changes) {
       if ('entry' in c) note(`entry:${c.entry}`, event.userId, event.toAt);
       else if ('hypothesis' in c) note(`hypothesis:${c.hypothesis}`, event.userId, event.toAt);
+      else if (c.kind === 'milestone') note(`milestone:${c.name}`, event.userId, event.toAt);
       else note(`incident:${c.field}`, event.userId, event.toAt);
     }
   }
@@ -90,6 +92,14 @@ export function buildDigest(
   const newMeta = readMeta(after);
   for (const field of INCIDENT_FIELDS) {
     if (oldMeta[field] !== newMeta[field]) items.push({ kind: 'incident', field, from: oldMeta[field] ?? null, to: newMeta[field] ?? null, ...who(`incident:${field}`) });
+  }
+
+  const oldMilestones = readMilestones(before);
+  const newMilestones = readMilestones(after);
+  for (const name of new Set([...Object.keys(oldMilestones), ...Object.keys(newMilestones)])) {
+    const from = oldMilestones[name] ?? null;
+    const to = newMilestones[name] ?? null;
+    if (from !== to) items.push({ kind: 'milestone', name, label: milestoneLabel(name), from, to, ...who(`milestone:${name}`) });
   }
 
   // Alerts change outside the document: their transitions say when Bridgelog heard of each, their

@@ -14,6 +14,7 @@
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import { entriesOf, hypothesesOf, metaOf } from '../../shared/schema/doc.js';
+import { milestonesOf } from '../../shared/schema/milestones.js';
 import type { HistoryChange, HistoryEvent } from '../../shared/history.js';
 import { useMostRecent } from '../lru.js';
 import { HistoryCorruptError, type IncidentLog, type LogRecord } from '../storage/incident-log.js';
@@ -90,6 +91,7 @@ export class IncidentReplay {
     entriesOf(this.doc).observeDeep(this.onEntries);
     hypothesesOf(this.doc).observeDeep(this.onHypotheses);
     metaOf(this.doc).observe(this.onMeta);
+    milestonesOf(this.doc).observe(this.onMilestones);
   }
 
   /** Seq of the last record folded in. */
@@ -296,6 +298,14 @@ export class IncidentReplay {
     for (const key of event.changes.keys.keys()) {
       const value = metaOf(this.doc).get(key);
       this.changes.push({ kind: 'incident', field: key, value: typeof value === 'string' ? value : null });
+    }
+  };
+
+  private onMilestones = (event: Y.YMapEvent<string>, tr: Y.Transaction): void => {
+    if (tr.origin !== APPLY) return;
+    for (const name of event.keysChanged) {
+      const value = milestonesOf(this.doc).get(name);
+      this.changes.push({ kind: 'milestone', name, value: typeof value === 'string' ? value : null });
     }
   };
 

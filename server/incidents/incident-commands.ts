@@ -5,7 +5,10 @@
  */
 import type { Incident, IncidentStatus, Severity } from '../../shared/api.js';
 import { IncidentStatuses, Severities } from '../../shared/api.js';
-import { metaOf, newId, setMeta, type Meta } from '../../shared/schema/doc.js';
+import { metaOf, newId, readMeta, setMeta, type Meta } from '../../shared/schema/doc.js';
+import { readMilestones, setMilestone } from '../../shared/schema/milestones.js';
+import type * as Y from 'yjs';
+import type { IncidentChange } from '../collab/incident-room.js';
 import type { AccessChanges } from '../auth/access-changes.js';
 import type { IncidentRooms } from '../collab/incident-rooms.js';
 import type { AlertReceiver } from '../alerts/alert-receiver.js';
@@ -30,12 +33,14 @@ export const presentIncident = (i: IncidentRecord): Incident => ({
   resolvedAt: i.resolvedAt,
   ...(i.members ? { members: i.members } : {}),
   ...(i.alertMatchers ? { alertMatchers: i.alertMatchers } : {}),
+  ...(i.milestones ? { milestones: i.milestones } : {}),
+  ...(i.declaredFrom ? { declaredFrom: i.declaredFrom } : {}),
 });
 
 export async function createIncident(
   deps: IncidentDeps,
   user: UserRecord,
-  input: { title: string; severity?: Severity; members?: string[]; alertMatchers?: string[] },
+  input: { title: string; severity?: Severity; members?: string[]; alertMatchers?: string[]; declaredFrom?: string },
 ): Promise<Incident> {
   const now = new Date().toISOString();
   const record: IncidentRecord = {
@@ -48,6 +53,7 @@ export async function createIncident(
     resolvedAt: null,
     ...(input.members ? { members: [...new Set([user.id, ...input.members])] } : {}),
     ...(input.alertMatchers?.length ? { alertMatchers: input.alertMatchers } : {}),
+    ...(input.declaredFrom ? { declaredFrom: input.declaredFrom } : {}),
   };
   await deps.rooms.createLog(record.id);
   await deps.store.addIncident(record);
@@ -77,8 +83,11 @@ export async function updateIncident(
   if (change.status === 'resolved' && incident.status !== 'resolved') meta.resolvedAt = new Date().toISOString();
   if (meta.title !== undefined || meta.severity !== undefined || meta.status !== undefined) {
     const room = await deps.rooms.open(incident.id);
-    await room.applyServerChange(user.id, (doc) => setMeta(doc, meta));
-    await mirrorMeta(deps, incident.id, { ...meta });
+    await room.applyServerChange(user.id, (doc) => {
+      setMeta(doc, meta);
+      if (meta.status !== undefined) resolvedMilestoneFollows(doc);
+    });
+    await mirrorMeta(deps, incident.id, { ...meta }, readMilestones(room.doc));
   } else if (change.members === undefined) {
     deps.events.incidentUpdated(presentIncident(deps.store.incidentById(incident.id)!));
   }
@@ -105,11 +114,60 @@ async function changeMembers(deps: IncidentDeps, user: UserRecord, incident: Inc
   deps.events.incidentUpdated(presentIncident(updated));
 }
 
-/** Copies valid `meta` values from the document to the metadata store and announces the change. */
-export async function mirrorMeta(deps: Pick<IncidentDeps, 'store' | 'events'>, incidentId: string, meta: Meta): Promise<void> {
+/**
+ * The `resolved` milestone follows the status (#18), in the same change: resolving sets it (at
+ * `meta.resolvedAt`) if it is not set; reopening removes it (the history keeps it).
+ */
+export function resolvedMilestoneFollows(doc: Y.Doc): void {
+  const { status, resolvedAt } = readMeta(doc);
+  const milestones = readMilestones(doc);
+  if (status === 'resolved' && milestones.resolved === undefined) setMilestone(doc, 'resolved', resolvedAt ?? new Date().toISOString());
+  else if (status !== undefined && status !== 'resolved' && milestones.resolved !== undefined) setMilestone(doc, 'resolved', null);
+}
+
+/**
+ * The status follows the `resolved` milestone: setting it resolves the incident at that time;
+ * removing it from a resolved incident reopens it as `monitoring`.
+ */
+export function statusFollowsResolvedMilestone(doc: Y.Doc): void {
+  const { status } = readMeta(doc);
+  const resolved = readMilestones(doc).resolved;
+  if (resolved !== undefined) setMeta(doc, { status: 'resolved', resolvedAt: resolved });
+  else if (status === 'resolved') setMeta(doc, { status: 'monitoring' });
+}
+
+/**
+ * After a durable change to `meta` or `milestones`, from the HTTP API or straight into the document
+ * (the web app): the incident's record follows it, and the status and the `resolved` milestone are
+ * brought back in step if the change left them apart — whichever the change touched leads, and the
+ * correction is a change of its own, attributed to the same user. A change that keeps them in step
+ * (the HTTP API's) needs none, so this never loops.
+ */
+export async function followIncidentChange(deps: Pick<IncidentDeps, 'store' | 'events' | 'rooms'>, incidentId: string, change: IncidentChange): Promise<void> {
+  await mirrorMeta(deps, incidentId, change.meta, change.milestones);
+  const inStep = (meta: Meta, milestones: Record<string, string>) => (meta.status === 'resolved') === (milestones.resolved !== undefined);
+  if (inStep(change.meta, change.milestones) || (!change.statusChanged && !change.resolvedChanged)) return;
+  const room = deps.rooms.loaded(incidentId);
+  if (!room || !deps.store.incidentById(incidentId)) return;
+  await room.applyServerChange(change.author, (doc) => {
+    if (inStep(readMeta(doc), readMilestones(doc))) return; // someone else has, meanwhile
+    if (change.statusChanged) resolvedMilestoneFollows(doc);
+    else statusFollowsResolvedMilestone(doc);
+  });
+}
+
+const sameMilestones = (a: Record<string, string> | undefined, b: Record<string, string>) =>
+  Object.keys(a ?? {}).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => a?.[k] === v);
+
+/**
+ * Copies valid `meta` values (and the milestones, when given) from the document to the metadata
+ * store and announces the change.
+ */
+export async function mirrorMeta(deps: Pick<IncidentDeps, 'store' | 'events'>, incidentId: string, meta: Meta, milestones?: Record<string, string>): Promise<void> {
   const incident = deps.store.incidentById(incidentId);
   if (!incident) return;
   const change: Partial<IncidentRecord> = {};
+  if (milestones && !sameMilestones(incident.milestones, milestones)) change.milestones = Object.keys(milestones).length ? { ...milestones } : undefined;
   if (typeof meta.title === 'string' && meta.title.trim() && meta.title !== incident.title) change.title = meta.title.slice(0, 300);
   if (Severities.includes(meta.severity as Severity) && meta.severity !== incident.severity) change.severity = meta.severity;
   if (IncidentStatuses.includes(meta.status as IncidentStatus) && meta.status !== incident.status) {

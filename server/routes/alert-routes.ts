@@ -119,7 +119,7 @@ export function alertRoutes(ctx: RouteContext): Router {
   router.post('/api/alerts/:id/declare', authenticated(ctx.auth, 'responder'), async (req, res) => {
     const record = alertFor(req, res, String(req.params.id));
     const body = parseBody(DeclareFromAlertRequest, req.body ?? {});
-    const incident = await createIncident(ctx, userOf(res), { title: body.title ?? record.title, severity: body.severity, alertMatchers: body.alertMatchers });
+    const incident = await createIncident(ctx, userOf(res), { title: body.title ?? record.title, severity: body.severity, alertMatchers: body.alertMatchers, declaredFrom: record.id });
     await receiver.attach(record, incident.id, userOf(res).id);
     res.status(201).json(incident);
   });

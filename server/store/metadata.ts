@@ -243,7 +243,7 @@ export async function openLowdbMetadata(file: string): Promise<MetadataStore> {
       if (!incident) return undefined;
       Object.assign(incident, change);
       // An optional field set to undefined is removed, not stored as null.
-      for (const key of ['members', 'alertMatchers'] as const) if (key in change && change[key] === undefined) delete incident[key];
+      for (const key of ['members', 'alertMatchers', 'milestones'] as const) if (key in change && change[key] === undefined) delete incident[key];
       await db.write();
       return incident;
     },

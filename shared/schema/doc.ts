@@ -54,6 +54,8 @@ export interface Entry extends Required<EntryInput> {
   links: EvidenceLink[];
   alerts: string[];
   hypotheses: Record<string, Verdict>;
+  /** Marked as what mitigated the incident (#18): offered as the `mitigated` milestone at its ranAt. Absent unless true. */
+  mitigated?: boolean;
 }
 
 export interface Hypothesis {
@@ -161,7 +163,16 @@ export function readEntry(id: string, entry: Y.Map<unknown>): Entry {
     links: links(entry.get('links')),
     alerts: strings(entry.get('alerts')),
     hypotheses: verdicts(entry.get('hypotheses')),
+    ...(entry.get('mitigated') === true ? { mitigated: true } : {}),
   };
+}
+
+/** Marks an entry as what mitigated the incident, or takes the mark away. */
+export function setMitigated(doc: Y.Doc, id: string, mitigated: boolean): void {
+  const entry = entriesOf(doc).get(id);
+  if (!(entry instanceof Y.Map)) throw new Error(`no entry ${id}`);
+  if (mitigated) entry.set('mitigated', true);
+  else entry.delete('mitigated');
 }
 
 export function getEntry(doc: Y.Doc, id: string): Entry | undefined {

@@ -116,3 +116,59 @@ export function formatDuration(ms: number): string {
   if (m > 0) return `${m}m ${pad(sec)}s`;
   return `${sec}s`;
 }
+
+/** Why `name` cannot name a milestone (a custom one: 1–64 characters, no control characters), or undefined. */
+export function milestoneNameProblem(name: string): string | undefined {
+  if (isStandardMilestone(name)) return undefined;
+  if (name.trim() !== name || name.length === 0) return 'a milestone name must not be empty or start or end with spaces';
+  if ([...name].length > MilestoneLimits.maxNameChars) return `a custom milestone name has at most ${MilestoneLimits.maxNameChars} characters`;
+  if (/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(name)) return 'a milestone name must not hold control or formatting characters';
+  return undefined;
+}
+
+const RELATIVE = /^-(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A milestone time as people give it: absent or `now` (= `now`), relative to now (`-5m`, `-2h`,
+ * `-1h30m`, `-90s`, `-1d`), or ISO-8601 with a zone. Returns ms since the epoch, or a message saying
+ * what is wrong. Bounds (future, before creation) are the server's to check.
+ */
+export function parseMilestoneTime(input: string | undefined, now: number): number | { problem: string } {
+  if (input === undefined || input === 'now') return now;
+  const relative = RELATIVE.exec(input);
+  if (relative && input !== '-') {
+    const [d = '0', h = '0', m = '0', s = '0'] = relative.slice(1).map((x) => x ?? '0');
+    return now - ((Number(d) * 24 + Number(h)) * 3600 + Number(m) * 60 + Number(s)) * 1000;
+  }
+  if (!ISO_WITH_ZONE.test(input)) return { problem: `expected an ISO-8601 time with a zone (2026-03-04T06:12:30Z), a time relative to now (-5m, -2h, -1h30m) or "now"; got ${JSON.stringify(input.slice(0, 80))}` };
+  const ms = Date.parse(input);
+  // Date.parse rolls 30 February over into March: the calendar date and clock must be real.
+  const [y, mo, d, h, mi, sec = 0] = input.split(/[-T:Z+.]/).slice(0, 6).map(Number) as number[];
+  const real = mo! >= 1 && mo! <= 12 && d! >= 1 && d! <= new Date(Date.UTC(y!, mo!, 0)).getUTCDate() && h! < 24 && mi! < 60 && sec < 60;
+  if (Number.isNaN(ms) || !real) return { problem: `not a valid time: ${input}` };
+  return ms;
+}
+
+/** Sets (an ISO time) or removes (`null`) a milestone in the document. */
+export function setMilestone(doc: Y.Doc, name: string, at: string | null): void {
+  const map = milestonesOf(doc);
+  if (at === null) map.delete(name);
+  else if (map.get(name) !== at) map.set(name, at);
+}
+
+/** A time the evidence suggests for a milestone not set yet (GET …/milestones). */
+export interface MilestoneSuggestion {
+  name: string;
+  at: string;
+  /** Where it comes from: "first alert 'X' fired", "declared from the alert inbox", … */
+  why: string;
+}
+
+/** `GET /api/incidents/:id/milestones`. */
+export interface IncidentMilestones {
+  /** Ordered by time. */
+  milestones: MilestoneView[];
+  durations: DurationView[];
+  suggestions: MilestoneSuggestion[];
+}
