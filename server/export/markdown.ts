@@ -1,4 +1,5 @@
 /** The report as GitHub-flavoured Markdown: renders on GitHub and GitLab, reads well as plain text. */
+import { formatDuration } from '../../shared/schema/milestones.js';
 import type { Report, ReportAttachment, ReportEntry } from './report.js';
 
 const utc = (iso: string | null) => (iso ? `${iso.slice(0, 19).replace('T', ' ')}Z` : '—');
@@ -50,6 +51,8 @@ function headMarkdown(r: Report): string {
   push(`| Responders | ${cell(r.responders.map((p) => `${p.name} (${p.entries} entries, ${p.edits} edits)`).join(', ') || '—')} |`);
   push(`| Report | as of ${utc(r.asOf)}, generated ${utc(r.generatedAt)}; all times UTC |`, '');
 
+  push(...milestonesMarkdown(r));
+
   push('## What we know', '');
   if (r.summary.conclusions.length === 0) push('_No conclusions yet._', '');
   for (const c of r.summary.conclusions) push(`- **${plain(c.title)}**: ${cell(c.conclusion)}`);
@@ -69,6 +72,30 @@ function headMarkdown(r: Report): string {
   return `${out.join('\n')}\n`;
 }
 
+/** When impact started, was detected, acknowledged, mitigated, resolved; and the durations between. */
+function milestonesMarkdown(r: Report): string[] {
+  const milestones = r.milestones ?? [];
+  const out = ['## Milestones', ''];
+  if (milestones.length === 0) out.push('_No milestones set._', '');
+  else {
+    out.push('| Time (UTC) | Milestone | Set by |', '|---|---|---|');
+    for (const m of milestones) {
+      out.push(`| ${utc(m.at)} | ${cell(plain(m.label))} | ${cell(plain(m.setBy.name))} at ${utc(m.setAt)}${m.backfilled ? ' (back-filled)' : ''} |`);
+    }
+    out.push('');
+  }
+  const durations = r.durations ?? [];
+  if (durations.length) {
+    out.push('| Duration | |', '|---|---|');
+    for (const d of durations) {
+      const value = d.ms === undefined ? `— ${d.problem ?? 'unknown'}` : `${formatDuration(d.ms)}${d.running ? ` (running at ${utc(r.asOf)})` : ''}${d.problem ? ` — ${d.problem}` : ''}`;
+      out.push(`| ${d.label} | ${cell(value)} |`);
+    }
+    out.push('');
+  }
+  return out;
+}
+
 function entryMarkdown(r: Report, e: ReportEntry, opts: MarkdownOptions): string {
   const out: string[] = [];
   const push = (...lines: string[]) => out.push(...lines);
@@ -77,6 +104,7 @@ function entryMarkdown(r: Report, e: ReportEntry, opts: MarkdownOptions): string
   const logged = e.loggedAt ? `, logged ${utc(e.loggedAt)}${e.backfilled ? ' (back-filled)' : ''}` : '';
   const edited = e.editors.length ? `; edited by ${e.editors.map((p) => p.name).join(', ')}` : '';
   push(`_${plain(by + logged + edited)}_`, '');
+  if (e.mitigated) push('**Marked as what mitigated the incident.**', '');
   if (e.command.trim()) push('**How to repeat it**', '', fence(e.command), '');
   if (e.observations.trim()) push('**Observations**', '', e.observations.trim(), '');
   if (e.conclusion.trim()) push('**Conclusion**', '', e.conclusion.trim(), '');

@@ -14,7 +14,9 @@ import type { AlertRecord, AlertStore } from '../alerts/alert-store.js';
 import { alertsEverOn } from '../alerts/alert-receiver.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { CaptureAnalyses } from '../capture/capture-analyses.js';
-import { IncidentAuthorship, type EntryAuthors } from '../history/authorship.js';
+import { IncidentAuthorship, type EntryAuthors, type MilestoneWriter } from '../history/authorship.js';
+import { milestoneViews } from '../incidents/milestone-commands.js';
+import { durationsOf } from '../../shared/schema/milestones.js';
 import { stateAt } from '../history/state-at.js';
 import type { Blobs } from '../storage/blobs.js';
 import type { MetadataStore } from '../store/metadata.js';
@@ -40,6 +42,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export interface Snapshot {
   doc: Y.Doc;
   authors: ReadonlyMap<string, EntryAuthors>;
+  /** Who set each milestone's value in `doc`, from the history. */
+  milestoneWriter: (name: string) => MilestoneWriter | undefined;
   at: number;
 }
 
@@ -49,7 +53,7 @@ export async function snapshotAt(history: IncidentLog, at: number, upTo?: number
   Y.applyUpdate(doc, await stateAt(history, at, upTo));
   const authorship = new IncidentAuthorship(history);
   await authorship.catchUp(doc, upTo, at);
-  return { doc, authors: authorship.entries, at };
+  return { doc, authors: authorship.entries, milestoneWriter: (name) => authorship.milestoneWriter(doc, name), at };
 }
 
 /** The report, with whether each of its files is still stored: asked once the report names them. */
@@ -64,7 +68,7 @@ export async function buildReport(src: ReportSources, incident: Incident, snapsh
 
 /** The report read from the snapshot at once (the live document may change at the next await). */
 function reportOf(src: ReportSources, incident: Incident, snapshot: Snapshot): Report {
-  const { doc, authors, at } = snapshot;
+  const { doc, authors, milestoneWriter, at } = snapshot;
   const names = new Map(src.store.listUsers().map((u) => [u.id, u.name]));
   const person = (id: string): Person => ({ id, name: names.get(id) ?? id });
   const meta = readMeta(doc);
@@ -141,17 +145,25 @@ function reportOf(src: ReportSources, incident: Incident, snapshot: Snapshot): R
     for (const ed of e.editors) count(ed, 'edits');
   }
 
+  const milestones = milestoneViews(doc, milestoneWriter, person);
+  const milestoneTimes = Object.fromEntries(milestones.map((m) => [m.name, m.at]));
+  const durations = durationsOf(milestoneTimes, { open: meta.status !== 'resolved', now: at });
+  const resolvedRow = !!meta.resolvedAt && Date.parse(meta.resolvedAt) <= at;
+
   const timeline: TimelineRow[] = [
     ...(meta.startedAt ? [{ at: meta.startedAt, who: person(incident.createdBy).name, what: `Incident declared: ${meta.title ?? incident.title}`, kind: 'incident' as const }] : []),
     ...entries.map((e) => ({ at: e.ranAt, who: e.createdBy?.name ?? 'unknown', what: `${e.kind}: ${e.title}`, kind: 'entry' as const })),
     ...alerts.flatMap((a) =>
       a.transitions.map((t) => ({ at: t.at, who: a.source, what: `Alert ${t.status}: ${a.title}`, kind: t.status === 'firing' ? ('alert-firing' as const) : ('alert-resolved' as const) })),
     ),
-    ...(meta.resolvedAt && Date.parse(meta.resolvedAt) <= at ? [{ at: meta.resolvedAt, who: '', what: 'Incident resolved', kind: 'incident' as const }] : []),
+    ...(resolvedRow ? [{ at: meta.resolvedAt!, who: '', what: 'Incident resolved', kind: 'incident' as const }] : []),
+    // The resolved milestone is the row above already.
+    ...milestones.filter((m) => !(resolvedRow && m.name === 'resolved')).map((m) => ({ at: m.at, who: m.setBy.name, what: `Milestone: ${m.label}${m.backfilled ? ' (back-filled)' : ''}`, kind: 'incident' as const })),
   ].sort((a, b) => a.at.localeCompare(b.at));
 
   const firstAlert = alerts[0]?.startsAt;
-  const start = [firstAlert, meta.startedAt].filter((x): x is string => !!x).sort()[0] ?? null;
+  // Impact starts when the responders say it did; without that milestone, at the first alert or the declaration.
+  const start = milestoneTimes.impactStarted ?? [firstAlert, meta.startedAt].filter((x): x is string => !!x).sort()[0] ?? null;
   const referenced = new Map(entries.flatMap((e) => e.attachments).map((a) => [a.id, a]));
   return {
     $schema: REPORT_SCHEMA,
@@ -173,6 +185,8 @@ function reportOf(src: ReportSources, incident: Incident, snapshot: Snapshot): R
       conclusions: entries.filter((e) => e.conclusion.trim()).map((e) => ({ entryId: e.id, title: e.title, conclusion: e.conclusion })),
       hypotheses,
     },
+    milestones,
+    durations,
     timeline,
     entries,
     alerts,

@@ -121,7 +121,11 @@ async function changeMembers(deps: IncidentDeps, user: UserRecord, incident: Inc
 export function resolvedMilestoneFollows(doc: Y.Doc): void {
   const { status, resolvedAt } = readMeta(doc);
   const milestones = readMilestones(doc);
-  if (status === 'resolved' && milestones.resolved === undefined) setMilestone(doc, 'resolved', resolvedAt ?? new Date().toISOString());
+  if (status === 'resolved' && milestones.resolved === undefined) {
+    const at = resolvedAt ?? new Date().toISOString();
+    if (resolvedAt === undefined) setMeta(doc, { resolvedAt: at });
+    setMilestone(doc, 'resolved', at);
+  }
   else if (status !== undefined && status !== 'resolved' && milestones.resolved !== undefined) setMilestone(doc, 'resolved', null);
 }
 
@@ -173,6 +177,8 @@ export async function mirrorMeta(deps: Pick<IncidentDeps, 'store' | 'events'>, i
   if (IncidentStatuses.includes(meta.status as IncidentStatus) && meta.status !== incident.status) {
     change.status = meta.status;
     change.resolvedAt = meta.status === 'resolved' ? (meta.resolvedAt ?? new Date().toISOString()) : null;
+  } else if (meta.status === 'resolved' && incident.status === 'resolved' && meta.resolvedAt && meta.resolvedAt !== incident.resolvedAt) {
+    change.resolvedAt = meta.resolvedAt; // resolved again at another time (the resolved milestone moved)
   }
   if (Object.keys(change).length === 0) return;
   const updated = await deps.store.updateIncident(incidentId, change);

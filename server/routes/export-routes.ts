@@ -40,7 +40,7 @@ export function exportRoutes(ctx: RouteContext, deps: { attachments: AttachmentS
       const room = await ctx.rooms.open(incident.id);
       const authorship = ctx.authorship.of(incident.id, history);
       await authorship.catchUp(room.doc, room.lastSeq);
-      snapshot = { doc: room.doc, authors: authorship.entries, at };
+      snapshot = { doc: room.doc, authors: authorship.entries, milestoneWriter: (name) => authorship.milestoneWriter(room.doc, name), at };
     } else {
       snapshot = await snapshotAt(history, at, ctx.rooms.loaded(incident.id)?.lastSeq);
     }

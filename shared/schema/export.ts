@@ -13,6 +13,7 @@ import { AlertSources } from '../alerts.js';
 import { AttachmentKinds } from '../attachments.js';
 import { IncidentStatuses, Severities } from '../model.js';
 import { EntryKinds, HypothesisStatuses, Verdicts } from './doc.js';
+import { DurationNames, MilestoneLimits } from './milestones.js';
 
 /** The export's `$schema` and the JSON Schema's `$id`; a breaking change gets a new version. */
 export const REPORT_SCHEMA = 'https://bridgelog.dev/schema/export/v1';
@@ -64,6 +65,7 @@ const Entry = z
     editors: z.array(Person).describe('Everyone else who changed it, in the order they first did'),
     editedAt: Timestamp.nullable().describe('When it last changed after it was logged'),
     backfilled: z.boolean().describe('Logged more than 15 minutes after it was run'),
+    mitigated: z.boolean().optional().describe('Marked as what mitigated the incident (present only when true)'),
     attachments: z.array(Attachment),
     unknownAttachments: z.array(z.string()).describe('Attachment ids the entry names that the server has no record of'),
     alerts: z.array(z.object({ id: z.string(), title: z.string(), status: AlertStatus, startsAt: Timestamp, endsAt: Timestamp.nullable() })),
@@ -79,6 +81,27 @@ const Hypothesis = z
     refutedBy: z.array(z.string()).describe('Ids of entries that refute it'),
   })
   .meta({ id: 'Hypothesis' });
+
+const Milestone = z
+  .object({
+    name: z.string().describe('impactStarted, detected, acknowledged, mitigated, resolved, or a custom name'),
+    label: z.string().describe('How it reads: "Impact started", or the custom name'),
+    at: DocTime.describe('The time it names (ISO-8601 UTC)'),
+    setBy: Person.describe("Who set it (its current value), from the server's history"),
+    setAt: Timestamp.describe('When the server received that change'),
+    backfilled: z.boolean().describe(`Set more than ${MilestoneLimits.backfilledAfterMs / 60_000} minutes after the time it names`),
+  })
+  .meta({ id: 'Milestone' });
+
+const Duration = z
+  .object({
+    name: z.enum(DurationNames),
+    label: z.string(),
+    ms: z.number().nonnegative().optional().describe('Absent when it cannot be told (see problem); never negative'),
+    running: z.boolean().describe("The end milestone is not set and the incident was open at the report's moment: ms runs to asOf"),
+    problem: z.string().optional().describe('Why there is no figure: a milestone not set, or set before the one it is measured from'),
+  })
+  .meta({ id: 'Duration' });
 
 const TimelineRow = z
   .object({
@@ -145,7 +168,9 @@ export const ReportSchema = z
       conclusions: z.array(z.object({ entryId: z.string(), title: z.string(), conclusion: z.string() })),
       hypotheses: z.array(Hypothesis),
     }),
-    timeline: z.array(TimelineRow).describe('Entries, alert transitions, declaration and resolution, by time'),
+    milestones: z.array(Milestone).optional().describe("The incident's milestones at the report's moment, by time (added within v1: absent in older exports)"),
+    durations: z.array(Duration).optional().describe('Time to detect, acknowledge, mitigate and resolve, from the milestones (added within v1)'),
+    timeline: z.array(TimelineRow).describe('Entries, alert transitions, milestones, declaration and resolution, by time'),
     entries: z.array(Entry).describe('In the order they were run'),
     alerts: z.array(Alert),
     attachments: z.array(Attachment).describe('Every attachment an entry refers to, once'),
@@ -158,6 +183,7 @@ export type ReportEntry = z.infer<typeof Entry>;
 export type ReportHypothesis = z.infer<typeof Hypothesis>;
 export type TimelineRow = z.infer<typeof TimelineRow>;
 export type Person = z.infer<typeof Person>;
+export type ReportMilestone = z.infer<typeof Milestone>;
 
 /**
  * The JSON Schema of the export. Published open (unknown properties allowed), so that a field added

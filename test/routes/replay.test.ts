@@ -126,22 +126,29 @@ describe('replay', () => {
     let id = '';
     await step(c, (d) => (id = createEntry(d, { kind: 'test', title: 'mtr to ams', ranAt: '2026-03-04T06:00:00.000Z' })));
     for (const word of ['loss ', 'at ', 'hop 4']) await step(c, (d) => entryText(d, id, 'conclusion')!.insert(entryText(d, id, 'conclusion')!.length, word));
-    await step(c, (d) => setMeta(d, { status: 'resolved' }));
+    await pause(5);
+    setMeta(c.doc, { status: 'resolved' }); // two records: this, and the server's that follows it
+    await c.saved();
 
-    const index = (await (await server.api('GET', `/api/incidents/${incident.id}/events`, { token: lee.token })).json()) as HistoryEvents;
+    // Resolving sets the resolved milestone (#18): the server's change of its own, under kim's name.
+    const events = async () => (await (await server.api('GET', `/api/incidents/${incident.id}/events`, { token: lee.token })).json()) as HistoryEvents;
+    await vi.waitFor(async () => expect((await events()).events.at(-1)!.changes.at(-1)!.kind).toBe('milestone'));
+    const index = await events();
     expect(index.users).toEqual([{ id: kim.id, name: 'kim' }]);
     const kinds = index.events.map((e) => e.changes.map((ch) => ch.kind).join('+'));
-    expect(kinds).toEqual(['incident+incident+incident+incident', 'entry-added', 'entry-changed', 'incident']);
+    expect(kinds).toEqual(['incident+incident+incident+incident', 'entry-added', 'entry-changed', 'incident', 'incident+milestone']);
     expect(index.events[0]!.changes.map((ch) => (ch.kind === 'incident' ? ch.field : '')).sort()).toEqual(['severity', 'startedAt', 'status', 'title']);
     const typing = index.events[2]!;
     expect(typing.toSeq - typing.seq).toBe(2);
     expect(typing.changes[0]).toMatchObject({ entry: id, fields: ['conclusion'] });
     expect(index.events[3]!.changes).toEqual([{ kind: 'incident', field: 'status', value: 'resolved' }]);
-    expect(index.seq).toBe(index.events[3]!.toSeq);
+    const resolvedAt = expect.stringMatching(/Z$/);
+    expect(index.events[4]!.changes).toEqual([{ kind: 'incident', field: 'resolvedAt', value: resolvedAt }, { kind: 'milestone', name: 'resolved', value: resolvedAt }]);
+    expect(index.seq).toBe(index.events[4]!.toSeq);
     const records = await historyOf(c);
     expect([index.firstAt, index.lastAt]).toEqual([records[0]!.at, records.at(-1)!.at]);
     const later = (await (await server.api('GET', `/api/incidents/${incident.id}/events?after=${typing.toSeq}`, { token: lee.token })).json()) as HistoryEvents;
-    expect(later.events.map((e) => e.seq)).toEqual([index.events[3]!.seq]);
+    expect(later.events.map((e) => e.seq)).toEqual([index.events[3]!.seq, index.events[4]!.seq]);
     c.destroy();
   });
 });
