@@ -8,6 +8,7 @@ import { IncidentListPage } from './pages/IncidentListPage';
 import { IncidentPage } from './pages/IncidentPage';
 import { LoginPage } from './pages/LoginPage';
 import { SetupPage } from './pages/SetupPage';
+import { TrendsPage } from './pages/TrendsPage';
 import { navigate, routeOf, usePath } from './router';
 
 export function App() {
@@ -53,6 +54,7 @@ export function App() {
       <AppHeader user={user} onLoggedOut={() => setUser(null)} />
       <main className={route.page === 'incident' ? 'wide' : undefined}>
         {route.page === 'incidents' && <IncidentListPage user={user} />}
+        {route.page === 'trends' && <TrendsPage />}
         {route.page === 'incident' && <IncidentPage key={route.incidentId} incidentId={route.incidentId} user={user} />}
         {route.page === 'not-found' && <p className="notice">There is no page here.</p>}
       </main>

@@ -5,6 +5,7 @@ export type Route =
   | { page: 'setup' }
   | { page: 'login' }
   | { page: 'incidents' }
+  | { page: 'trends' }
   | { page: 'incident'; incidentId: string }
   | { page: 'not-found' };
 
@@ -12,6 +13,7 @@ export function routeOf(path: string): Route {
   if (path === '/setup') return { page: 'setup' };
   if (path === '/login') return { page: 'login' };
   if (path === '/') return { page: 'incidents' };
+  if (path === '/trends') return { page: 'trends' };
   const incident = /^\/incidents\/([^/]+)$/.exec(path);
   if (incident) {
     try {
@@ -30,6 +32,11 @@ function subscribe(onChange: () => void): () => void {
 
 export function usePath(): string {
   return useSyncExternalStore(subscribe, () => window.location.pathname);
+}
+
+/** The query string (`?status=resolved&…`): the overview and trends keep their filters there, so a view can be shared. */
+export function useSearch(): string {
+  return useSyncExternalStore(subscribe, () => window.location.search);
 }
 
 export function navigate(to: string, { replace = false } = {}): void {

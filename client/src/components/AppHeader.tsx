@@ -2,13 +2,15 @@ import { useState } from 'react';
 import type { User } from '../../../shared/model';
 import { api } from '../api';
 import { forgetRemembered } from '../offline';
-import { Link } from '../router';
+import { Link, usePath } from '../router';
 import { useStore } from '../store';
 import { theme, toggleTheme } from '../theme';
+import './AppNav.css';
 
 export function AppHeader({ user, onLoggedOut }: { user: User; onLoggedOut: () => void }) {
   const [error, setError] = useState<string>();
   const current = useStore(theme);
+  const path = usePath();
   const loggedOut = () => {
     forgetRemembered();
     onLoggedOut();
@@ -19,6 +21,14 @@ export function AppHeader({ user, onLoggedOut }: { user: User; onLoggedOut: () =
       <Link to="/" className="brand">
         Bridgelog
       </Link>
+      <nav className="app-nav" aria-label="Pages">
+        <Link to="/" aria-current={path === '/' ? 'page' : undefined}>
+          Incidents
+        </Link>
+        <Link to="/trends" aria-current={path === '/trends' ? 'page' : undefined}>
+          Trends
+        </Link>
+      </nav>
       <span className="who" data-testid="current-user">
         {user.name} <span className="role">{user.role}</span>
       </span>
