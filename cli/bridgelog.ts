@@ -8,6 +8,7 @@ import { exportIncident } from './commands/export.js';
 import { incidents, use } from './commands/incidents.js';
 import { log } from './commands/log.js';
 import { login } from './commands/login.js';
+import { milestone } from './commands/milestone.js';
 import { queue } from './commands/queue.js';
 import { run } from './commands/run.js';
 import { tail } from './commands/tail.js';
@@ -25,6 +26,10 @@ const USAGE = `usage: bridgelog <command> [options]
   incidents                 list incidents (* marks the current one)
   use ID                    make ID the current incident
   tail [-n N]               show the last N entries, then new ones as they are logged
+  milestone NAME [--at TIME]
+        set a milestone: impactStarted, detected, acknowledged, mitigated, resolved or a
+        custom name; TIME is -5m, -2h, -1h30m, now (default) or ISO-8601 with a zone;
+        --remove takes it away; without NAME, lists milestones and durations
   export [ID] --format md   the incident as a report on stdout
   login [URL] [--token T]   check and save the server and API token
   queue [list|send|drop ID] entries waiting on this machine for the server
@@ -41,6 +46,7 @@ const commands: Record<string, (args: string[], settings: Settings) => Promise<n
   incidents,
   use,
   tail,
+  milestone,
   export: exportIncident,
   login,
   queue,
