@@ -213,6 +213,33 @@ describe('status and the resolved milestone', () => {
   });
 });
 
+describe('in the document', () => {
+  it('accepts a boolean mitigated mark on an entry and well-named milestones; refuses others with 4400', async () => {
+    const { id } = await server.createIncident(dana.token);
+    const ok = connect(server.wsUrl, id, kim.token);
+    await synced(ok);
+    const entry = createEntry(ok.doc, { kind: 'action', title: 'rolled back', ranAt: new Date().toISOString() });
+    setMitigated(ok.doc, entry, true);
+    milestonesOf(ok.doc).set('rollback started', new Date().toISOString());
+    await ok.saved();
+    ok.destroy();
+
+    const refusals: Array<[string, (c: ReturnType<typeof connect>) => void]> = [
+      ['a mitigated mark that is not a boolean', (c) => (c.doc.getMap('entries').get(entry) as { set: (k: string, v: unknown) => void }).set('mitigated', 'yes')],
+      ['a milestone name over 64 characters', (c) => milestonesOf(c.doc).set('y'.repeat(65), new Date().toISOString())],
+      ['a milestone that is not a UTC time', (c) => milestonesOf(c.doc).set('detected', 'at noon')],
+    ];
+    for (const [what, write] of refusals) {
+      const c = connect(server.wsUrl, id, kim.token);
+      await synced(c);
+      write(c);
+      await vi.waitFor(() => expect(c.closes.map((x) => x.code), what).toContain(4400));
+      c.destroy();
+    }
+    await vi.waitFor(async () => expect(Object.keys((await incident(id)).milestones ?? {})).toEqual(['rollback started']));
+  });
+});
+
 describe('suggestions', () => {
   it('offers the first alert as impact started, declaration from the inbox as detected, and an entry marked as mitigating', async () => {
     const integration = (await (await server.api('POST', '/api/integrations', { token: ADMIN_TOKEN, body: { name: 'gen', kind: 'generic' } })).json()) as { token: string };
