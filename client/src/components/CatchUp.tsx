@@ -176,6 +176,8 @@ function What({ item, onJump }: { item: DigestItem; onJump: (id: string) => void
           <span className="badge">{item.kind === 'alert-attached' ? 'attached' : 'detached'}</span> {item.title}
         </>
       );
+    default:
+      return null; // milestones have a group of their own (Milestones, above)
   }
 }
 

@@ -121,7 +121,7 @@ function Duration({ d }: { d: DurationView }) {
   return (
     <span className={`duration${d.running ? ' duration-running' : ''}`} data-duration={d.name} title={d.running ? `${d.label}: still running` : d.label}>
       <span className="duration-label">{d.label}</span> <strong className="duration-value">{formatDuration(d.ms)}</strong>
-      {d.running && <span className="duration-running-mark">so far</span>}
+      {d.running && <> <span className="duration-running-mark">so far</span></>}
     </span>
   );
 }
@@ -219,7 +219,17 @@ export function MilestonePicker({ feed, milestones, views, suggestions, initial,
 
   return (
     <dialog ref={dialog} className="card milestone-picker" aria-labelledby="milestone-picker-heading" onClose={onClose}>
-      <form onSubmit={submit} aria-label="Set a milestone">
+      <form
+        onSubmit={submit}
+        aria-label="Set a milestone"
+        // Enter on the milestone's list sets it (at now, unless a time is typed): m, Enter is enough.
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && e.target instanceof HTMLSelectElement) {
+            e.preventDefault();
+            e.currentTarget.requestSubmit();
+          }
+        }}
+      >
         <h2 id="milestone-picker-heading">Milestone</h2>
         <div className="milestone-picker-fields">
           <label>

@@ -36,7 +36,7 @@ interface Props {
 }
 
 const LANE_PX = 24;
-const MAX_LANES: Record<string, number> = { log: 6, conclusions: 4 };
+const MAX_LANES: Record<string, number> = { log: 6, conclusions: 4, milestones: 6 };
 const OTHER_MAX_LANES = 3;
 const LABEL_MAX_PX = 190;
 /** One count per this much of the screen: as wide as a count of four digits. */
