@@ -10,6 +10,7 @@
  *   --profile            V8 CPU profiles of every server into .bench/profiles/ (summarize with profile-summary.ts)
  *   --report=<json>      print the Markdown of an earlier run from its raw numbers
  *   BENCH_DRAIN_MS=n     how long after the last send deliveries still count (default 3000)
+ *   --only=overview      the incidents overview and trends over 2,000 incidents (#18; not in the default set)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,6 +44,16 @@ fs.mkdirSync('.bench', { recursive: true });
 if (args.includes('--profile')) ServerUnderTest.profileDir = path.resolve('.bench/profiles', new Date().toISOString().replace(/[:.]/g, '-'));
 const startedAt = new Date();
 const loadAverage = os.loadavg();
+
+// The incidents overview and trends (#18) stand apart: one in-process seeding and one server, no peers.
+// `--only=overview` runs them alone and prints their own section (raw numbers in .bench/overview.json).
+if (scenarios.includes('overview')) {
+  const { overviewBench, overviewMarkdown } = await import('./overview.js');
+  const overview = await overviewBench(quick ? { incidents: 2000, requests: 50 } : {});
+  fs.writeFileSync('.bench/overview.json', JSON.stringify(overview, null, 2));
+  console.log(overviewMarkdown(overview));
+  if (scenarios.length === 1) process.exit(0);
+}
 
 /** Other processes using more CPU than this during a run disturbed it: it is run again (twice at most). */
 const DISTURBED_CORES = 0.15;

@@ -144,30 +144,32 @@ function matches(incident: Incident, query: Pick<OverviewQuery, 'status' | 'seve
   return true;
 }
 
-const durationMs = (i: IncidentOverview, name: DurationName) => i.durations.find((d) => d.name === name)?.ms;
+const titleOrder = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 
 /**
  * Filters, sorts and pages the incidents the caller may see (the caller filters for visibility).
  * Sorting by a duration puts incidents without a figure last either way; ties go newest first.
+ * (ISO-8601 UTC times compare as strings; titles by an English collator, as people read them.)
  */
 export function overviewOf<T extends WithMilestones>(incidents: readonly T[], query: OverviewQuery, now: number): { page: Array<T & { durations: DurationView[] }>; total: number } {
   const needle = query.q?.toLowerCase();
   const kept = incidents.filter((i) => matches(i, query, needle)).map((i) => withDurations(i, now));
   const dir = query.descending ? -1 : 1;
-  const byCreated = (a: IncidentOverview, b: IncidentOverview) => b.createdAt.localeCompare(a.createdAt);
+  const byCreated = (a: IncidentOverview, b: IncidentOverview) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
   let compare: (a: IncidentOverview, b: IncidentOverview) => number;
-  if (query.sort === 'createdAt' || query.sort === 'title') {
-    const key = query.sort;
-    compare = (a, b) => dir * a[key].localeCompare(b[key]) || byCreated(a, b);
+  if (query.sort === 'createdAt') {
+    compare = (a, b) => -dir * byCreated(a, b);
+  } else if (query.sort === 'title') {
+    compare = (a, b) => dir * titleOrder.compare(a.title, b.title) || byCreated(a, b);
   } else if (query.sort === 'severity' || query.sort === 'status') {
     const order: readonly string[] = query.sort === 'severity' ? Severities : IncidentStatuses;
     const key = query.sort;
     compare = (a, b) => dir * (order.indexOf(a[key]) - order.indexOf(b[key])) || byCreated(a, b);
   } else {
-    const name = query.sort;
+    const slot = DurationNames.indexOf(query.sort);
     compare = (a, b) => {
-      const x = durationMs(a, name);
-      const y = durationMs(b, name);
+      const x = a.durations[slot]!.ms;
+      const y = b.durations[slot]!.ms;
       if (x === undefined || y === undefined) return x === y ? byCreated(a, b) : x === undefined ? 1 : -1;
       return dir * (x - y) || byCreated(a, b);
     };
