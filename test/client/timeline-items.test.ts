@@ -103,6 +103,21 @@ describe('timeline items', () => {
   });
 });
 
+describe('milestones on the timeline (#18)', () => {
+  it('puts each milestone at the time it names, labelled, standard ones by name and the team’s own as custom; unreadable times left out', () => {
+    const items = timelineItems(
+      sources({ milestones: { impactStarted: '2026-03-04T05:50:00.000Z', mitigated: '2026-03-04T06:42:00.000Z', 'customers notified': '2026-03-04T06:15:00.000Z', detected: 'soon' } }),
+    ).filter((i) => i.kind === 'milestone');
+    expect(items.map((i) => [new Date(i.start).toISOString().slice(11, 19), i.label, i.state])).toEqual([
+      ['05:50:00', 'Impact started', 'impactStarted'],
+      ['06:15:00', 'customers notified', 'custom'],
+      ['06:42:00', 'Mitigated', 'mitigated'],
+    ]);
+    expect(items.every((i) => i.entryId === undefined && i.end === undefined)).toBe(true);
+    expect(passes(items[0]!, { kinds: new Set(TimelineKinds.filter((k) => k !== 'milestone')) })).toBe(false);
+  });
+});
+
 describe('timeline filters', () => {
   const items = timelineItems(sources());
   const all = new Set(TimelineKinds);

@@ -6,21 +6,11 @@
  * the server checks the time against its own clock and the incident, and keeps status in step.
  */
 import type * as Y from 'yjs';
-import { milestonesOf, readMilestones, type DurationView, type MilestoneView } from '../../../shared/schema/milestones';
+import { milestonesOf, readMilestones, type IncidentMilestones, type MilestoneSuggestion, type MilestoneView } from '../../../shared/schema/milestones';
 import { api } from '../api';
 import { Store } from '../store';
 
-export interface MilestoneSuggestion {
-  name: string;
-  at: string;
-  why: string;
-}
-
-export interface MilestonesAnswer {
-  milestones: MilestoneView[];
-  durations: DurationView[];
-  suggestions: MilestoneSuggestion[];
-}
+export type { MilestoneSuggestion };
 
 const sameRecord = (a: Record<string, string>, b: Record<string, string>) => {
   const keys = Object.keys(a);
@@ -76,7 +66,7 @@ export class MilestoneFeed {
   async refresh(): Promise<void> {
     const ask = ++this.asked;
     try {
-      const answer = await api<MilestonesAnswer>('GET', this.base);
+      const answer = await api<IncidentMilestones>('GET', this.base);
       if (this.stopped || ask !== this.asked) return;
       this.views.set(new Map(answer.milestones.map((m) => [m.name, m])));
       this.suggestions.set(answer.suggestions ?? []);

@@ -6,7 +6,6 @@
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import type { Digest, DigestItem } from '../../../shared/history';
-import { milestoneLabel, type MilestoneView } from '../../../shared/schema/milestones';
 import { api } from '../api';
 import { formatLocal, formatUtc, serverNowSync } from '../time';
 import { UtcTimeForm } from './UtcTimeForm';
@@ -17,39 +16,10 @@ interface Props {
   asked: boolean;
   onClose: () => void;
   onJump: (entryId: string) => void;
-  /** Who set each milestone and when (from the server): lines for milestones set in the digest's span when it does not list them. */
-  milestoneViews?: ReadonlyMap<string, MilestoneView>;
 }
 
-type Kind = DigestItem['kind'] | 'milestone';
-
-/** A milestone set, moved or cleared between the digest's two marks. */
-interface MilestoneLine {
-  name: string;
-  label: string;
-  /** Its time now; null when cleared. */
-  to: string | null;
-  from: string | null;
-  by: Array<{ id: string; name: string }>;
-  at: string;
-}
-
-/** What the server says about milestones (`kind: 'milestone'`), read leniently; else what the milestones' setters and times say. */
-function milestoneLines(digest: Digest, views: ReadonlyMap<string, MilestoneView> | undefined): MilestoneLine[] {
-  const told = (digest.items as ReadonlyArray<Record<string, unknown>>).filter((i) => i.kind === 'milestone');
-  if (told.length > 0) {
-    return told.map((i) => {
-      const name = typeof i.name === 'string' ? i.name : String(i.milestone ?? '');
-      const str = (v: unknown) => (typeof v === 'string' ? v : null);
-      return { name, label: str(i.label) ?? milestoneLabel(name), to: str(i.to) ?? (i.cleared ? null : str(i.value)), from: str(i.from), by: (i.by as MilestoneLine['by']) ?? [], at: str(i.at) ?? digest.until.at };
-    });
-  }
-  const since = Date.parse(digest.since.at);
-  return [...(views?.values() ?? [])]
-    .filter((v) => Date.parse(v.setAt) > since)
-    .sort((a, b) => a.at.localeCompare(b.at))
-    .map((v) => ({ name: v.name, label: v.label, to: v.at, from: null, by: [v.setBy], at: v.setAt }));
-}
+type Kind = DigestItem['kind'];
+type MilestoneLine = Extract<DigestItem, { kind: 'milestone' }>;
 
 function Milestones({ lines, today }: { lines: MilestoneLine[]; today: string }) {
   if (lines.length === 0) return null;
@@ -176,8 +146,8 @@ function What({ item, onJump }: { item: DigestItem; onJump: (id: string) => void
           <span className="badge">{item.kind === 'alert-attached' ? 'attached' : 'detached'}</span> {item.title}
         </>
       );
-    default:
-      return null; // milestones have a group of their own (Milestones, above)
+    case 'milestone':
+      return null; // a group of their own (Milestones, above)
   }
 }
 
@@ -213,7 +183,7 @@ function Items({ digest, milestones, onJump }: { digest: Digest; milestones: Mil
   );
 }
 
-export function CatchUp({ incidentId, asked, onClose, onJump, milestoneViews }: Props) {
+export function CatchUp({ incidentId, asked, onClose, onJump }: Props) {
   const base = `/api/incidents/${encodeURIComponent(incidentId)}`;
   const [digest, setDigest] = useState<Digest>();
   const [error, setError] = useState<string>();
@@ -240,8 +210,8 @@ export function CatchUp({ incidentId, asked, onClose, onJump, milestoneViews }: 
 
   if (!digest && !asked) return null;
   const since = digest && shortUtc(digest.since.at, digest.until.at);
-  const milestones = digest ? milestoneLines(digest, milestoneViews) : [];
-  const told = digest ? digest.items.filter((i) => (i.kind as string) !== 'milestone').length + milestones.length : 0;
+  const milestones = digest ? digest.items.filter((i): i is MilestoneLine => i.kind === 'milestone') : [];
+  const told = digest ? digest.items.length : 0;
   const heading = !digest ? 'Catch up' : `${digest.sinceLastSeen ? `Since you left (${since})` : `Since ${since}`} — ${changes(told)}`;
   return (
     <section className="card catch-up" aria-label="Catch up">

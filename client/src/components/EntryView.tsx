@@ -122,7 +122,7 @@ export const EntryView = memo(function EntryView(props: Props) {
       </header>
       <div className="entry-meta">
         <Byline entry={entry} authors={props.authors} unsaved={unsaved} />
-        <MitigatedMark doc={doc} entry={entry} />
+        <MitigatedMark entry={entry} />
         {unsaved && <span className="unsaved-mark">not yet saved</span>}
         {change && <span className="replay-change">{change}</span>}
         {editingBy?.map((p) => (

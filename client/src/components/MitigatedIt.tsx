@@ -5,8 +5,8 @@
  * those who may write: the context is empty in a replay and for viewers.
  */
 import { createContext, useContext, useState } from 'react';
-import * as Y from 'yjs';
-import { entriesOf, type Entry } from '../../../shared/schema/doc';
+import type * as Y from 'yjs';
+import { setMitigated, type Entry } from '../../../shared/schema/doc';
 import type { MilestoneFeed } from '../collab/milestones';
 import { Store, useStore } from '../store';
 import { formatUtc } from '../time';
@@ -16,29 +16,16 @@ const NO_MILESTONES = new Store<Record<string, string>>({});
 
 export const MilestoneContext = createContext<MilestoneFeed | undefined>(undefined);
 
-/** Whether the entry is marked as the one that mitigated the incident (read from the document: any client's mark counts). */
-export function markedMitigated(doc: Y.Doc, entryId: string): boolean {
-  const entry = entriesOf(doc).get(entryId);
-  return entry instanceof Y.Map && entry.get('mitigated') === true;
-}
-
-function setMark(doc: Y.Doc, entryId: string, mitigated: boolean): void {
-  const entry = entriesOf(doc).get(entryId);
-  if (!(entry instanceof Y.Map)) return;
-  if (mitigated) entry.set('mitigated', true);
-  else entry.delete('mitigated');
-}
-
 /** The mark on an entry, for everyone (replays included). */
-export function MitigatedMark({ doc, entry }: { doc: Y.Doc; entry: Entry }) {
-  return markedMitigated(doc, entry.id) ? <span className="mitigated-mark">mitigated it</span> : null;
+export function MitigatedMark({ entry }: { entry: Entry }) {
+  return entry.mitigated ? <span className="mitigated-mark">mitigated it</span> : null;
 }
 
 /** The action in the entry's footer. */
 export function MitigatedButton({ doc, entry, onOffer }: { doc: Y.Doc; entry: Entry; onOffer: () => void }) {
   const feed = useContext(MilestoneContext);
   if (!feed) return null;
-  const marked = markedMitigated(doc, entry.id);
+  const marked = entry.mitigated === true;
   return (
     <button
       type="button"
@@ -46,7 +33,7 @@ export function MitigatedButton({ doc, entry, onOffer }: { doc: Y.Doc; entry: En
       aria-pressed={marked}
       title={marked ? 'Take back "this mitigated it"' : 'Mark this as what mitigated the incident, and set the mitigated milestone'}
       onClick={() => {
-        setMark(doc, entry.id, !marked);
+        setMitigated(doc, entry.id, !marked);
         if (!marked) onOffer();
       }}
     >

@@ -63,14 +63,9 @@ function describe(change: HistoryChange, who: string, names: Names): { note: str
     case 'incident':
       if (change.field === 'members') return { note: change.value === null ? `${who} opened the incident to everyone` : `${who} restricted the incident to ${change.value}` };
       return { note: change.value === null ? `${who} cleared the incident’s ${change.field}` : `${who} set the incident’s ${change.field} to ${change.value}` };
-    default: {
-      // A milestone (#18) set, moved or cleared; read leniently, so a kind this page does not know yet still reads.
-      const other = change as unknown as { kind: string; name?: unknown; value?: unknown };
-      if (other.kind === 'milestone' && typeof other.name === 'string') {
-        const label = milestoneLabel(other.name);
-        return { note: typeof other.value === 'string' ? `${who} set ${label} to ${formatUtc(other.value)}` : `${who} cleared ${label}` };
-      }
-      return { note: `${who} changed the incident` };
+    case 'milestone': {
+      const label = milestoneLabel(change.name);
+      return { note: change.value === null ? `${who} cleared ${label}` : `${who} set ${label} to ${formatUtc(change.value)}` };
     }
   }
 }

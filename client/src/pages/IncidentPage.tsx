@@ -191,7 +191,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
       )}
       <LogDamageBanner incident={incident} />
       {!canWrite && <p className="hint banner">You are a viewer: you can read this incident as it happens, but not change it.</p>}
-      <CatchUp incidentId={incident.id} asked={catchingUp} onClose={() => setCatchingUp(false)} onJump={jump} milestoneViews={milestoneViews} />
+      <CatchUp incidentId={incident.id} asked={catchingUp} onClose={() => setCatchingUp(false)} onJump={jump} />
       {replaying && (
         <ReplayView
           incident={incident}
