@@ -120,6 +120,13 @@ describe('milestones on the incident page', () => {
   });
 
   it('sets "detected" from the keyboard: m, a relative time, Enter — never while typing in a field', async () => {
+    // `m` is in the shortcuts' help.
+    await alice.keyboard.press('Escape');
+    await alice.keyboard.press('?');
+    const help = alice.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await expect.poll(() => help.textContent()).toContain('Set a milestone');
+    await help.getByRole('button', { name: 'Close' }).click();
+
     // Typing an "m" into the composer's title is just text.
     await alice.keyboard.press('Escape');
     await alice.keyboard.press('n');
@@ -158,6 +165,14 @@ describe('milestones on the incident page', () => {
     await expect.poll(() => picker(alice).getByRole('alert').textContent()).toMatch(/^Acknowledged not set: .+/);
     expect(await milestoneAt('acknowledged')).toBeUndefined();
     await shot(alice, 'picker-error-dark');
+    // Offline: said so (milestones are set through the server), nothing changes.
+    await alice.context().setOffline(true);
+    await at.fill('-1m');
+    await picker(alice).getByRole('button', { name: 'Set Acknowledged' }).click();
+    await expect.poll(() => picker(alice).getByRole('alert').textContent()).toContain('the server cannot be reached');
+    await alice.context().setOffline(false);
+    await expect.poll(() => alice.getByTestId('save-state').textContent(), { timeout: 15_000 }).toBe('Saved');
+    expect(await milestoneAt('acknowledged')).toBeUndefined();
     await picker(alice).getByRole('button', { name: 'Cancel' }).click();
     await expect.poll(() => picker(alice).count()).toBe(0);
   });
@@ -289,6 +304,10 @@ describe('milestones on the incident page', () => {
     await expect.poll(() => group.textContent()).toContain('Mitigated at');
     expect(await text(group.locator('[data-milestone="mitigated"]'))).toMatch(/Mitigated at \d{2}:\d{2} UTC.*by alice/);
     await shot(bob, 'catch-up-light');
+    await chip(bob, 'mitigated').click();
+    await expect.poll(() => picker(bob).isVisible()).toBe(true);
+    await shot(bob, 'picker-light');
+    await picker(bob).getByRole('button', { name: 'Cancel' }).click();
   });
 
   it('fits a phone (390×844): screenshot', async () => {

@@ -200,7 +200,7 @@ export const EntryView = memo(function EntryView(props: Props) {
               <button type="button" className="quiet small" aria-expanded={picking} onClick={() => setPicking(!picking)}>
                 Evidence…
               </button>
-              <MitigatedButton doc={doc} entry={entry} onOffer={() => setOfferingMitigated(true)} />
+              <MitigatedButton doc={doc} entry={entry} onOffer={setOfferingMitigated} />
               <button type="button" className="quiet small" onClick={() => onEdit(entry.id)}>
                 Edit
               </button>

@@ -162,7 +162,13 @@ export function atToSend(text: string): string {
   return parsed.toISOString();
 }
 
-const reason = (err: unknown) => (err instanceof ApiFailure ? err.message : err instanceof Error ? err.message : String(err));
+/** The server's message; a request that never reached it (offline) said so, since milestones are set through the server. */
+export const failureReason = (err: unknown): string => {
+  if (err instanceof ApiFailure) return err.message;
+  if (err instanceof TypeError) return 'the server cannot be reached (offline?); milestones are set through it — try again once connected';
+  return err instanceof Error ? err.message : String(err);
+};
+const reason = failureReason;
 
 interface PickerProps {
   feed: MilestoneFeed;

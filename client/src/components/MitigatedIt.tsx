@@ -10,7 +10,7 @@ import { setMitigated, type Entry } from '../../../shared/schema/doc';
 import type { MilestoneFeed } from '../collab/milestones';
 import { Store, useStore } from '../store';
 import { formatUtc } from '../time';
-import { shortUtc } from './Milestones';
+import { failureReason, shortUtc } from './Milestones';
 
 const NO_MILESTONES = new Store<Record<string, string>>({});
 
@@ -22,7 +22,7 @@ export function MitigatedMark({ entry }: { entry: Entry }) {
 }
 
 /** The action in the entry's footer. */
-export function MitigatedButton({ doc, entry, onOffer }: { doc: Y.Doc; entry: Entry; onOffer: () => void }) {
+export function MitigatedButton({ doc, entry, onOffer }: { doc: Y.Doc; entry: Entry; /** Marked: offer the milestone; unmarked: take the offer away. */ onOffer: (offer: boolean) => void }) {
   const feed = useContext(MilestoneContext);
   if (!feed) return null;
   const marked = entry.mitigated === true;
@@ -34,7 +34,7 @@ export function MitigatedButton({ doc, entry, onOffer }: { doc: Y.Doc; entry: En
       title={marked ? 'Take back "this mitigated it"' : 'Mark this as what mitigated the incident, and set the mitigated milestone'}
       onClick={() => {
         setMitigated(doc, entry.id, !marked);
-        if (!marked) onOffer();
+        onOffer(!marked);
       }}
     >
       {marked ? 'Mitigated it ✓' : 'This mitigated it'}
@@ -58,7 +58,7 @@ export function MitigatedOffer({ entry, onDone }: { entry: Entry; onDone: () => 
       await feed.set('mitigated', entry.ranAt);
       onDone();
     } catch (err) {
-      setError(`Mitigated not set: ${err instanceof Error ? err.message : String(err)}`);
+      setError(`Mitigated not set: ${failureReason(err)}`);
     } finally {
       setBusy(false);
     }
