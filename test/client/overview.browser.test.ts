@@ -97,8 +97,8 @@ describe('the incidents overview and trends', () => {
     await expect.poll(() => rows(page).count()).toBe(10);
     await page.getByRole('button', { name: 'TTR' }).click();
     await expect.poll(() => new URL(page.url()).searchParams.get('sort')).toBe('-timeToResolve');
+    await expect.poll(async () => (await titles(page)).slice(0, 2)).toEqual(['DNS SERVFAIL in ams', 'BGP session flapping to AS64500']);
     const byTtr = await titles(page);
-    expect(byTtr.slice(0, 2)).toEqual(['DNS SERVFAIL in ams', 'BGP session flapping to AS64500']);
     expect(byTtr.slice(-2)).toEqual(['Packet loss on ams-core1', 'Disk full on logs01']); // no figure: last, newest first
     expect(await page.locator('th[aria-sort=descending]').textContent()).toContain('TTR');
     await page.getByRole('combobox', { name: 'Sort' }).selectOption('timeToDetect');

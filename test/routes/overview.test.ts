@@ -12,11 +12,10 @@ let server: TestServer;
 let kim: { id: string; token: string };
 let lee: { id: string; token: string };
 let sec: { id: string; token: string };
-const mirroredNotes: boolean[] = [];
 
 async function incident(token: string, body: Record<string, unknown>, milestones?: Record<string, string>, status?: string): Promise<Incident> {
   const created = (await server.createIncident(token, body)) as Incident;
-  if (milestones) mirroredNotes.push((await seedMilestones(server, token, created.id, milestones)).mirrored);
+  if (milestones) await seedMilestones(server, token, created.id, milestones);
   if (status) expect((await server.api('PATCH', `/api/incidents/${created.id}`, { token, body: { status } })).status).toBe(200);
   return created;
 }
@@ -71,7 +70,6 @@ describe('GET /api/incidents', () => {
     expect(page.limit).toBe(2);
     expect(page.offset).toBe(1);
     expect(ids(page.incidents)).toEqual([bgp.id, dns.id]);
-    if (mirroredNotes.includes(false)) console.warn('overview test: the catalog milestone mirror has not landed; milestones were mirrored by hand');
   });
 
   it('filters by status, severity, time range and text', async () => {
