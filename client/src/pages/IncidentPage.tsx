@@ -152,7 +152,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
   // While replaying, the live log is hidden: nothing may be pasted into it or changed by a key.
   usePastedFiles(session, selectedId, canWrite && !replaying);
 
-  const liveOnly = (action: () => unknown) => () => void (replaying || pickingMilestone !== undefined || action());
+  const liveOnly = (action: () => unknown) => () => void (replaying || help || pickingMilestone !== undefined || action());
   useShortcuts({
     n: liveOnly(() => composerTitle.current?.focus()),
     j: liveOnly(() => step(1)),
