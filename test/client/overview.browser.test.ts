@@ -183,4 +183,18 @@ describe('the incidents overview and trends', () => {
       await page.context().close();
     });
   }
+
+  it('shows the first 200 incidents, then more on asking', async () => {
+    for (let i = 0; i < 195; i++) await server.createIncident(lead.token, { title: `Flapping port ${i}`, severity: 'sev4' });
+    const page = await loggedInPage(browser, server, 'dana', 'a long passphrase');
+    await page.goto(server.url);
+    await expect.poll(() => rows(page).count()).toBe(200);
+    expect(await page.getByTestId('incident-count').textContent()).toBe('206 incidents, the first 200 shown');
+    await page.getByRole('button', { name: 'Show 6 more of 6' }).click();
+    await expect.poll(() => rows(page).count()).toBe(206);
+    expect(await page.getByRole('button', { name: /Show \d+ more/ }).count()).toBe(0);
+    await page.getByRole('searchbox', { name: 'Search' }).fill('flapping port');
+    await expect.poll(() => page.getByTestId('incident-count').textContent()).toBe('195 incidents match');
+    await page.context().close();
+  });
 });

@@ -3,11 +3,12 @@
  * durations of each incident. The filters live in the URL's query string, which is also what the page
  * asks the server for (`GET /api/incidents?…`, see shared/overview.ts), so a view can be shared.
  * Live: any app event about an incident (created, changed, gone for this user) or a reconnect fetches
- * the list again; durations still running tick here from the incident's milestones.
+ * the list again; durations still running tick here from the incident's milestones. The first 200
+ * are shown, then 200 more at a time.
  */
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { IncidentStatuses, Severities, type User } from '../../../shared/model';
-import { OverviewSortKeys, parseOverviewQuery, overviewSearch, type IncidentOverview, type OverviewQuery, type OverviewSortKey } from '../../../shared/overview';
+import { OverviewSortKeys, parseOverviewQuery, overviewSearch, type IncidentOverview, type OverviewPage, type OverviewQuery, type OverviewSortKey } from '../../../shared/overview';
 import { DurationSpans, durationsOf, formatDuration, type DurationName, type DurationView } from '../../../shared/schema/milestones';
 import { ServerEvent } from '../../../shared/events';
 import { api } from '../api';
@@ -51,22 +52,25 @@ const dayOf = (iso?: string) => (iso ? iso.slice(0, 10) : '');
 /** A UTC day from a date input; `to` means the end of that day (the API's `to` is exclusive). */
 const isoOfDay = (day: string, end: boolean) => (day ? new Date(Date.parse(`${day}T00:00:00Z`) + (end ? 86_400_000 : 0)).toISOString() : undefined);
 
-/** The list for the URL's query, fetched again whenever an incident changes (throttled). */
-function useOverview(search: string) {
-  const [items, setItems] = useState<IncidentOverview[]>();
+/** The list is shown this many at a time ("Show more" adds as many again): a year of incidents is megabytes. */
+const PAGE = 200;
+
+/** The list for the URL's query, its first `shown`, fetched again whenever an incident changes (throttled). */
+function useOverview(search: string, shown: number) {
+  const [page, setPage] = useState<OverviewPage>();
   const [error, setError] = useState<string>();
   const latest = useRef(0);
   const load = useCallback(async () => {
     const mine = ++latest.current;
     try {
-      const list = await api<IncidentOverview[]>('GET', `/api/incidents${search}`);
+      const answer = await api<OverviewPage>('GET', `/api/incidents${search}${search ? '&' : '?'}view=page&limit=${shown}`);
       if (mine !== latest.current) return;
-      setItems(list);
+      setPage(answer);
       setError(undefined);
     } catch (err) {
       if (mine === latest.current) setError((err as Error).message);
     }
-  }, [search]);
+  }, [search, shown]);
 
   useEffect(() => {
     void load();
@@ -84,7 +88,7 @@ function useOverview(search: string) {
       socket.disconnect();
     };
   }, [load]);
-  return { items, error, reload: load };
+  return { items: page?.incidents, total: page?.total ?? 0, error, reload: load };
 }
 
 /** Now, every `ms` while something runs. */
@@ -157,7 +161,10 @@ function SortHeader({ query, sortKey, children, onSort }: { query: OverviewQuery
 export function IncidentListPage({ user }: { user: User }) {
   const search = useSearch();
   const { query, problem } = queryOf(search);
-  const { items, error, reload } = useOverview(search);
+  // How many to show, for this query only: another filter starts again from the first PAGE.
+  const [more, setMore] = useState({ search, shown: PAGE });
+  const shown = more.search === search ? more.shown : PAGE;
+  const { items, total, error, reload } = useOverview(search, shown);
   const [text, setText] = useState(query.q ?? '');
   const textTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => setText((typed) => (typed.trim() === (query.q ?? '') ? typed : (query.q ?? ''))), [query.q]);
@@ -183,8 +190,9 @@ export function IncidentListPage({ user }: { user: User }) {
           <h1 id="incidents-heading">Incidents</h1>
           {items && (
             <span className="hint" data-testid="incident-count">
-              {items.length} {items.length === 1 ? 'incident' : 'incidents'}
+              {total} {total === 1 ? 'incident' : 'incidents'}
               {filtered ? ' match' : ''}
+              {total > items.length ? `, the first ${items.length} shown` : ''}
             </span>
           )}
         </div>
@@ -280,6 +288,11 @@ export function IncidentListPage({ user }: { user: User }) {
               })}
             </tbody>
           </table>
+        )}
+        {items && total > items.length && (
+          <button type="button" className="quiet show-more" onClick={() => setMore({ search, shown: shown + PAGE })}>
+            Show {Math.min(PAGE, total - items.length)} more of {total - items.length}
+          </button>
         )}
       </section>
     </>
