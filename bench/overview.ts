@@ -129,6 +129,7 @@ export async function overviewBench(opts: { incidents?: number; requests?: numbe
     const cases: Array<Omit<OverviewCase, 'ms' | 'bytes' | 'items'>> = [
       { name: 'list, everything (plain array)', path: '/api/incidents', who: 'viewer' },
       { name: 'list, everything, member of the restricted', path: '/api/incidents', who: 'member' },
+      { name: 'list as the web app asks for it: first 200', path: '/api/incidents?view=page&limit=200', who: 'viewer' },
       { name: 'list, 4 filters + sort by TTR, page of 50', path: '/api/incidents?status=resolved&severity=sev1,sev2&from=2020-01-01&q=packet&sort=-timeToResolve&view=page&limit=50', who: 'viewer' },
       { name: 'list, sort by TTD, first 100', path: '/api/incidents?sort=timeToDetect&limit=100', who: 'member' },
       { name: 'trends per week', path: '/api/trends?by=week', who: 'viewer' },
