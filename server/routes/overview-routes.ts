@@ -7,7 +7,7 @@
 import { Router, type Request } from 'express';
 import { canSee } from '../auth/authenticate.js';
 import { presentIncident } from '../incidents/incident-commands.js';
-import type { IncidentRecord, UserRecord } from '../store/metadata.js';
+import type { UserRecord } from '../store/metadata.js';
 import {
   overviewOf, OverviewQueryError, parseOverviewQuery, parseTrendsQuery, trendsCsv, trendsOf,
   type IncidentOverview, type OverviewPage,
@@ -15,14 +15,6 @@ import {
 import type { Incident } from '../../shared/model.js';
 import { authenticated, type RouteContext, userOf } from './context.js';
 import { HttpError } from './http-error.js';
-
-type Listed = Incident & { milestones?: Record<string, string> };
-
-/** The record as the API shows it, with the catalog's copy of its milestones (name → ISO time) when it has one. */
-function listed(record: IncidentRecord): Listed {
-  const milestones = (record as IncidentRecord & { milestones?: Record<string, string> }).milestones;
-  return { ...presentIncident(record), ...(milestones && Object.keys(milestones).length ? { milestones } : {}) };
-}
 
 function checked<T>(parse: () => T): T {
   try {
@@ -35,7 +27,8 @@ function checked<T>(parse: () => T): T {
 
 export function overviewRoutes(ctx: RouteContext): Router {
   const router = Router();
-  const visible = (user: UserRecord): Listed[] => ctx.store.listIncidents().filter((i) => canSee(user, i)).map(listed);
+  // As the API shows an incident (its milestones included: the catalog's copy of the document's map).
+  const visible = (user: UserRecord): Incident[] => ctx.store.listIncidents().filter((i) => canSee(user, i)).map(presentIncident);
 
   /**
    * `?status=a,b&severity=sev1,sev2&from=ISO&to=ISO&q=text&sort=-createdAt&limit=&offset=`.
