@@ -86,9 +86,11 @@ describe('web app', () => {
     await alice.getByLabel('Severity').selectOption('sev2');
     await alice.getByRole('button', { name: 'Open incident' }).click();
 
-    const row = bob.getByRole('listitem').filter({ hasText: incidentTitle });
+    const row = bob.getByRole('row').filter({ hasText: incidentTitle });
     await row.waitFor();
-    expect(await row.textContent()).toMatch(/sev2\s*investigating\s*\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z/);
+    const text = (await row.textContent())!;
+    for (const shown of ['sev2', 'investigating']) expect(text).toContain(shown);
+    expect(text).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?Z/);
     const link = alice.getByRole('link', { name: incidentTitle });
     incidentUrl = `${server.url}${await link.getAttribute('href')}`;
     const id = incidentUrl.split('/').pop();

@@ -214,6 +214,7 @@ export function IncidentListPage({ user }: { user: User }) {
           <label className="sort-select">
             Sort
             <select
+              aria-label="Sort by"
               name="sort"
               value={`${query.descending ? '-' : ''}${query.sort}`}
               onChange={(e) => {
