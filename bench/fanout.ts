@@ -158,7 +158,7 @@ export async function fanout(server: ServerUnderTest, shape: LoadShape): Promise
     targets: Array.from({ length: shape.writers }, () => server.target(doc!, 'writer')),
     rate: shape.rate,
     seconds: shape.seconds,
-    durable: server.kind === 'bridgelog',
+    ack: server.kind === 'bridgelog' ? 'persisted' : null,
     // After the last send, how long deliveries are still counted (BENCH_DRAIN_MS; default 3 s). A
     // saturated server is seconds behind: what arrives later counts as not delivered.
     drainMs: Number(process.env.BENCH_DRAIN_MS ?? 3000),
@@ -187,7 +187,7 @@ export async function fanout(server: ServerUnderTest, shape: LoadShape): Promise
     const isBridgelog = server.kind === 'bridgelog';
     const latency = stats(latencies);
     const split = perUpdate(reports, w.sent);
-    const durable = isBridgelog ? stats(w.durable) : null;
+    const durable = isBridgelog ? stats(w.acked) : null;
     const deliveryRatio = delivered / (w.sent * shape.readers);
     const loadCpu = { writers: w.cpu, readers: reports.map((r) => r.cpu) };
     const result: FanoutRun = {
@@ -202,7 +202,7 @@ export async function fanout(server: ServerUnderTest, shape: LoadShape): Promise
       firstReader: stats(split.firstReader),
       firstToLast: stats(split.firstToLast),
       durable,
-      durablePerSecond: isBridgelog ? (w.durable.length * 1000) / (w.lastDurableAt - w.firstSentAt) : null,
+      durablePerSecond: isBridgelog ? (w.acked.length * 1000) / (w.lastAckedAt - w.firstSentAt) : null,
       updatesPerSync: isBridgelog ? delta('bridgelog_updates_total') / delta('bridgelog_fdatasync_seconds_count') : null,
       lateSends: w.lateSends,
       serverCpu,
@@ -211,7 +211,7 @@ export async function fanout(server: ServerUnderTest, shape: LoadShape): Promise
       fdatasyncMeanMs: isBridgelog ? (delta('bridgelog_fdatasync_seconds_sum') * 1000) / delta('bridgelog_fdatasync_seconds_count') : null,
       connectMs,
       runs: [{ latency, durable, deliveryRatio, serverCpu, machineBusy: machine, othersCpu: othersUsed, loadCpu }],
-      samples: { latency: latencies, durable: w.durable, ...split },
+      samples: { latency: latencies, durable: w.acked, ...split },
     };
     progress(
       `${server.kind} ${shape.writers}×${shape.rate}/s → ${shape.readers}: p50 ${result.latency.p50.toFixed(2)} p99 ${result.latency.p99.toFixed(2)} max ${result.latency.max.toFixed(1)} ms, ` +

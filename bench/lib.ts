@@ -90,18 +90,56 @@ export interface CpuShares {
   othersCores: number;
 }
 
-/** How busy the machine was over a stretch, and how much of that was someone else's work (a shared machine). */
-export function cpuShares(): () => CpuShares {
+type ProcessTicks = ReturnType<typeof processTicks>;
+
+/** `roots` and every process descended from them. */
+function treeOf(procs: ProcessTicks, roots: number[]): Set<number> {
+  const tree = new Set(roots);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, p] of procs) if (!tree.has(pid) && tree.has(p.ppid)) grew = tree.add(pid) !== undefined;
+  }
+  return tree;
+}
+
+/** Ticks used between two samples by a set of processes (those that ended meanwhile count for their parent). */
+function ticksUsed(p0: ProcessTicks, p1: ProcessTicks, pids: Iterable<number>): number {
+  let used = 0;
+  for (const pid of pids) {
+    const now = p1.get(pid);
+    if (!now) continue;
+    const before = p0.get(pid);
+    used += now.ticks - (before?.ticks ?? 0) + now.childTicks - (before?.childTicks ?? 0);
+  }
+  return used;
+}
+
+/**
+ * Cores used over a stretch by each of `roots` with its descendants, from /proc/<pid>/stat deltas
+ * (a server node; PostgreSQL's postmaster with its backends and writers).
+ */
+export function treeCpu(roots: number[]): () => number[] {
+  const p0 = processTicks();
+  const t0 = performance.now();
+  return () => {
+    const p1 = processTicks();
+    const seconds = (performance.now() - t0) / 1000;
+    return roots.map((root) => ticksUsed(p0, p1, treeOf(p1, [root])) / 100 / seconds);
+  };
+}
+
+/**
+ * How busy the machine was over a stretch, and how much of that was someone else's work (a shared
+ * machine). `alsoOurs`: processes of the benchmark outside its process tree (PostgreSQL's postmaster,
+ * which pg_ctl leaves to init), counted with their descendants as ours.
+ */
+export function cpuShares(alsoOurs: number[] = []): () => CpuShares {
   const m0 = machineTicks();
   const p0 = processTicks();
   return () => {
     const m1 = machineTicks();
     const p1 = processTicks();
-    const ours = new Set([process.pid]);
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const [pid, p] of p1) if (!ours.has(pid) && ours.has(p.ppid)) grew = ours.add(pid) !== undefined;
-    }
+    const ours = treeOf(p1, [process.pid, ...alsoOurs]);
     let live = 0;
     let others = 0;
     for (const [pid, p] of p1) {
@@ -124,11 +162,11 @@ export const mayWaitForQuiet = () => waitBudgetMs > 0;
 
 /**
  * Waits for a 2-second stretch in which other processes use under `cores` of CPU — or until the
- * run's waiting budget is spent. Returns what they used in the last stretch.
+ * run's waiting budget is spent. Returns what they used in the last stretch. `alsoOurs` as for cpuShares.
  */
-export async function quietMachine(cores = 0.1): Promise<number> {
+export async function quietMachine(cores = 0.1, alsoOurs: number[] = []): Promise<number> {
   for (;;) {
-    const shares = cpuShares();
+    const shares = cpuShares(alsoOurs);
     await sleep(2000);
     const used = shares().othersCores;
     if (used < cores || waitBudgetMs <= 0) return used;

@@ -1,5 +1,7 @@
 /** The Markdown tables of a run: every server's raw figures, then Bridgelog's ratios to each peer. */
 import type { CaptureResult, ToolRun } from './capture.js';
+import type { ClusterPlan, ClusterResult } from './cluster.js';
+import { clusterSection } from './cluster-report.js';
 import type { ColdJoinResult } from './cold-join.js';
 import type { ExportResult, ExportShape } from './export.js';
 import { renderReplay, type ReplayResult } from './replay.js';
@@ -22,6 +24,8 @@ export interface Plan {
   idleDocs: number;
   /** The incidents the export benchmark builds and exports: the same entries with more screenshots, to see memory stay flat. */
   exportIncidents: ExportShape[];
+  /** The cluster scenario (absent from plans made before it existed). */
+  cluster?: ClusterPlan;
 }
 
 /** Everything a run measured: what .bench/results.json holds. */
@@ -43,6 +47,10 @@ export interface BenchResults {
   export?: ExportResult[];
   /** A bare append + fdatasync on the disk under Bridgelog's data, measured at the start of the run (absent from older runs). */
   diskSync?: Stats;
+  /** Three instances of Bridgelog and of Hocuspocus on PostgreSQL and Redis (absent from runs made before it existed). */
+  cluster?: ClusterResult;
+  /** The scenarios run, when they were chosen with --only. */
+  scenarios?: string[];
 }
 
 export const NAMES: Record<ServerKind, string> = { bridgelog: 'Bridgelog', 'y-websocket-server': 'y-websocket-server', hocuspocus: 'Hocuspocus' };
@@ -260,12 +268,14 @@ export function captureSection(r: CaptureResult): string[] {
 export function renderReport(r: BenchResults): string {
   const { plan } = r;
   const w = plan.writers;
+  const singleNode = r.fanout.length + r.manyWriters.length + r.coldJoin.length + r.memory.length > 0;
+  const only = r.scenarios ? ` (${r.scenarios.join(', ')})` : '';
   const lines = [
-    `## Run of ${r.at}${r.quick ? ' (--quick)' : ''}`,
+    `## Run of ${r.at}${only}${r.quick ? ' (--quick)' : ''}`,
     '',
     `Machine: ${r.machine}; load average at start ${r.loadAverage.map((l) => l.toFixed(2)).join(' ')}. ` +
-      'Each server in its own process; load generators in others (raw sockets; readers never decode Yjs). ' +
-      'Peers: `@y/websocket-server` 0.1.1 and `@hocuspocus/server` 3.4.4, no persistence; Bridgelog fdatasyncs every update before broadcasting it.' +
+      'Each server in its own process; load generators in others (raw sockets; readers never decode Yjs).' +
+      (singleNode ? ' Peers: `@y/websocket-server` 0.1.1 and `@hocuspocus/server` 3.4.4, no persistence; Bridgelog fdatasyncs every update before broadcasting it.' : '') +
       (r.diskSync ? ` On this disk a bare 200-byte append + fdatasync took ${fmt(r.diskSync.p50)} ms p50 / ${fmt(r.diskSync.p99)} ms p99 / ${fmt(r.diskSync.max)} ms max at the start of the run.` : ''),
     '',
   ];
@@ -289,6 +299,9 @@ export function renderReport(r: BenchResults): string {
   }
   if (r.capture) {
     lines.push('### Capture analysis and upload (Bridgelog beside capinfos and tshark)', '', ...captureSection(r.capture), '');
+  }
+  if (r.cluster) {
+    lines.push('### Cluster: three instances on one PostgreSQL and Redis, behind HAProxy (Bridgelog beside Hocuspocus)', '', ...clusterSection(r.cluster), '');
   }
   if (r.export?.length) {
     lines.push('### Export: Markdown time, HTML streamed with flat memory (Bridgelog only, a server of its own)', '', ...exportSection(r.export), '');

@@ -3,10 +3,12 @@
  * y-websocket server and Hocuspocus — on the same workloads, one server after another, each in its
  * own process on a fresh port. Prints Markdown for BENCHMARKS.md; raw numbers go to .bench/.
  *
- *   --quick              a smoke run (small sizes, 5 s runs; about 2 minutes)
- *   --only=a,b           some of: fanout, writers, join, memory, export, capture, replay
+ *   --quick              a smoke run (small sizes, 5 s runs, no cluster unless named in --only; about 2 minutes)
+ *   --only=a,b           some of: fanout, writers, join, memory, export, capture, replay, cluster
+ *                        (cluster: three Bridgelog nodes and three Hocuspocus instances on PostgreSQL,
+ *                        Redis and HAProxy from Debian's packages; runs the compiled server: npm run build first)
  *   --readers=a,b        fan-out sizes instead of the plan's (e.g. --only=fanout --readers=1000,2000)
- *   --repeats=n          runs per server of each fan-out and many-writers load
+ *   --repeats=n          runs per server of each fan-out, many-writers and cluster load
  *   --profile            V8 CPU profiles of every server into .bench/profiles/ (summarize with profile-summary.ts)
  *   --report=<json>      print the Markdown of an earlier run from its raw numbers
  *   BENCH_DRAIN_MS=n     how long after the last send deliveries still count (default 3000)
@@ -16,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { captureBench } from './capture.js';
+import { clusterBench, clusterPlan } from './cluster.js';
 import { buildIncident, coldJoinFromDisk, coldJoinInMemory, type ColdJoinResult } from './cold-join.js';
 import { exportBench, type ExportResult } from './export.js';
 import { fanout, pool, type FanoutResult, type FanoutRun, type LoadShape } from './fanout.js';
@@ -32,13 +35,16 @@ if (rerender) {
   process.exit(0);
 }
 const quick = args.includes('--quick');
-const scenarios = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['fanout', 'writers', 'join', 'memory', 'export', 'capture', 'replay'];
+// --quick leaves the cluster out (it adds about 2 minutes): `--quick --only=cluster` smokes it alone.
+const scenarios =
+  args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ??
+  ['fanout', 'writers', 'join', 'memory', 'export', 'capture', 'replay', ...(quick ? [] : ['cluster'])];
 const plan: Plan = quick
-  ? { readers: [200], seconds: 5, repeats: 1, writers: { writers: 10, rate: 5, readers: 100, seconds: 5 }, entries: 1_000, updates: 10_000, latecomers: 10, idleDocs: 100, exportIncidents: [{ entries: 1_000, screenshots: 40 }, { entries: 1_000, screenshots: 120 }] }
-  : { readers: [200, 1000, 2000], seconds: 15, repeats: 2, writers: { writers: 50, rate: 5, readers: 500, seconds: 15 }, entries: 10_000, updates: 100_000, latecomers: 100, idleDocs: 1000, exportIncidents: [{ entries: 5_000, screenshots: 200 }, { entries: 5_000, screenshots: 600 }] };
+  ? { readers: [200], seconds: 5, repeats: 1, writers: { writers: 10, rate: 5, readers: 100, seconds: 5 }, entries: 1_000, updates: 10_000, latecomers: 10, idleDocs: 100, exportIncidents: [{ entries: 1_000, screenshots: 40 }, { entries: 1_000, screenshots: 120 }], cluster: clusterPlan(true) }
+  : { readers: [200, 1000, 2000], seconds: 15, repeats: 2, writers: { writers: 50, rate: 5, readers: 500, seconds: 15 }, entries: 10_000, updates: 100_000, latecomers: 100, idleDocs: 1000, exportIncidents: [{ entries: 5_000, screenshots: 200 }, { entries: 5_000, screenshots: 600 }], cluster: clusterPlan(false) };
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 if (option('readers')) plan.readers = option('readers')!.split(',').map(Number);
-if (option('repeats')) plan.repeats = Number(option('repeats'));
+if (option('repeats')) plan.repeats = plan.cluster!.repeats = Number(option('repeats'));
 
 fs.mkdirSync('.bench', { recursive: true });
 if (args.includes('--profile')) ServerUnderTest.profileDir = path.resolve('.bench/profiles', new Date().toISOString().replace(/[:.]/g, '-'));
@@ -122,7 +128,10 @@ const capture = scenarios.includes('capture') ? await captureBench(quick ? { siz
 if (scenarios.includes('replay')) await quietMachine();
 const replay = scenarios.includes('replay') ? await replayInChild(quick ? 10_000 : 100_000, quick ? 1_000 : 10_000) : undefined;
 
-const results: BenchResults = { machine: machine(), at: startedAt.toISOString(), quick, loadAverage, plan, fanout: fan, manyWriters, coldJoin: join, memory: mem, export: exported, capture, replay, diskSync };
+// Bridgelog's several-node mode beside Hocuspocus's, on PostgreSQL and Redis (the compiled server: npm run build).
+const cluster = scenarios.includes('cluster') ? await clusterBench(plan.cluster!) : undefined;
+
+const results: BenchResults = { machine: machine(), at: startedAt.toISOString(), quick, loadAverage, plan, fanout: fan, manyWriters, coldJoin: join, memory: mem, export: exported, capture, replay, diskSync, cluster, scenarios: args.some((x) => x.startsWith('--only=')) ? scenarios : undefined };
 const report = renderReport(results);
 console.log(report);
 

@@ -39,6 +39,13 @@ class Inbox {
     else this.waiting.push(m);
   }
 
+  /** Every message of `type` that arrived and nobody asked for yet. */
+  take<T extends Message>(type: string): T[] {
+    const out = this.waiting.filter((m) => m.type === type) as T[];
+    if (out.length > 0) this.waiting.splice(0, this.waiting.length, ...this.waiting.filter((m) => m.type !== type));
+    return out;
+  }
+
   next<T extends Message>(type: string): Promise<T> {
     const i = this.waiting.findIndex((m) => m.type === type);
     if (i >= 0) return Promise.resolve(this.waiting.splice(i, 1)[0] as T);
@@ -82,6 +89,18 @@ export class LoadProcess {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Every message of `type` received so far and not asked for with `next` (those it sent before dying included, once it has exited). */
+  take<T extends Message>(type: string): T[] {
+    return this.inbox.take<T>(type);
+  }
+
+  /** SIGKILL: it dies at once, with whatever it holds. Resolves once it has exited and its channel is read to the end. */
+  async kill(): Promise<void> {
+    const disconnected = this.child.connected ? new Promise((resolve) => this.child.once('disconnect', resolve)) : Promise.resolve();
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await Promise.all([this.exited, disconnected]);
   }
 
   async stop(): Promise<void> {

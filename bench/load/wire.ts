@@ -21,15 +21,22 @@ export interface Target {
 /** Milliseconds on a clock shared by every process on the machine (wall-clock origin + monotonic). */
 export const now = () => performance.timeOrigin + performance.now();
 
-// y-websocket message types and sync steps (y-protocols), Hocuspocus's auth type, Bridgelog's "persisted".
+// y-websocket message types and sync steps (y-protocols), Hocuspocus's auth and sync-status types,
+// Bridgelog's "persisted".
 const SYNC = 0;
 const AUTH = 2;
+const SYNC_STATUS = 8;
 const STEP1 = 0;
 const STEP2 = 1;
 const UPDATE = 2;
 const PERSISTED = 100;
 
-export type Incoming = 'update' | 'state' | 'persisted' | 'other';
+/**
+ * `persisted`: Bridgelog's durability acknowledgement (message 100, the durable state vector).
+ * `synced`: Hocuspocus's "update applied" acknowledgement (SyncStatus, true), one per update received,
+ * sent once the update is in the server's memory — what its provider counts `unsyncedChanges` down by.
+ */
+export type Incoming = 'update' | 'state' | 'persisted' | 'synced' | 'other';
 
 export class Wire {
   private readonly prefix: Uint8Array;
@@ -69,6 +76,7 @@ export class Wire {
   classify(data: Buffer): Incoming {
     const o = this.prefix.length;
     if (data[o] === PERSISTED) return 'persisted';
+    if (this.target.flavor === 'hocuspocus' && data[o] === SYNC_STATUS) return data[o + 1] === 1 ? 'synced' : 'other';
     if (data[o] !== SYNC) return 'other';
     if (data[o + 1] === UPDATE) return 'update';
     if (data[o + 1] === STEP2) return 'state';

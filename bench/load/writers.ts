@@ -1,9 +1,13 @@
 /**
  * A load-generator process driving writers: each a real Yjs doc typing markers into its own entry's
  * observations, on a fixed schedule shared by all writers (evenly interleaved). Incoming broadcasts are
- * ignored — only Bridgelog's "persisted" (type 100) acknowledgements are read, to time durability.
+ * ignored — only the server's acknowledgements are read, to time them: Bridgelog's "persisted"
+ * (type 100, durable) or Hocuspocus's SyncStatus (applied in memory).
  *
  *   orchestrator → config → (connects, creates entries, warms up) → ready → go → result
+ *
+ * With `reportAcks` it also posts `acked` each time a writer's acknowledged updates grow, so that an
+ * orchestrator that SIGKILLs this process knows what each writer had been told (the loss drill).
  */
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
@@ -18,8 +22,10 @@ export interface WritersConfig {
   /** Updates per second, per writer. */
   rate: number;
   seconds: number;
-  /** The server acknowledges durability (Bridgelog's message 100): time it. */
-  durable: boolean;
+  /** The acknowledgement to time: Bridgelog's "persisted" (by state vector), Hocuspocus's "synced" (one per update, in order). */
+  ack: 'persisted' | 'synced' | null;
+  /** Post `acked` as acknowledgements arrive (see WritersAcked). */
+  reportAcks?: boolean;
   /** After the last send, how long to wait for stragglers. */
   drainMs: number;
 }
@@ -27,62 +33,83 @@ export interface WritersConfig {
 export interface WritersResult {
   type: 'result';
   sent: number;
-  /** Send → "persisted" covering it, ms (Bridgelog only). */
-  durable: Float64Array;
+  /** Send → the acknowledgement covering it, ms (when `ack` is set). */
+  acked: Float64Array;
   firstSentAt: number;
-  lastDurableAt: number;
+  lastAckedAt: number;
   /** Sends that left more than 5 ms after their slot: the generator itself fell behind. */
   lateSends: number;
   cpu: CpuUse;
 }
 
+/** Writer `writer` had been told its timed updates 0..`seq` (marker seqs) were acknowledged. */
+export interface WritersAcked {
+  type: 'acked';
+  writer: number;
+  seq: number;
+}
+
 const config = await parent.config<WritersConfig>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const durable: number[] = [];
-let lastDurableAt = 0;
+const acked: number[] = [];
+let lastAckedAt = 0;
 
 class Writer {
   readonly doc = new Y.Doc();
   private text!: Y.Text;
   private client!: Client;
   private last: Uint8Array = new Uint8Array();
-  /** Sent, not yet acknowledged durable; clocks ascend. */
-  private readonly pending: Array<{ clock: number; sentAt: number; timed: boolean }> = [];
+  /** Sent, not yet acknowledged, in sending order (clocks ascend); `seq` is the marker's, -1 if untimed. */
+  private readonly pending: Array<{ clock: number; sentAt: number; seq: number }> = [];
 
   static async open(target: Target, index: number): Promise<Writer> {
-    const w = new Writer();
-    w.client = await connect(target, (data, kind, at) => kind === 'persisted' && w.onPersisted(data, at));
+    const w = new Writer(index);
+    w.client = await connect(target, (data, kind, at) => {
+      if (kind === 'persisted' && config.ack === 'persisted') w.onPersisted(data, at);
+      if (kind === 'synced' && config.ack === 'synced') w.acknowledge(1, at);
+    });
     const id = createEntry(w.doc, { kind: 'test', title: `writer ${index}`, ranAt: new Date().toISOString(), command: 'bench' });
     w.text = entryText(w.doc, id, 'observations')!;
-    w.client.socket.send(w.client.wire.update(w.last));
+    w.send(now(), -1);
     return w;
   }
 
-  private constructor() {
+  private constructor(private readonly index: number) {
     this.doc.on('update', (u: Uint8Array) => (this.last = u));
   }
 
-  /** Appends `s` to the entry and sends that one update. */
-  type(s: string, sentAt: number, timed: boolean): void {
+  /** Appends `s` to the entry and sends that one update; `seq` is its marker's (-1: not timed). */
+  type(s: string, sentAt: number, seq: number): void {
     this.text.insert(this.text.length, s);
-    this.client.socket.send(this.client.wire.update(this.last));
-    if (config.durable) this.pending.push({ clock: Y.getState(this.doc.store, this.doc.clientID), sentAt, timed });
+    this.send(sentAt, seq);
   }
 
+  private send(sentAt: number, seq: number): void {
+    this.client.socket.send(this.client.wire.update(this.last));
+    if (config.ack) this.pending.push({ clock: Y.getState(this.doc.store, this.doc.clientID), sentAt, seq });
+  }
+
+  /** Bridgelog: every update whose clock the durable state vector covers. */
   private onPersisted(data: Buffer, at: number): void {
     if (!this.client) return; // Bridgelog's ack of the hello can beat the connect promise
     const dec = decoding.createDecoder(data.subarray(this.client.wire.offset));
     decoding.readVarUint(dec);
     const clock = Y.decodeStateVector(decoding.readVarUint8Array(dec)).get(this.doc.clientID) ?? 0;
-    let done = 0;
-    while (done < this.pending.length && this.pending[done]!.clock <= clock) {
-      const p = this.pending[done++]!;
-      if (p.timed) {
-        durable.push(at - p.sentAt);
-        lastDurableAt = at;
-      }
+    let n = 0;
+    while (n < this.pending.length && this.pending[n]!.clock <= clock) n++;
+    this.acknowledge(n, at);
+  }
+
+  /** The oldest `n` pending updates are acknowledged. */
+  private acknowledge(n: number, at: number): void {
+    let lastSeq = -1;
+    for (const p of this.pending.splice(0, n)) {
+      if (p.seq < 0) continue;
+      acked.push(at - p.sentAt);
+      lastAckedAt = at;
+      lastSeq = p.seq;
     }
-    this.pending.splice(0, done);
+    if (config.reportAcks && lastSeq >= 0) parent.post({ type: 'acked', writer: this.index, seq: lastSeq } satisfies WritersAcked);
   }
 }
 
@@ -106,7 +133,8 @@ async function run(seconds: number, timed: boolean): Promise<void> {
     if (sentAt - due > 5) lateSends++;
     if (timed && s === 0) firstSentAt = sentAt;
     // The send time is taken before the insert, so Yjs encoding the update (tens of µs) counts as latency.
-    writers[s % W]!.type(timed ? marker(s % W, Math.floor(s / W), sentAt) : '.', sentAt, timed);
+    const seq = Math.floor(s / W);
+    writers[s % W]!.type(timed ? marker(s % W, seq, sentAt) : '.', sentAt, timed ? seq : -1);
   }
 }
 
@@ -123,9 +151,9 @@ await sleep(config.drainMs);
 parent.post({
   type: 'result',
   sent: writers.length * Math.round(config.rate * config.seconds),
-  durable: Float64Array.from(durable),
+  acked: Float64Array.from(acked),
   firstSentAt,
-  lastDurableAt,
+  lastAckedAt,
   lateSends,
   cpu: cpu(),
 } satisfies WritersResult);
