@@ -126,6 +126,8 @@ class BridgelogCluster extends ClusterUnderTest {
             LOG_LEVEL: 'warn',
             // The benchmark's users ask back to back for what a team would spread out (as bench/servers.ts).
             USER_TIME_SHARE: '1000',
+            // All its readers are one user too: no cap on one user's sockets (MAX_SOCKETS_PER_USER, 100 by default).
+            MAX_SOCKETS_PER_USER: '100000',
           },
           { built: true },
         ),
