@@ -175,16 +175,8 @@ export async function quietMachine(cores = 0.1, alsoOurs: number[] = []): Promis
   }
 }
 
-/** A JSON call to the API; the caller names the answer's shape. */
-export async function api<T = { id: string; token: string }>(url: string, method: string, path: string, token: string, body?: unknown): Promise<T> {
-  const res = await fetch(url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+/** A JSON call to the API; the caller names the answer's shape (the tests' own helper). */
+export { api } from '../test/helpers/api.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -11,12 +11,12 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { marked } from 'marked';
-import yauzl from 'yauzl';
 import { chromium, type Browser } from 'playwright-core';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createEntry, createHypothesis, entriesOf, listEntries, metaOf, setVerdict } from '../../shared/schema/doc.js';
 import { exportJsonSchema } from '../../shared/schema/export.js';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
+import { unzip } from '../helpers/zip.js';
 import { removeBlob } from '../helpers/stored.js';
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
 import { burstyTraffic, writePcap } from '../helpers/capture-writer.js';
@@ -177,19 +177,7 @@ describe('export', () => {
 
   it('the zip bundle holds the reports and every attachment, with matching SHA-256', async () => {
     const zip = Buffer.from(await (await exportAs('zip')).arrayBuffer());
-    const files = await new Promise<Map<string, Buffer>>((resolve, reject) => {
-      const out = new Map<string, Buffer>();
-      yauzl.fromBuffer(zip, { lazyEntries: true }, (err, z) => {
-        if (err || !z) return reject(err);
-        z.readEntry();
-        z.on('entry', (entry: yauzl.Entry) => z.openReadStream(entry, (e2, s) => {
-          if (e2 || !s) return reject(e2);
-          const chunks: Buffer[] = [];
-          s.on('data', (c: Buffer) => chunks.push(c)).on('end', () => (out.set(entry.fileName, Buffer.concat(chunks)), z.readEntry()));
-        }));
-        z.on('end', () => resolve(out));
-      });
-    });
+    const files = await unzip(zip);
     expect([...files.keys()].sort()).toEqual(['attachments/ny-sw01 Mitschnitt ü.pcap', 'attachments/noise.png', 'attachments/screenshot.png', 'incident.json', 'report.html', 'report.md'].sort());
     for (const a of uploaded.filter((u) => u.kind !== 'text')) {
       const name = a.name;

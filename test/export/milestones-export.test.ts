@@ -6,11 +6,11 @@
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { exportJsonSchema } from '../../shared/schema/export.js';
 import type { IncidentMilestones } from '../../shared/schema/milestones.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { unzip } from '../helpers/zip.js';
 import type { Report } from '../../server/export/report.js';
 
 const ajv = new Ajv2020({ strict: true, allErrors: true, validateFormats: false });
@@ -110,19 +110,7 @@ describe('milestones in exports', () => {
 
   it('the zip bundle carries them in incident.json and report.md', async () => {
     const zip = Buffer.from(await (await exportAs('zip')).arrayBuffer());
-    const files = await new Promise<Map<string, Buffer>>((resolve, reject) => {
-      const out = new Map<string, Buffer>();
-      yauzl.fromBuffer(zip, { lazyEntries: true }, (err, z) => {
-        if (err || !z) return reject(err);
-        z.readEntry();
-        z.on('entry', (entry: yauzl.Entry) => z.openReadStream(entry, (e2, s) => {
-          if (e2 || !s) return reject(e2);
-          const chunks: Buffer[] = [];
-          s.on('data', (c: Buffer) => chunks.push(c)).on('end', () => (out.set(entry.fileName, Buffer.concat(chunks)), z.readEntry()));
-        }));
-        z.on('end', () => resolve(out));
-      });
-    });
+    const files = await unzip(zip);
     const r = JSON.parse(files.get('incident.json')!.toString()) as Report;
     expect(r.milestones!.map((m) => m.name)).toEqual(['impactStarted', 'detected', 'mitigated', 'customers notified', 'resolved']);
     expect(r.durations).toHaveLength(4);

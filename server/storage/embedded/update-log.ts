@@ -5,6 +5,7 @@
  *
  * The log is the incident's history and its replay: it is never compacted.
  */
+import { DurableWaiters } from '../durable-waiters.js';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import {
@@ -155,7 +156,7 @@ export class UpdateLog {
   private flushing = false;
   private closed = false;
   private failure: Error | undefined;
-  private waiters: Array<{ seq: number; resolve: () => void; reject: (e: Error) => void }> = [];
+  private readonly waiters = new DurableWaiters();
   private appended: number;
   private durable: number;
   private lastRecordAt: number;
@@ -217,7 +218,7 @@ export class UpdateLog {
   whenDurable(seq: number = this.appended): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (seq <= this.durable) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+    return this.waiters.wait(seq);
   }
 
   async close(): Promise<void> {
@@ -242,7 +243,7 @@ export class UpdateLog {
         this.durable = upToSeq;
         this.flushing = false;
         this.onDurable({ upToSeq, syncMs: performance.now() - started });
-        this.waiters = this.waiters.filter((w) => (w.seq <= upToSeq ? (w.resolve(), false) : true));
+        this.waiters.reached(upToSeq);
         this.flush();
       });
     };
@@ -271,8 +272,7 @@ export class UpdateLog {
   private fail(err: Error): void {
     this.failure = new Error(`update log ${this.file} failed: ${err.message}`);
     this.flushing = false;
-    for (const w of this.waiters) w.reject(this.failure);
-    this.waiters = [];
+    this.waiters.fail(this.failure);
     this.onFailure(this.failure);
   }
 }

@@ -13,6 +13,7 @@
  * unknown (the connection broke during it) is never acknowledged: the appender fails, the room closes
  * its sockets and the next one loads what PostgreSQL has.
  */
+import { DurableWaiters } from '../durable-waiters.js';
 import * as Y from 'yjs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -50,6 +51,9 @@ function failureOf(err: unknown, what: string): Error {
 }
 
 export class PgIncidentLog implements IncidentLog {
+  /** What the last load ended at, for the appender that continues it. */
+  private loadedAt: { seq: number; at: number } | undefined;
+
   constructor(
     readonly incidentId: string,
     private readonly logs: PgIncidentLogs,
@@ -82,8 +86,6 @@ export class PgIncidentLog implements IncidentLog {
     this.loadedAt = last;
     return { doc, bindings, checkpointSeq: cp?.seq ?? 0, replayed };
   }
-
-  private loadedAt: { seq: number; at: number } | undefined;
 
   startAppending(listener: AppendListener): IncidentAppender {
     if (!this.loadedAt) throw new Error(`incident ${this.incidentId}: load before appending`);
@@ -152,7 +154,7 @@ class PgAppender implements IncidentAppender {
   private committing = false;
   private closed = false;
   private failure: Error | undefined;
-  private waiters: Array<{ seq: number; resolve: () => void; reject: (e: Error) => void }> = [];
+  private readonly waiters = new DurableWaiters();
   private appended = 0;
   private durable = 0;
   private lastRecordAt: number;
@@ -220,7 +222,7 @@ class PgAppender implements IncidentAppender {
   whenDurable(seq: number = this.appended): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (seq <= this.durable) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+    return this.waiters.wait(seq);
   }
 
   async close(): Promise<void> {
@@ -282,7 +284,7 @@ class PgAppender implements IncidentAppender {
     }
     this.publish(batch, firstSeq, lastSeq, at);
     this.listener.onDurable({ upToSeq: upTo, syncMs: ms });
-    this.waiters = this.waiters.filter((w) => (w.seq <= upTo ? (w.resolve(), false) : true));
+    this.waiters.reached(upTo);
     this.commit();
   }
 
@@ -309,8 +311,7 @@ class PgAppender implements IncidentAppender {
     if (this.failure) return;
     this.failure = err;
     this.stop();
-    for (const w of this.waiters) w.reject(err);
-    this.waiters = [];
+    this.waiters.fail(err);
     this.listener.onFailure(err);
   }
 
@@ -417,7 +418,11 @@ export class PgIncidentLogs implements IncidentLogs {
     this.polling = true;
     try {
       const byIncident = new Map<string, PgAppender[]>();
-      for (const a of this.active) byIncident.set(a.incidentId, [...(byIncident.get(a.incidentId) ?? []), a]);
+      for (const a of this.active) {
+        const list = byIncident.get(a.incidentId);
+        if (list) list.push(a);
+        else byIncident.set(a.incidentId, [a]);
+      }
       const { rows } = await this.pool.query<{ incident_id: string; last_seq: number }>(
         'SELECT incident_id, last_seq FROM incident_log_heads WHERE incident_id = ANY($1)',
         [[...byIncident.keys()]],
