@@ -264,7 +264,10 @@ export interface ReplicaOptions<T> {
   keyOf?(notified: unknown): string | undefined;
   /** Lookups by something else than the key, one value each (a unique column). */
   indexes?: Record<string, (value: T) => string | undefined>;
-  /** A change this node did not make, found by reading a row again: `undefined` when absent. */
+  /**
+   * A change found by reading a row again (`undefined` when absent): made by another node, or now and
+   * then this node's own, when its commit's notification is read before the commit's reply arrives.
+   */
   onRemoteChange?(key: string, before: T | undefined, after: T | undefined): void;
   log?: Logger;
 }
