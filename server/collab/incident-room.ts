@@ -62,6 +62,8 @@ export interface RoomOptions {
   syncPace: SyncPace;
   /** Called, once durable, after a change to the document's `meta` or `milestones` map. */
   onMetaChange: (change: IncidentChange) => void;
+  /** Called after changes became durable (this node's commits) or arrived from other nodes (already durable). */
+  onCommitted?: (room: IncidentRoom) => void;
   /** Called when the last connection has left. */
   onEmpty: (room: IncidentRoom) => void;
   /** Called if the log fails: the room has closed all connections and must be dropped. */
@@ -390,6 +392,7 @@ export class IncidentRoom {
       this.acks.delete(conn);
     }
     this.maybeCheckpoint();
+    this.opts.onCommitted?.(this);
   };
 
   /**
@@ -420,6 +423,7 @@ export class IncidentRoom {
       Y.applyUpdate(this.doc, record.update, REMOTE);
     }
     this.maybeCheckpoint();
+    if (records.length > 0) this.opts.onCommitted?.(this);
   };
 
   private onLogFailure = (err: Error): void => {

@@ -34,6 +34,7 @@ export class IncidentRooms {
   private readonly closing = new Map<string, Promise<void>>();
   private readonly unloadTimers = new Map<string, NodeJS.Timeout>();
   private readonly logs: IncidentLogs;
+  private readonly committedListeners = new Set<(room: IncidentRoom) => void>();
 
   constructor(private readonly opts: IncidentRoomsOptions) {
     this.logs = opts.logs;
@@ -46,6 +47,16 @@ export class IncidentRooms {
 
   createLog(incidentId: string): Promise<IncidentLog> {
     return this.logs.create(incidentId);
+  }
+
+  /**
+   * `listener` is called whenever a loaded room's document gained durable changes (this node's
+   * commits, or records other nodes committed), after they went out to its clients. Followers of
+   * the history (search, notifications) use it to look again soon; it must return quickly.
+   */
+  onCommitted(listener: (room: IncidentRoom) => void): () => void {
+    this.committedListeners.add(listener);
+    return () => void this.committedListeners.delete(listener);
   }
 
   /** The room if its document is in memory. */
@@ -86,6 +97,15 @@ export class IncidentRooms {
       refusals: this.opts.refusals,
       syncPace: this.opts.syncPace,
       onMetaChange: (change) => this.opts.onMetaChange(incidentId, change),
+      onCommitted: (r) => {
+        for (const listener of this.committedListeners) {
+          try {
+            listener(r);
+          } catch (err) {
+            this.opts.log.error({ err, incident: incidentId }, 'a follower of committed changes failed');
+          }
+        }
+      },
       onEmpty: (r) => this.scheduleUnload(r),
       onFailure: (r) => this.drop(r),
       bus: this.opts.bus,
