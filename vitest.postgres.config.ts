@@ -10,7 +10,7 @@ import base from './vitest.config.js';
 export default defineConfig({
   test: {
     ...base.test,
-    include: ['test/{collab,history,routes,alerts,attachments,export,auth}/**/*.test.ts'],
+    include: ['test/{collab,history,routes,alerts,attachments,export,auth,search,notifications}/**/*.test.ts'],
     exclude: ['test/routes/log-damage.test.ts', 'test/history/log-damage.test.ts', 'test/history/update-log.test.ts', 'test/history/checkpoint*.test.ts'],
     globalSetup: ['test/helpers/postgres-global.ts'],
   },
