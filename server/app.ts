@@ -38,8 +38,11 @@ import { incidentRoutes } from './routes/incident-routes.js';
 import { milestoneRoutes } from './routes/milestone-routes.js';
 import { overviewRoutes } from './routes/overview-routes.js';
 import { replayRoutes } from './routes/replay-routes.js';
+import { searchRoutes } from './routes/search-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 import { userRoutes } from './routes/user-routes.js';
+import { SearchIndexer } from './search/search-indexer.js';
+import { SearchService } from './search/search-service.js';
 import { openStorage } from './storage/open-storage.js';
 import { isRedisBus } from './storage/redis/redis-bus.js';
 import type { Storage } from './storage/storage.js';
@@ -157,6 +160,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   },
   // Several nodes: an analysis is claimed by one of them and its result shared through PostgreSQL.
   storage.jobs ? { shared: { jobs: storage.jobs, nodeId: `${config.nodeId}/${randomBytes(3).toString('hex')}` } } : {});
+  // Search (#19): the index follows every incident's committed changes and its alerts.
+  const searchIndexer = new SearchIndexer({ engine: storage.search, rooms, store, alerts, attachments, log, delayMs: config.searchDelayMs });
+  alertReceiver.onChange((record) => {
+    for (const id of new Set([...record.incidents, ...(record.links ?? []).map((l) => l.incidentId)])) searchIndexer.schedule(id);
+  });
+  searchIndexer.start();
+  const search = new SearchService(storage.search, searchIndexer, store, alerts);
   const replays = new Replays();
   const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver, authorship: new Authorship(), replays, seen, access, timeShare, storage };
   app.disable('x-powered-by');
@@ -180,6 +190,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   app.use(alertRoutes(ctx));
   app.use(attachmentRoutes(ctx, { attachments, blobs, analyses, uploadLimits: config.uploadLimits }));
   app.use(replayRoutes(ctx));
+  app.use(searchRoutes(ctx, search, searchIndexer));
   app.use(exportRoutes(ctx, { attachments, blobs, analyses }));
   app.use('/api', (_req, _res, next) => next(new HttpError(404, 'no such API endpoint')));
   if (config.clientDir && fs.existsSync(path.join(config.clientDir, 'index.html'))) {
@@ -213,6 +224,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       server.closeAllConnections();
       await stopped;
       replays.close();
+      await searchIndexer.close();
       await analyses.close();
       await storage.close();
     })());

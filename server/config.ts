@@ -27,6 +27,8 @@ export interface Config {
   idleUnloadMs: number;
   /** A visit to an incident at least this long moves the user's "since you left" mark when it ends. */
   seenAfterMs: number;
+  /** Search: how long after a change an incident is read again for the index (a burst of keystrokes is read once). */
+  searchDelayMs: number;
   /** Write a checkpoint after this many updates since the last one. */
   checkpointEvery: number;
   maxMessageBytes: number;
@@ -126,6 +128,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, clientDir?: string): Confi
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     idleUnloadMs: int(env.IDLE_UNLOAD_MS, 60_000, 'IDLE_UNLOAD_MS'),
     seenAfterMs: int(env.SEEN_AFTER_MS, 30_000, 'SEEN_AFTER_MS'),
+    searchDelayMs: int(env.SEARCH_DELAY_MS, 250, 'SEARCH_DELAY_MS'),
     checkpointEvery: int(env.CHECKPOINT_EVERY, 1000, 'CHECKPOINT_EVERY'),
     maxMessageBytes: int(env.MAX_MESSAGE_BYTES, Limits.maxMessageBytes, 'MAX_MESSAGE_BYTES'),
     maxSocketsPerUser: Math.max(1, int(env.MAX_SOCKETS_PER_USER, 100, 'MAX_SOCKETS_PER_USER')),

@@ -234,7 +234,15 @@ export class AlertReceiver {
    * sees it depends only on which of its incidents they can see: users alike share one message,
    * decided by `visibleTo` and `present` for one of them.
    */
+  /** `listener` hears of every alert stored changed (after it is durable), with the incidents it is or was on. */
+  onChange(listener: (record: AlertRecord) => void): void {
+    this.changeListeners.add(listener);
+  }
+
+  private readonly changeListeners = new Set<(record: AlertRecord) => void>();
+
   private announce(record: AlertRecord): void {
+    for (const listener of this.changeListeners) listener(record);
     const ids = new Set([...record.incidents, ...(record.links ?? []).map((l) => l.incidentId)]);
     const incidents = [...ids].map((id) => this.store.incidentById(id)).filter((i): i is IncidentRecord => i !== undefined);
     const audiences = new Map<string, { user: User; users: string[] }>();

@@ -140,6 +140,11 @@ export class IncidentRoom {
     return this.updateLog.historySeq;
   }
 
+  /** The seq the document is exactly the state after (everything applied is durable); undefined while a write is under way. */
+  settledSeq(): number | undefined {
+    return this.updateLog.settled()?.seq;
+  }
+
   join(conn: Connection): void {
     this.connections.add(conn);
     conn.send(protocol.encodeSyncStep1(Y.encodeStateVector(this.doc)));

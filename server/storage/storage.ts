@@ -8,6 +8,7 @@ import type { AlertStore } from '../alerts/alert-store.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { MetadataStore } from '../store/metadata.js';
 import type { SeenMarks } from '../store/seen-marks.js';
+import type { SearchEngine } from '../search/search-engine.js';
 import type { Blobs } from './blobs.js';
 import type { Jobs } from './jobs.js';
 import type { ClusterBus } from './cluster-bus.js';
@@ -25,6 +26,8 @@ export interface Storage {
   logs: IncidentLogs;
   catalog: { store: MetadataStore; alerts: AlertStore; attachments: AttachmentStore; seen: SeenMarks };
   blobs: Blobs;
+  /** Where the search index lives: this process's memory (embedded) or PostgreSQL, shared by the nodes. */
+  search: SearchEngine;
   /** Jobs shared by the nodes (capture analyses), claimed one node at a time; absent when embedded. */
   jobs?: Jobs;
   bus: ClusterBus;

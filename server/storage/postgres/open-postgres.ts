@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { PgSearchEngine } from '../../search/postgres/pg-search-engine.js';
 import type { AccessChange } from '../../auth/access-changes.js';
 import type { Config } from '../../config.js';
 import { lockDataDir } from '../../store/data-dir-lock.js';
@@ -91,6 +92,7 @@ export async function openPostgresStorage(config: Config, log: Logger): Promise<
       catalog: { store, alerts, attachments, seen },
       blobs,
       jobs: new PgJobs(db.pool),
+      search: new PgSearchEngine(db.pool),
       bus,
       readiness: () => readiness,
       onReadinessChange: (listener) => void readinessListeners.add(listener),

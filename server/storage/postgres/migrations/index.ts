@@ -6,6 +6,8 @@ import { log } from './001-log.js';
 import { catalog } from './002-catalog.js';
 import { blobs } from './003-blobs.js';
 import { jobs } from './004-jobs.js';
+import { notifications } from './006-notifications.js';
+import { search } from './005-search.js';
 
 export interface Migration {
   id: number;
@@ -13,4 +15,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [log, catalog, blobs, jobs];
+export const migrations: Migration[] = [log, catalog, blobs, jobs, search, notifications];
