@@ -16,12 +16,17 @@ import { wordsOf, type ParsedQuery } from '../../../shared/search.js';
 import type { IndexedIncident, SearchDoc } from '../search-documents.js';
 import { hasLabels, passesFilters, type SearchEngine, type SearchHit, type SearchScope, type SimilarQuery } from '../search-engine.js';
 
-/** The words of `text` as indexed: each word, and each part of a compound one. */
+/**
+ * The words of `text` as indexed: each word; and for a compound one each part and each leading run of
+ * parts (`ny-edge1.example.net` also as `ny`, `edge1`, `example`, `net`, `ny-edge1`, `ny-edge1.example`).
+ */
 export function indexTokens(text: string): string[] {
   const out: string[] = [];
   for (const word of wordsOf(text)) {
     out.push(word);
-    if (/[.\-/:]/.test(word)) for (const part of word.split(/[.\-/:]+/)) if (part && !/^\d{1,3}$/.test(part)) out.push(part);
+    if (!/[.\-/:]/.test(word)) continue;
+    for (const part of word.split(/[.\-/:]+/)) if (part && !/^\d{1,3}$/.test(part)) out.push(part);
+    for (const joiner of word.matchAll(/[.\-/:]+/g)) if (joiner.index > 0) out.push(word.slice(0, joiner.index));
   }
   return out;
 }

@@ -4,8 +4,9 @@
  * under a GIN index, ranked by ts_rank_cd), shared by every node: whichever node indexes an incident,
  * all of them find it.
  *
- * Queries are built from the words shared/search.ts reads (letters, digits and . - / : inside words,
- * never quotes or operators) as quoted lexemes, so no input can change a query's meaning. Phrases and
+ * Records and queries are made of the same words as in the embedded engine (`indexTokens`, from the
+ * words shared/search.ts reads), given to PostgreSQL as quoted lexemes by casts — never parsed by
+ * it, so both modes find the same things and no input can change a query's meaning. Phrases and
  * exclusions are compared literally on the text, as the embedded engine does.
  */
 import type pg from 'pg';
@@ -13,6 +14,7 @@ import { wordsOf, type ParsedQuery } from '../../../shared/search.js';
 import type { SearchKind } from '../../../shared/search.js';
 import type { IndexedIncident, SearchDoc } from '../search-documents.js';
 import type { SearchEngine, SearchHit, SearchScope, SimilarQuery } from '../search-engine.js';
+import { indexTokens } from '../embedded/minisearch-engine.js';
 
 interface DocRow {
   id: string;
@@ -30,11 +32,35 @@ interface DocRow {
   total?: string;
 }
 
-/** A tsquery text of quoted lexemes; `prefix`: the last one matches as a prefix. */
+const lexeme = (w: string) => `'${w.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+
+/**
+ * A tsquery of quoted lexemes, read by a cast (`::tsquery`), which takes them as they are — the
+ * words the index was given (`indexTokens`), not PostgreSQL's parse of them. `prefix`: the last one
+ * matches as a prefix.
+ */
 export function tsqueryOf(words: string[], op: '&' | '|', prefixLast = false): string {
-  return words
-    .map((w, i) => `'${w.replace(/['\\]/g, '')}'${prefixLast && i === words.length - 1 ? ':*' : ''}`)
-    .join(` ${op} `);
+  return words.map((w, i) => `${lexeme(w)}${prefixLast && i === words.length - 1 ? ':*' : ''}`).join(` ${op} `);
+}
+
+/** Most positions a tsvector keeps. */
+const MAX_POS = 16_383;
+
+/** The record's tsvector, as text for a `::tsvector` cast: the title's words at weight A, the body's at B. */
+export function tsvectorOf(title: string, body: string): string {
+  const positions = new Map<string, string[]>();
+  let pos = 0;
+  const add = (text: string, weight: 'A' | 'B') => {
+    for (const token of indexTokens(text)) {
+      pos = Math.min(pos + 1, MAX_POS);
+      const list = positions.get(token) ?? [];
+      if (list.length < 256) list.push(`${pos}${weight}`);
+      positions.set(token, list);
+    }
+  };
+  add(title, 'A');
+  add(body, 'B');
+  return [...positions].map(([token, at]) => `${lexeme(token)}:${at.join(',')}`).join(' ');
 }
 
 const docOf = (r: DocRow): SearchDoc => ({
@@ -83,10 +109,12 @@ export class PgSearchEngine implements SearchEngine {
       await client.query(`DELETE FROM search_docs WHERE incident_id = $1 AND NOT (id = ANY($2::text[]))`, [incident.incidentId, d.map((x) => x.id)]);
       if (d.length > 0) {
         await client.query(
-          `INSERT INTO search_docs (id, incident_id, kind, entry_id, hypothesis_id, title, body, command, conclusion, at)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+          `INSERT INTO search_docs (id, incident_id, kind, entry_id, hypothesis_id, title, body, command, conclusion, at, tsv)
+           SELECT id, incident_id, kind, entry_id, hypothesis_id, title, body, command, conclusion, at, tsv::tsvector
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+             AS t(id, incident_id, kind, entry_id, hypothesis_id, title, body, command, conclusion, at, tsv)
            ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, entry_id = excluded.entry_id, hypothesis_id = excluded.hypothesis_id,
-             title = excluded.title, body = excluded.body, command = excluded.command, conclusion = excluded.conclusion, at = excluded.at
+             title = excluded.title, body = excluded.body, command = excluded.command, conclusion = excluded.conclusion, at = excluded.at, tsv = excluded.tsv
            WHERE (search_docs.kind, search_docs.entry_id, search_docs.hypothesis_id, search_docs.title, search_docs.body, search_docs.command, search_docs.conclusion, search_docs.at)
              IS DISTINCT FROM (excluded.kind, excluded.entry_id, excluded.hypothesis_id, excluded.title, excluded.body, excluded.command, excluded.conclusion, excluded.at)`,
           [
@@ -100,6 +128,7 @@ export class PgSearchEngine implements SearchEngine {
             d.map((x) => x.command ?? null),
             d.map((x) => x.conclusion ?? null),
             d.map((x) => x.at),
+            d.map((x) => tsvectorOf(x.title, x.body)),
           ],
         );
       }
@@ -142,10 +171,10 @@ export class PgSearchEngine implements SearchEngine {
     let rank = '0';
     if (words.length) {
       const last = q.words[q.words.length - 1];
-      const prefix = last !== undefined && words[words.length - 1] === last && last.length >= 3 && /^[\p{L}\p{N}_]+$/u.test(last);
+      const prefix = last !== undefined && words[words.length - 1] === last && last.length >= 3;
       params.push(tsqueryOf(words, '&', prefix));
-      where.push(`d.tsv @@ to_tsquery('simple', $${params.length})`);
-      rank = `ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', d.tsv, to_tsquery('simple', $${params.length}))`;
+      where.push(`d.tsv @@ $${params.length}::tsquery`);
+      rank = `ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', d.tsv, $${params.length}::tsquery)`;
     }
     for (const phrase of q.phrases) {
       params.push(phrase);
@@ -187,7 +216,7 @@ export class PgSearchEngine implements SearchEngine {
     if (query.words.length === 0 || scope.incidents.size === 0) return [];
     const { rows } = await this.pool.query<DocRow>(
       `SELECT ${COLUMNS}, ts_rank_cd(d.tsv, q) AS score
-       FROM search_docs d JOIN search_incidents s USING (incident_id), to_tsquery('simple', $2) AS q
+       FROM search_docs d JOIN search_incidents s USING (incident_id), CAST($2 AS tsquery) AS q
        WHERE d.incident_id = ANY($1::text[]) AND d.kind = ANY($3::text[]) AND d.tsv @@ q
        ORDER BY score DESC, d.at DESC, d.id
        LIMIT $4`,

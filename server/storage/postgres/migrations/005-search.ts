@@ -2,8 +2,9 @@ import type { Migration } from './index.js';
 
 /**
  * Search (#19): the records of every incident as server/search/search-documents.ts reads them, with
- * a tsvector over title (weight A) and body (B) under a GIN index. The `simple` configuration: no
- * stemming and no stop words, as the embedded MiniSearch index, so both modes find the same things.
+ * a tsvector over title (weight A) and body (B) under a GIN index. The tsvector is made by the server
+ * from the same words the embedded MiniSearch index takes (no stemming, no stop words, compound
+ * words whole and by their parts), so both modes find the same things.
  * `search_incidents` holds what is per incident: the history's seq it was read at (a later reading
  * replaces an earlier one, never the reverse), its alert labels (`site:ny`) and its conclusion.
  */
@@ -30,9 +31,7 @@ CREATE TABLE search_docs (
   command text,
   conclusion text,
   at text NOT NULL,
-  tsv tsvector GENERATED ALWAYS AS (
-    setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', body), 'B')
-  ) STORED
+  tsv tsvector NOT NULL
 );
 CREATE INDEX search_docs_tsv ON search_docs USING gin (tsv);
 CREATE INDEX search_docs_incident ON search_docs (incident_id);
