@@ -36,6 +36,8 @@ import type { RouteContext } from './routes/context.js';
 import { HttpError, errorHandler } from './routes/http-error.js';
 import { incidentRoutes } from './routes/incident-routes.js';
 import { milestoneRoutes } from './routes/milestone-routes.js';
+import { notificationRoutes } from './routes/notification-routes.js';
+import { Notifications } from './notifications/notifications.js';
 import { overviewRoutes } from './routes/overview-routes.js';
 import { replayRoutes } from './routes/replay-routes.js';
 import { searchRoutes } from './routes/search-routes.js';
@@ -115,6 +117,16 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const timeShare = new TimeShare(config.timeShare);
   const app = express();
   const server = http.createServer(app);
+  // A request line or headers too long for Node's parser (a 100 KB search in a URL) gets a reason, not an empty 431.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const [status, error] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? ['431 Request Header Fields Too Large', 'the request line or headers are too long (at most 16 KB): send long input in a POST body']
+        : ['400 Bad Request', 'malformed HTTP request'];
+    const body = JSON.stringify({ error });
+    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   const events = new AppEvents(server, auth, access, config.allowedOrigins, isRedisBus(storage.bus) ? storage.bus : undefined);
   const refusals = new Refusals(config.refusalPace);
   // Sockets on this node whose access another node took away (PostgreSQL mode) are checked again.
@@ -167,6 +179,12 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   searchIndexer.start();
   const search = new SearchService(storage.search, searchIndexer, store, alerts);
+  // Notifications (#20): derived from the history into a durable outbox, sent off the hot path.
+  let serverUrl = '';
+  const notifications = await Notifications.start({ config, notify: config.notify, serverUrl: () => serverUrl, logs: storage.logs, rooms, metadata: store, alerts, log });
+  alertReceiver.onChange((record) => {
+    for (const id of new Set([...record.incidents, ...(record.links ?? []).map((l) => l.incidentId)])) notifications.deriver.follow(id);
+  });
   const replays = new Replays();
   const ctx: RouteContext = { config, store, auth, rooms, events, metrics, log, alerts, alertReceiver, authorship: new Authorship(), replays, seen, access, timeShare, storage };
   app.disable('x-powered-by');
@@ -191,6 +209,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   app.use(attachmentRoutes(ctx, { attachments, blobs, analyses, uploadLimits: config.uploadLimits }));
   app.use(replayRoutes(ctx));
   app.use(searchRoutes(ctx, search, searchIndexer));
+  app.use(notificationRoutes(ctx, notifications, config.notify));
   app.use(exportRoutes(ctx, { attachments, blobs, analyses }));
   app.use('/api', (_req, _res, next) => next(new HttpError(404, 'no such API endpoint')));
   if (config.clientDir && fs.existsSync(path.join(config.clientDir, 'index.html'))) {
@@ -206,12 +225,14 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   }).catch(async (err) => {
+    await notifications.close();
     await analyses.close();
     await storage.close();
     throw err;
   });
   const port = (server.address() as { port: number }).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  serverUrl = url;
   const setupUrl = setupToken ? `${url}/setup?token=${encodeURIComponent(setupToken)}` : undefined;
 
   let closing: Promise<void> | undefined;
@@ -225,6 +246,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       await stopped;
       replays.close();
       await searchIndexer.close();
+      await notifications.close();
       await analyses.close();
       await storage.close();
     })());
