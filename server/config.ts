@@ -6,6 +6,7 @@ import { parseTrustProxy, type TrustProxy } from './auth/trust-proxy.js';
 import { DEFAULT_REFUSAL_PACE, type RefusalPace } from './collab/refusals.js';
 import { DEFAULT_SYNC_PACE, type SyncPaceOptions } from './collab/sync-pace.js';
 import type { TimeShareOptions } from './collab/time-share.js';
+import { notifyConfigFromEnv, type NotifyConfig } from './notifications/notify-config.js';
 
 /**
  * A fifth of a core per user, after a second and a half at once. A typist's frames cost well under a
@@ -64,6 +65,8 @@ export interface Config {
   nodeId: string;
   /** How often a node reads the heads of its loaded incidents from PostgreSQL, whatever Redis says. */
   clusterPollMs: number;
+  /** Notifications (#20): PUBLIC_URL, NOTIFY_* (notifications/notify-config.ts). */
+  notify: NotifyConfig;
 }
 
 function postgresUrl(value: string | undefined): string | undefined {
@@ -147,5 +150,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv, clientDir?: string): Confi
       other: int(env.UPLOAD_LIMIT_OTHER_MB, DefaultUploadLimits.other / 2 ** 20, 'UPLOAD_LIMIT_OTHER_MB') * 2 ** 20,
     },
     clientDir,
+    notify: notifyConfigFromEnv(env),
   };
 }

@@ -1,0 +1,86 @@
+/**
+ * Notifications, put together (issue #20): the store (the embedded file or PostgreSQL), the deriver
+ * that follows incidents into the outbox, and the dispatcher that sends it. Derivation → outbox →
+ * dispatch; docs/architecture.md says why nothing is lost on the way.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AlertStore } from '../alerts/alert-store.js';
+import type { IncidentRooms } from '../collab/incident-rooms.js';
+import type { Config } from '../config.js';
+import { openEmbeddedNotifications } from '../storage/embedded/embedded-notifications.js';
+import type { IncidentLogs } from '../storage/incident-log.js';
+import { openDatabase } from '../storage/postgres/database.js';
+import { openPgNotifications } from '../storage/postgres/pg-notifications.js';
+import type { MetadataStore } from '../store/metadata.js';
+import { NotificationDeriver } from './deriver.js';
+import { NotificationDispatcher } from './dispatcher.js';
+import type { NotificationStore } from './notification-store.js';
+import type { NotifyConfig } from './notify-config.js';
+
+export interface NotificationsDeps {
+  config: Config;
+  notify: NotifyConfig;
+  /** The server's own URL (known once it listens), for links when PUBLIC_URL is not set. */
+  serverUrl: () => string;
+  logs: IncidentLogs;
+  rooms: IncidentRooms;
+  metadata: MetadataStore;
+  alerts: AlertStore;
+  log: Logger;
+}
+
+/** The store for this storage mode: a file under DATA_DIR, or PostgreSQL through a small pool of its own. */
+export async function openNotificationStore(config: Config): Promise<{ store: NotificationStore; close: () => Promise<void> }> {
+  if (!config.databaseUrl) {
+    const store = await openEmbeddedNotifications(config.dataDir);
+    return { store, close: () => store.close() };
+  }
+  // Its own pool: a slow delivery log query never takes a connection an incident's commit waits for.
+  const db = await openDatabase(config.databaseUrl, { max: 4 });
+  return { store: openPgNotifications(db.pool), close: () => db.close() };
+}
+
+export class Notifications {
+  private constructor(
+    readonly store: NotificationStore,
+    readonly deriver: NotificationDeriver,
+    readonly dispatcher: NotificationDispatcher,
+    private readonly closeStore: () => Promise<void>,
+  ) {}
+
+  static async start(deps: NotificationsDeps): Promise<Notifications> {
+    const { notify, log } = deps;
+    const { store, close } = await openNotificationStore(deps.config);
+    const dispatcher = new NotificationDispatcher({
+      ...notify,
+      store,
+      metadata: deps.metadata,
+      log,
+      owner: `${deps.config.nodeId}/${randomBytes(3).toString('hex')}`,
+    });
+    const deriver = new NotificationDeriver({
+      store,
+      logs: deps.logs,
+      metadata: deps.metadata,
+      alerts: deps.alerts,
+      log,
+      publicUrl: () => notify.publicUrl ?? deps.serverUrl(),
+      quietMs: notify.conclusionQuietMs,
+      delayMs: notify.deriveDelayMs,
+      sweepMs: notify.sweepMs,
+      digestMinuteMs: notify.digestMinuteMs,
+      onMessages: () => dispatcher.wake(),
+    });
+    deps.rooms.onCommitted((room) => deriver.follow(room.incidentId));
+    deriver.start();
+    dispatcher.start();
+    return new Notifications(store, deriver, dispatcher, close);
+  }
+
+  async close(): Promise<void> {
+    await this.deriver.close();
+    await this.dispatcher.close();
+    await this.closeStore();
+  }
+}
