@@ -11,6 +11,7 @@ import { login } from './commands/login.js';
 import { milestone } from './commands/milestone.js';
 import { queue } from './commands/queue.js';
 import { run } from './commands/run.js';
+import { search } from './commands/search.js';
 import { tail } from './commands/tail.js';
 import { loadSettings, type Settings } from './config.js';
 import { CliError, UsageError } from './errors.js';
@@ -30,6 +31,10 @@ const USAGE = `usage: bridgelog <command> [options]
         set a milestone: impactStarted, detected, acknowledged, mitigated, resolved or a
         custom name; TIME is -5m, -2h, -1h30m, now (default) or ISO-8601 with a zone;
         --remove takes it away; without NAME, lists milestones and durations
+  search "QUERY" [--incident ID | --here] [-n N] [--json]
+        search every incident you can see: words, "a phrase", -excluded, severity:sev1,
+        status:resolved, from:2026-10-01, to:…, kind:test, and alert labels such as site:ny;
+        --rebuild (admins) reads every incident into the index again
   export [ID] --format md   the incident as a report on stdout
   login [URL] [--token T]   check and save the server and API token
   queue [list|send|drop ID] entries waiting on this machine for the server
@@ -47,6 +52,7 @@ const commands: Record<string, (args: string[], settings: Settings) => Promise<n
   use,
   tail,
   milestone,
+  search,
   export: exportIncident,
   login,
   queue,

@@ -127,11 +127,8 @@ export class SearchService {
 
   private present(hit: SearchHit, incident: Incident, needles: string[]): SearchResult {
     const { doc } = hit;
-    let shown = snippetOf(doc.body, needles);
-    if (shown.highlights.length === 0) {
-      const inTitle = snippetOf(doc.title, needles);
-      if (inTitle.highlights.length > 0 || !doc.body.trim()) shown = inTitle;
-    }
+    // Where the words are in the body; the body's start when they are only in the title (shown anyway).
+    const shown = doc.body.trim() ? snippetOf(doc.body, needles) : snippetOf(doc.title, needles);
     return {
       incidentId: doc.incidentId,
       incidentTitle: incident.title,
