@@ -77,6 +77,15 @@ export interface Mail {
   to: string[];
   user?: string;
   raw: string;
+  /** The body, quoted-printable decoded, with \n line ends. */
+  text: string;
+}
+
+function bodyText(raw: string): string {
+  const body = raw.slice(raw.indexOf('\r\n\r\n') + 4).replace(/\r\n/g, '\n');
+  if (!/^Content-Transfer-Encoding: quoted-printable/im.test(raw)) return body;
+  const bytes = body.replace(/=\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
 export async function startSmtp(options: { user?: string; password?: string } = {}): Promise<{ port: number; mails: Mail[]; close: () => Promise<void> }> {
@@ -95,11 +104,13 @@ export async function startSmtp(options: { user?: string; password?: string } = 
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
         mails.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           user: session.user as string | undefined,
-          raw: Buffer.concat(chunks).toString('utf8'),
+          raw,
+          text: bodyText(raw),
         });
         callback();
       });
