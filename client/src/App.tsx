@@ -7,6 +7,7 @@ import { getRemembered } from './offline';
 import { IncidentListPage } from './pages/IncidentListPage';
 import { IncidentPage } from './pages/IncidentPage';
 import { LoginPage } from './pages/LoginPage';
+import { SearchPage } from './pages/SearchPage';
 import { SetupPage } from './pages/SetupPage';
 import { TrendsPage } from './pages/TrendsPage';
 import { navigate, routeOf, usePath } from './router';
@@ -55,6 +56,7 @@ export function App() {
       <main className={route.page === 'incident' ? 'wide' : undefined}>
         {route.page === 'incidents' && <IncidentListPage user={user} />}
         {route.page === 'trends' && <TrendsPage />}
+        {route.page === 'search' && <SearchPage />}
         {route.page === 'incident' && <IncidentPage key={route.incidentId} incidentId={route.incidentId} user={user} />}
         {route.page === 'not-found' && <p className="notice">There is no page here.</p>}
       </main>

@@ -6,6 +6,7 @@ export type Route =
   | { page: 'login' }
   | { page: 'incidents' }
   | { page: 'trends' }
+  | { page: 'search' }
   | { page: 'incident'; incidentId: string }
   | { page: 'not-found' };
 
@@ -14,6 +15,7 @@ export function routeOf(path: string): Route {
   if (path === '/login') return { page: 'login' };
   if (path === '/') return { page: 'incidents' };
   if (path === '/trends') return { page: 'trends' };
+  if (path === '/search') return { page: 'search' };
   const incident = /^\/incidents\/([^/]+)$/.exec(path);
   if (incident) {
     try {

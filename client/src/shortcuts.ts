@@ -15,7 +15,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'j / k', does: 'Next / previous entry' },
   { keys: 'e', does: 'Edit the selected entry' },
   { keys: 'Esc', does: 'Stop editing; leave a field' },
-  { keys: '/', does: 'Filter the log' },
+  { keys: '/', does: 'Search this incident (Esc to leave)' },
   { keys: 'h', does: 'Add a hypothesis' },
   { keys: 'm', does: 'Set a milestone (impact started, detected, mitigated…)' },
   { keys: 'G', does: 'Jump to the latest entry' },

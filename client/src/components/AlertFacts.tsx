@@ -56,7 +56,7 @@ export function AlertLabels({ labels }: { labels: Record<string, string> }) {
 /** An alert as one item of a list, with what may be done to it (declare, detach…) beside its times. */
 export function AlertCard({ alert, action }: { alert: Alert; action?: ReactNode }) {
   return (
-    <li className={`alert alert-card-${alert.status}`} aria-label={alert.title}>
+    <li className={`alert alert-card-${alert.status}`} aria-label={alert.title} data-alert-id={alert.id} tabIndex={-1}>
       <div className="alert-head">
         <AlertStatus alert={alert} />
         <AlertTitle alert={alert} />

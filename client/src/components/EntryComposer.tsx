@@ -3,18 +3,22 @@
  * Ran-at is now on the server's clock unless a time is typed (a test run earlier). Text over the
  * limits is refused with a message and left as typed, never cut.
  */
-import { useEffect, useState, type ComponentProps, type KeyboardEvent, type Ref } from 'react';
+import { useEffect, useRef, useState, type ComponentProps, type FormEvent, type KeyboardEvent, type Ref } from 'react';
 import type * as Y from 'yjs';
 import { Limits } from '../../../shared/protocol';
 import { createEntry } from '../../../shared/schema/doc';
 import { linkAlert } from '../collab/entry-evidence';
+import { useSeenBefore } from '../search/seen-before';
 import { formatUtc, parseRanAt, serverNow, serverNowSync } from '../time';
 import { AlertSuggestions } from './AlertSuggestions';
 import { kindOf, KindSelect, ranAtOrProblem, titleProblem } from './EntryFields';
 import { field, useSubmit } from './form';
+import { SeenBefore } from './SeenBefore';
 
 interface Props {
   doc: Y.Doc;
+  /** Asked of "seen before", which offers entries of other incidents only. */
+  incidentId: string;
   titleRef: Ref<HTMLInputElement>;
   onLogged: (id: string) => void;
 }
@@ -57,11 +61,14 @@ function RelatedAlerts({ ranAt, ...rest }: { ranAt: string } & Omit<ComponentPro
 const isEmpty = (form: HTMLFormElement) =>
   [...form.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('input, textarea')].every((el) => el.value === '');
 
-export function EntryComposer({ doc, titleRef, onLogged }: Props) {
+export function EntryComposer({ doc, incidentId, titleRef, onLogged }: Props) {
   const [ranAt, setRanAt] = useState('');
   // On a phone only the title shows until the composer is used (style.css), so the log is in reach.
   const [expanded, setExpanded] = useState(false);
   const [alertIds, setAlertIds] = useState<string[]>([]);
+  const seenBefore = useSeenBefore(incidentId);
+  /** The field last typed in: dismissing "seen before" from the keyboard goes back there, caret and all. */
+  const lastField = useRef<HTMLInputElement | HTMLTextAreaElement>(null);
   const { onSubmit, error, busy } = useSubmit(async (fields, form) => {
     const problem = titleProblem(field(fields, 'title'));
     if (problem) throw new Error(problem);
@@ -87,6 +94,7 @@ export function EntryComposer({ doc, titleRef, onLogged }: Props) {
     form.reset();
     setRanAt('');
     setAlertIds([]);
+    seenBefore.reset();
     (form.elements.namedItem('title') as HTMLInputElement).focus();
     onLogged(id);
   });
@@ -99,11 +107,25 @@ export function EntryComposer({ doc, titleRef, onLogged }: Props) {
       event.target.blur();
     }
   };
+  // The title and command, as typed, are what "seen before" looks for.
+  const onInput = (event: FormEvent<HTMLFormElement>) => {
+    const target = event.target;
+    if (!(target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement) || (target.name !== 'title' && target.name !== 'command')) return;
+    lastField.current = target;
+    const form = event.currentTarget;
+    const value = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | HTMLTextAreaElement | null)?.value ?? '';
+    seenBefore.typed(value('title'), value('command'));
+  };
+  const dismissSeenBefore = () => {
+    seenBefore.dismiss();
+    lastField.current?.focus({ preventScroll: true });
+  };
   return (
     <form
       className={expanded ? 'card composer expanded' : 'card composer'}
       onSubmit={onSubmit}
       onKeyDown={onKeyDown}
+      onInput={onInput}
       onFocus={() => setExpanded(true)}
       onBlur={(e) => !e.currentTarget.contains(e.relatedTarget) && isEmpty(e.currentTarget) && setExpanded(false)}
       aria-label="New entry"
@@ -145,6 +167,7 @@ export function EntryComposer({ doc, titleRef, onLogged }: Props) {
           />
         </div>
       </div>
+      {!seenBefore.dismissed && <SeenBefore results={seenBefore.results} onDismiss={dismissSeenBefore} />}
       {error && (
         <p className="error" role="alert">
           {error}

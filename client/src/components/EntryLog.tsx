@@ -1,6 +1,6 @@
 /**
  * The log: every entry in the order it was run, live. Only the entries near the screen are in the
- * page (VirtualList), so a log of thousands opens at once; the filter searches all of them.
+ * page (VirtualList), so a log of thousands opens at once; the search box finds any of them.
  * The editor (CodeMirror, half of the app's code) loads after the log is on screen.
  */
 import { lazy, Suspense, useCallback, type Ref } from 'react';

@@ -109,6 +109,7 @@ export const EntryView = memo(function EntryView(props: Props) {
       className={`entry entry-${entry.kind}${selected ? ' selected' : ''}${dropping ? ' dropping' : ''}${change ? ' changed' : ''}`}
       aria-label={entry.title}
       data-entry-id={entry.id}
+      tabIndex={-1}
       aria-current={selected || undefined}
       onClick={() => onSelect(entry.id)}
       {...drop}

@@ -133,7 +133,7 @@ function Findings({ doc, entries, hypotheses, canWrite, hypothesisRef, onJump }:
       {hypotheses.length === 0 && <p className="hint">No hypotheses yet.</p>}
       <ul className="hypotheses">
         {hypotheses.map((h) => (
-          <li key={h.id} className={`hypothesis status-${h.status}`} aria-label={h.statement}>
+          <li key={h.id} className={`hypothesis status-${h.status}`} aria-label={h.statement} data-hypothesis-id={h.id} tabIndex={-1}>
             <div className="hypothesis-head">
               <span className="statement">{h.statement}</span>
               {canWrite ? (

@@ -14,8 +14,10 @@ import { ServerEvent } from '../../../shared/events';
 import { api } from '../api';
 import { connectAppEvents } from '../app-events';
 import { AlertInbox } from '../components/AlertInbox';
+import { Chips } from '../components/Chips';
 import { IncidentBadges } from '../components/IncidentBadges';
 import { NewIncidentForm } from '../components/NewIncidentForm';
+import { SearchEverything } from '../components/SearchEverything';
 import { Link, navigate, useSearch } from '../router';
 import { formatUtc } from '../time';
 import './IncidentListPage.css';
@@ -118,32 +120,6 @@ function DurationCell({ view }: { view?: DurationView }) {
   );
 }
 
-function Chips<T extends string>({ legend, name, values, chosen, onChange }: { legend: string; name: string; values: readonly T[]; chosen: readonly T[] | undefined; onChange: (next: T[]) => void }) {
-  const set = new Set(chosen ?? []);
-  return (
-    <fieldset className="chips">
-      <legend>{legend}</legend>
-      {values.map((value) => (
-        <label key={value} className={set.has(value) ? 'chip on' : 'chip'}>
-          <input
-            type="checkbox"
-            name={name}
-            value={value}
-            checked={set.has(value)}
-            onChange={(e) => {
-              const next = new Set(set);
-              if (e.target.checked) next.add(value);
-              else next.delete(value);
-              onChange(values.filter((v) => next.has(v)));
-            }}
-          />
-          {value}
-        </label>
-      ))}
-    </fieldset>
-  );
-}
-
 function SortHeader({ query, sortKey, children, onSort }: { query: OverviewQuery; sortKey: OverviewSortKey; children: ReactNode; onSort: (key: OverviewSortKey, descending: boolean) => void }) {
   const active = query.sort === sortKey;
   // A first click on a time or a duration sorts longest/newest first; on text, A to Z.
@@ -195,6 +171,7 @@ export function IncidentListPage({ user }: { user: User }) {
               {total > items.length ? `, the first ${items.length} shown` : ''}
             </span>
           )}
+          <SearchEverything />
         </div>
         <form className="overview-filters" role="search" aria-label="Filter incidents" onSubmit={(e) => e.preventDefault()}>
           <label className="grow">

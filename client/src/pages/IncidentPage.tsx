@@ -2,15 +2,15 @@
  * One incident: its header, the log of entries live for everyone on it, a composer to log a test,
  * and "What we know". Works offline: the page opens from what this browser kept.
  */
-import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Incident, User } from '../../../shared/model';
-import type { Entry } from '../../../shared/schema/doc';
 import { useIncidentSession, type IncidentSession } from '../collab/incident-session';
 import { AlertsPanel } from '../components/AlertsPanel';
 import { CatchUp } from '../components/CatchUp';
 import { EntryComposer } from '../components/EntryComposer';
 import { EntryLog, preloadEditor } from '../components/EntryLog';
 import { IncidentHeader } from '../components/IncidentHeader';
+import { IncidentSearch } from '../components/IncidentSearch';
 import { LogDamageBanner } from '../components/LogDamageBanner';
 import { MilestoneContext } from '../components/MitigatedIt';
 import { MilestonePicker } from '../components/Milestones';
@@ -21,6 +21,8 @@ import type { VirtualListHandle } from '../components/VirtualList';
 import { WhatWeKnow } from '../components/WhatWeKnow';
 import { EvidenceContext, useEvidence, useIncidentEvidence } from '../evidence/incident-evidence';
 import { getRemembered } from '../offline';
+import type { IncidentSearchSources, LocalResult } from '../search/incident-search';
+import { focusWhenRendered, linkedTarget, type LinkedTarget } from '../search/linked-target';
 import { useShortcuts } from '../shortcuts';
 import { Store, useStore } from '../store';
 import { serverClockOffset } from '../time';
@@ -63,11 +65,6 @@ const WIDE = '(min-width: 60rem)';
 
 const count = (n: number) => `${n.toLocaleString('en')} ${n === 1 ? 'entry' : 'entries'}`;
 
-const matches = (entry: Entry, words: string[]) => {
-  const haystack = `${entry.title}\n${entry.command}\n${entry.observations}\n${entry.conclusion}`.toLowerCase();
-  return words.every((w) => haystack.includes(w));
-};
-
 /**
  * A screenshot pasted anywhere on the page goes to the entry it was pasted in, or else to the one
  * selected; not from inside a form (the composer), where it would land on an entry nobody meant.
@@ -104,8 +101,6 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
   const milestoneViews = useStore(session.milestoneFeed.views);
   const suggestions = useStore(session.milestoneFeed.suggestions);
 
-  const [filter, setFilter] = useState('');
-  const deferredFilter = useDeferredValue(filter);
   const [selectedId, setSelectedId] = useState<string>();
   const [editingId, setEditingId] = useState<string>();
   const [view, setView] = useState<'log' | 'timeline'>('log');
@@ -118,27 +113,66 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
   const log = useRef<VirtualListHandle>(null);
   const composerTitle = useRef<HTMLInputElement>(null);
   const hypothesisInput = useRef<HTMLInputElement>(null);
-  const filterInput = useRef<HTMLInputElement>(null);
-
-  const shown = useMemo(() => {
-    const words = deferredFilter.toLowerCase().split(/\s+/).filter(Boolean);
-    return words.length === 0 ? entries : entries.filter((e) => matches(e, words));
-  }, [entries, deferredFilter]);
+  const searchInput = useRef<HTMLInputElement>(null);
+  const { alerts: alertBook, attachments: attachmentShelf } = useEvidence();
+  const alerts = useStore(alertBook.byId);
+  const attachments = useStore(attachmentShelf.byId);
+  const searchSources = useMemo<IncidentSearchSources>(
+    () => ({ incidentId: incident.id, entries, hypotheses, alerts, attachments }),
+    [incident.id, entries, hypotheses, alerts, attachments],
+  );
 
   const jump = useCallback((id: string) => {
     setView('log');
-    setFilter('');
     setSelectedId(id);
     requestAnimationFrame(() => log.current?.scrollTo(id));
   }, []);
+  /** To the entry, with the focus on it: from a search result or a link to it. */
+  const goToEntry = useCallback(
+    (id: string) => {
+      jump(id);
+      focusWhenRendered(`article[data-entry-id="${CSS.escape(id)}"]`);
+    },
+    [jump],
+  );
+  const goToHypothesis = useCallback((id: string) => {
+    setKnowOpen(true);
+    focusWhenRendered(`[data-hypothesis-id="${CSS.escape(id)}"]`, 'nearest');
+  }, []);
+  const openResult = (result: LocalResult) => {
+    if (result.entryId) goToEntry(result.entryId);
+    else if (result.hypothesisId) goToHypothesis(result.hypothesisId);
+    else if (result.alertId) focusWhenRendered(`.alerts-panel li[data-alert-id="${CSS.escape(result.alertId)}"]`, 'nearest');
+  };
+
+  // A link to an entry or a hypothesis (`#entry-<id>`, from search results): go there once it has arrived.
+  const [linked, setLinked] = useState<LinkedTarget | undefined>(linkedTarget);
+  useEffect(() => {
+    const onMove = () => setLinked(linkedTarget());
+    window.addEventListener('popstate', onMove);
+    window.addEventListener('hashchange', onMove);
+    return () => {
+      window.removeEventListener('popstate', onMove);
+      window.removeEventListener('hashchange', onMove);
+    };
+  }, []);
+  useEffect(() => {
+    if (linked?.entryId && entries.some((e) => e.id === linked.entryId)) {
+      goToEntry(linked.entryId);
+      setLinked(undefined);
+    } else if (linked?.hypothesisId && hypotheses.some((h) => h.id === linked.hypothesisId)) {
+      goToHypothesis(linked.hypothesisId);
+      setLinked(undefined);
+    }
+  }, [linked, entries, hypotheses, goToEntry, goToHypothesis]);
   const edit = useCallback((id: string | undefined) => {
     if (id) setSelectedId(id);
     setEditingId(id);
   }, []);
   const step = (by: number) => {
-    if (shown.length === 0) return;
-    const at = shown.findIndex((e) => e.id === selectedId);
-    const next = shown[at < 0 ? (by > 0 ? 0 : shown.length - 1) : Math.min(shown.length - 1, Math.max(0, at + by))]!;
+    if (entries.length === 0) return;
+    const at = entries.findIndex((e) => e.id === selectedId);
+    const next = entries[at < 0 ? (by > 0 ? 0 : entries.length - 1) : Math.min(entries.length - 1, Math.max(0, at + by))]!;
     setSelectedId(next.id);
     log.current?.scrollTo(next.id, 'nearest');
   };
@@ -158,13 +192,13 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
     j: liveOnly(() => step(1)),
     k: liveOnly(() => step(-1)),
     e: liveOnly(() => canWrite && selectedId && setEditingId(selectedId)),
-    '/': liveOnly(() => filterInput.current?.focus()),
+    '/': liveOnly(() => searchInput.current?.focus()),
     h: liveOnly(() => {
       if (hypothesisInput.current) return hypothesisInput.current.focus();
       setKnowOpen(true);
       requestAnimationFrame(() => hypothesisInput.current?.focus());
     }),
-    G: liveOnly(() => shown.length > 0 && jump(shown[shown.length - 1]!.id)),
+    G: liveOnly(() => entries.length > 0 && jump(entries[entries.length - 1]!.id)),
     m: liveOnly(() => canWrite && setPickingMilestone(null)),
     t: toggleTheme,
     '?': () => setHelp(true),
@@ -207,19 +241,9 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
         <section className="log" aria-label="Log">
           <div className="log-toolbar">
             <LogViewSwitch view={view} onChange={setView} />
-            <span data-testid="entry-count">
-              {shown.length === entries.length ? count(entries.length) : `${shown.length.toLocaleString('en')} of ${count(entries.length)}`}
-            </span>
-            <input
-              ref={filterInput}
-              type="search"
-              aria-label="Filter the log"
-              placeholder="Filter (/)"
-              value={filter}
-              onChange={(e) => setFilter(e.target.value)}
-              onKeyDown={(e) => e.key === 'Escape' && e.currentTarget.blur()}
-            />
-            <button type="button" className="quiet small" onClick={() => shown.length > 0 && jump(shown[shown.length - 1]!.id)}>
+            <span data-testid="entry-count">{count(entries.length)}</span>
+            <IncidentSearch sources={searchSources} inputRef={searchInput} onOpen={openResult} />
+            <button type="button" className="quiet small" onClick={() => entries.length > 0 && jump(entries[entries.length - 1]!.id)}>
               Latest ↓
             </button>
             <button type="button" className="quiet small" onClick={() => setCatchingUp(true)}>
@@ -231,12 +255,12 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
           </div>
           {loaded && entries.length === 0 && <p className="hint">Nothing logged yet.{canWrite && ' Press n to log the first test.'}</p>}
           {view === 'timeline' ? (
-            <TimelineView session={session} entries={shown} authors={authors} hypotheses={hypotheses} onOpen={jump} />
+            <TimelineView session={session} entries={entries} authors={authors} hypotheses={hypotheses} onOpen={jump} />
           ) : (
             <EntryLog
               doc={session.doc}
               awareness={session.provider.awareness}
-              entries={shown}
+              entries={entries}
               authors={authors}
               editing={presence.editing}
               unsaved={save.unsaved}
@@ -251,7 +275,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
           )}
         </section>
         <aside className="side">
-          {canWrite && <EntryComposer doc={session.doc} titleRef={composerTitle} onLogged={jump} />}
+          {canWrite && <EntryComposer doc={session.doc} incidentId={incident.id} titleRef={composerTitle} onLogged={jump} />}
           <AlertsPanel matchers={incident.alertMatchers ?? []} canWrite={canWrite} />
           <WhatWeKnow
             doc={session.doc}
