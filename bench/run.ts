@@ -13,6 +13,7 @@
  *   --report=<json>      print the Markdown of an earlier run from its raw numbers
  *   BENCH_DRAIN_MS=n     how long after the last send deliveries still count (default 3000)
  *   --only=overview      the incidents overview and trends over 2,000 incidents (#18; not in the default set)
+ *   --only=search        search over 1,000 incidents × 200 entries, beside a plain scan (#19; not in the default set)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -59,6 +60,13 @@ if (scenarios.includes('overview')) {
   fs.writeFileSync('.bench/overview.json', JSON.stringify(overview, null, 2));
   console.log(overviewMarkdown(overview));
   if (scenarios.length === 1) process.exit(0);
+}
+if (scenarios.includes('search')) {
+  const { searchBench, searchMarkdown } = await import('./search.js');
+  const result = await searchBench(quick ? { incidents: 100, entries: 50, requests: 30 } : {});
+  fs.writeFileSync('.bench/search.json', JSON.stringify(result, null, 2));
+  console.log(searchMarkdown(result));
+  if (scenarios.every((s) => s === 'search' || s === 'overview')) process.exit(0);
 }
 
 /** Other processes using more CPU than this during a run disturbed it: it is run again (twice at most). */

@@ -1,0 +1,340 @@
+/**
+ * Search (#19) over 1,000 incidents × 200 entries (200,000 entries): query latency p50/p99 through
+ * `GET /api/search` (target p99 ≤ 50 ms), freshness (an entry written through the stock provider
+ * until search finds it), the index's build time at start and its memory — beside a plain scan of
+ * the same records in the same run (every record's text lower-cased and searched for each word).
+ *
+ * Seeding: a server of our own in this process writes each incident's 200 entries as one server
+ * change (one record in its log), then closes; the same data directory is then served by a server in
+ * its own process, which builds its index at start (timed) and answers the queries (one at a time,
+ * over loopback). The memory of the index alone is measured here, in this process, by building the
+ * same index from the same records with the garbage collector run before and after.
+ *
+ * Part of `npm run bench -- --only=search`; alone: node --import tsx bench/search.ts [incidents] [entries]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { startServer } from '../server/app.js';
+import { configFromEnv } from '../server/config.js';
+import { MiniSearchEngine } from '../server/search/embedded/minisearch-engine.js';
+import { searchDocsOf, type SearchDoc } from '../server/search/search-documents.js';
+import { createEntry, type EntryKind } from '../shared/schema/doc.js';
+import { parseQuery, wordsOf, type SearchAnswer } from '../shared/search.js';
+import * as decoding from 'lib0/decoding';
+import WebSocket from 'ws';
+import { WebsocketProvider } from 'y-websocket';
+import { MessageType } from '../shared/protocol.js';
+import { startChildServer } from '../test/helpers/child-server.js';
+import { ADMIN, cpuShares, freePort, machine, progress, sleep, stats, type Stats } from './lib.js';
+import * as Y from 'yjs';
+
+export interface SearchCase {
+  name: string;
+  query: string;
+  who: 'viewer' | 'member';
+  ms: Stats;
+  /** Matches in all (the answer's total). */
+  total: number;
+  /** The same query by a plain scan of the same records, in this process. */
+  scanMs: Stats;
+}
+
+export interface SearchBenchResult {
+  machine: string;
+  at: string;
+  incidents: number;
+  entriesPerIncident: number;
+  records: number;
+  restricted: number;
+  buildMs: number;
+  indexHeapMiB: number;
+  textMiB: number;
+  serverRssMiB: number;
+  freshness: Stats;
+  cases: SearchCase[];
+  othersCpu: number;
+  command: string;
+}
+
+function random(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SITES = ['ny', 'ams', 'fra', 'lon', 'sjc', 'sin', 'syd', 'gru'];
+const ROLES = ['edge', 'core', 'agg', 'sw', 'fw', 'lb', 'db', 'api', 'cache', 'vpn'];
+const COMMANDS = [
+  (h: string, ip: string) => `ping -c 20 ${ip}`,
+  (h: string) => `show bgp neighbors ${h}`,
+  (h: string) => `mtr -rwzc 50 ${h}`,
+  (h: string) => `ssh ${h} 'show interfaces counters errors'`,
+  (h: string) => `dig @${h} checkout.example.com +trace`,
+  (h: string) => `curl -sv https://${h}/healthz`,
+  (h: string) => `kubectl -n payments get pods -o wide --context ${h}`,
+  (h: string) => `journalctl -u haproxy --since -1h on ${h}`,
+  (h: string, ip: string) => `tcpdump -ni eth0 host ${ip} -c 1000`,
+];
+const ERRORS = ['connection refused', 'timed out after 30 s', 'HTTP 503 from upstream', 'CRC errors rising', 'BGP state Idle', 'packet loss 12%', 'TLS handshake failure', 'no route to host', 'OOMKilled', 'disk 98% full'];
+
+/** A vocabulary of made-up words with a long tail, as real notes have. */
+function vocabulary(rnd: () => number, n = 6000): string[] {
+  const syllables = ['ka', 'lo', 'mi', 'ter', 'sun', 'ro', 'va', 'nex', 'pol', 'ri', 'da', 'quo', 'ble', 'fen', 'gri', 'hu', 'jo', 'wex'];
+  const words = new Set<string>();
+  while (words.size < n) {
+    let w = '';
+    const k = 2 + Math.floor(rnd() * 3);
+    for (let i = 0; i < k; i++) w += syllables[Math.floor(rnd() * syllables.length)];
+    words.add(w);
+  }
+  return [...words];
+}
+
+interface Seeded {
+  incidents: number;
+  restricted: number;
+  records: SearchDoc[];
+  incidentIds: string[];
+}
+
+async function seed(dataDir: string, n: number, perIncident: number): Promise<Seeded & { viewer: string; member: string; writer: string }> {
+  const rnd = random(19);
+  const words = vocabulary(rnd);
+  const zipf = () => words[Math.floor(words.length * Math.pow(rnd(), 3))]!;
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
+  const server = await startServer(configFromEnv({ DATA_DIR: dataDir, BRIDGELOG_BOOTSTRAP_TOKEN: ADMIN, LOG_LEVEL: 'warn', PORT: '0' }));
+  const call = async <T>(method: string, p: string, body?: unknown): Promise<T> => {
+    const res = await fetch(server.url + p, { method, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<T>;
+  };
+  const lead = await call<{ id: string; token: string }>('POST', '/api/users', { name: 'lead', role: 'responder' });
+  const member = await call<{ id: string; token: string }>('POST', '/api/users', { name: 'member', role: 'responder' });
+  const viewer = await call<{ id: string; token: string }>('POST', '/api/users', { name: 'viewer', role: 'viewer' });
+  const records: SearchDoc[] = [];
+  const incidentIds: string[] = [];
+  let restricted = 0;
+  const kinds: EntryKind[] = ['test', 'test', 'test', 'note', 'action'];
+  for (let i = 0; i < n; i++) {
+    const site = pick(SITES);
+    const host = `${site}-${pick(ROLES)}${1 + Math.floor(rnd() * 20)}`;
+    const members = i % 10 === 0 ? [member.id] : undefined;
+    if (members) restricted++;
+    const incident = await call<{ id: string }>('POST', '/api/incidents', { title: `${pick(ERRORS)} on ${host}`, severity: pick(['sev1', 'sev2', 'sev3', 'sev4']), ...(members ? { members: [lead.id, ...members] } : {}) });
+    incidentIds.push(incident.id);
+    const room = await server.rooms.open(incident.id);
+    const base = Date.now() - Math.floor(rnd() * 365 * 86_400_000);
+    await room.applyServerChange(lead.id, (doc) => {
+      for (let e = 0; e < perIncident; e++) {
+        const h = rnd() < 0.6 ? host : `${pick(SITES)}-${pick(ROLES)}${1 + Math.floor(rnd() * 20)}`;
+        const ip = `10.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}.${1 + Math.floor(rnd() * 254)}`;
+        const sentence = (k: number) => Array.from({ length: k }, zipf).join(' ');
+        createEntry(doc, {
+          kind: e === perIncident - 1 ? 'conclusion' : pick(kinds),
+          title: `${sentence(3)} ${h}`,
+          ranAt: new Date(base + e * 60_000).toISOString(),
+          command: pick(COMMANDS)(h, ip),
+          observations: `${sentence(12)}; ${pick(ERRORS)}. ${sentence(10)}`,
+          conclusion: rnd() < 0.3 ? sentence(6) : '',
+        });
+      }
+    });
+    const docCopy = new Y.Doc();
+    Y.applyUpdate(docCopy, Y.encodeStateAsUpdate(room.doc));
+    records.push(...searchDocsOf({ incidentId: incident.id, seq: 1, doc: docCopy, createdAt: new Date().toISOString(), restricted: Boolean(members), alerts: [], attachments: [] }).docs);
+    docCopy.destroy();
+    if (i % 100 === 99) progress(`search: seeded ${i + 1} incidents`);
+  }
+  await server.close();
+  return { incidents: n, restricted, records, incidentIds, viewer: viewer.token, member: member.token, writer: lead.token };
+}
+
+/** The whole heap after a full collection (this process must have --expose-gc set at run time). */
+function heapAfterGc(): number {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/** The baseline: every record's text, lower-cased once, searched for each word and phrase. */
+function plainScan(texts: Array<{ text: string; restricted: boolean }>, query: string, member: boolean): number {
+  const q = parseQuery(query);
+  const needles = [...q.words, ...q.phrases];
+  let n = 0;
+  for (const t of texts) {
+    if (t.restricted && !member) continue;
+    if (needles.every((w) => t.text.includes(w)) && !q.exclude.some((x) => t.text.includes(x))) n++;
+  }
+  return n;
+}
+
+export async function searchBench(opts: { incidents?: number; entries?: number; requests?: number } = {}): Promise<SearchBenchResult> {
+  const n = opts.incidents ?? 1000;
+  const perIncident = opts.entries ?? 200;
+  const requests = opts.requests ?? 200;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bridgelog-search-bench-'));
+  progress(`search: seeding ${n} incidents × ${perIncident} entries`);
+  const seeded = await seed(dataDir, n, perIncident);
+  const restrictedIds = new Set(seeded.incidentIds.filter((_, i) => i % 10 === 0));
+
+  // The index's memory, alone: built here from the same records.
+  const before = heapAfterGc();
+  const textBytes = seeded.records.reduce((s, r) => s + r.title.length + r.body.length, 0);
+  let engine: MiniSearchEngine | undefined = new MiniSearchEngine();
+  const byIncident = new Map<string, SearchDoc[]>();
+  for (const r of seeded.records) byIncident.set(r.incidentId, [...(byIncident.get(r.incidentId) ?? []), r]);
+  for (const [incidentId, docs] of byIncident) await engine.put({ incidentId, seq: 1, docs, labels: [], restricted: restrictedIds.has(incidentId) });
+  const indexHeap = heapAfterGc() - before;
+  await engine.close();
+  engine = undefined;
+  progress(`search: index of ${seeded.records.length} records: ${(indexHeap / 2 ** 20).toFixed(0)} MiB of heap`);
+
+  const texts = seeded.records.map((r) => ({ text: `${r.title}\n${r.body}`.toLowerCase().replace(/\s+/g, ' '), restricted: restrictedIds.has(r.incidentId) }));
+  const port = await freePort();
+  const started = performance.now();
+  const server = await startChildServer({ DATA_DIR: dataDir, BRIDGELOG_BOOTSTRAP_TOKEN: ADMIN, LOG_LEVEL: 'warn', PORT: String(port) });
+  try {
+    const ask = async (token: string, q: string): Promise<{ ms: number; answer: SearchAnswer }> => {
+      const t0 = performance.now();
+      const res = await fetch(`${server.url}/api/search?q=${encodeURIComponent(q)}&limit=20`, { headers: { authorization: `Bearer ${token}` } });
+      const body = await res.text();
+      const ms = performance.now() - t0;
+      if (!res.ok) throw new Error(`${q}: ${res.status} ${body}`);
+      return { ms, answer: JSON.parse(body) as SearchAnswer };
+    };
+    // Built when the answer stops saying "indexing".
+    while ((await ask(seeded.viewer, 'probe')).answer.indexing) await sleep(100);
+    const buildMs = performance.now() - started;
+    progress(`search: the server's index was ready ${(buildMs / 1000).toFixed(1)} s after it was started`);
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+
+    // Words that occur: a common one, a rarer one, a host, an address prefix, a phrase, filters.
+    const common = wordsOf(seeded.records[5]!.body)[0]!;
+    const rare = wordsOf(seeded.records[12_345 % seeded.records.length]!.body).slice(-2)[0]!;
+    const host = /\b([a-z]{2,3}-[a-z]+\d+)\b/.exec(seeded.records[7]!.title)![1]!;
+    const cases: Array<Omit<SearchCase, 'ms' | 'total' | 'scanMs'>> = [
+      { name: 'one common word', query: common, who: 'viewer' },
+      { name: 'one rare word', query: rare, who: 'viewer' },
+      { name: 'a host', query: host, who: 'viewer' },
+      { name: 'two words', query: `${host} refused`, who: 'viewer' },
+      { name: 'a phrase', query: '"connection refused"', who: 'viewer' },
+      { name: 'word, exclusion, severity filter', query: `${common} -timed severity:sev1,sev2`, who: 'viewer' },
+      { name: 'a prefix (typing)', query: rare.slice(0, 4), who: 'viewer' },
+      { name: 'two words, member of the restricted', query: `${host} refused`, who: 'member' },
+    ];
+    for (let i = 0; i < 15; i++) {
+      const others = cpuShares();
+      await sleep(1000);
+      if (others().othersCores < 0.1) break;
+    }
+    const shares = cpuShares();
+    const out: SearchCase[] = [];
+    for (const c of cases) {
+      const token = c.who === 'member' ? seeded.member : seeded.viewer;
+      for (let i = 0; i < 10; i++) await ask(token, c.query);
+      const times: number[] = [];
+      let total = 0;
+      for (let i = 0; i < requests; i++) {
+        const r = await ask(token, c.query);
+        times.push(r.ms);
+        total = r.answer.total;
+      }
+      const scans: number[] = [];
+      for (let i = 0; i < Math.min(requests, 30); i++) {
+        const t0 = performance.now();
+        plainScan(texts, c.query, c.who === 'member');
+        scans.push(performance.now() - t0);
+      }
+      const result = { ...c, ms: stats(times), total, scanMs: stats(scans) };
+      out.push(result);
+      progress(`search: ${c.name} (${c.query}): p50 ${result.ms.p50.toFixed(1)} ms, p99 ${result.ms.p99.toFixed(1)} ms, ${total} matches; plain scan p50 ${result.scanMs.p50.toFixed(0)} ms`);
+    }
+
+    // Freshness: an entry written through the stock provider, until search finds it.
+    const fresh: number[] = [];
+    const doc = new Y.Doc();
+    const provider = new WebsocketProvider(`${server.url.replace(/^http/, 'ws')}/collab`, seeded.incidentIds[1]!, doc, {
+      params: { token: seeded.writer },
+      WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+      disableBc: true,
+    });
+    let durable = new Map<number, number>();
+    provider.messageHandlers[MessageType.persisted] = (_encoder, decoder) => {
+      durable = Y.decodeStateVector(decoding.readVarUint8Array(decoder));
+    };
+    while (!provider.synced) await sleep(10);
+    const saved = async () => {
+      while ((durable.get(doc.clientID) ?? 0) < (Y.decodeStateVector(Y.encodeStateVector(doc)).get(doc.clientID) ?? 0)) await sleep(2);
+    };
+    for (let i = 0; i < 20; i++) {
+      const word = `freshword${i}x${Math.random().toString(36).slice(2, 8)}`;
+      createEntry(doc, { kind: 'test', title: `probe ${word}`, ranAt: new Date().toISOString() });
+      await saved();
+      const t0 = performance.now();
+      while ((await ask(seeded.writer, word)).answer.total === 0) await sleep(10);
+      fresh.push(performance.now() - t0);
+    }
+    provider.destroy();
+    doc.destroy();
+
+    return {
+      machine: machine(),
+      at: new Date().toISOString(),
+      incidents: n,
+      entriesPerIncident: perIncident,
+      records: seeded.records.length,
+      restricted: seeded.restricted,
+      buildMs,
+      indexHeapMiB: indexHeap / 2 ** 20,
+      textMiB: textBytes / 2 ** 20,
+      serverRssMiB: rss / 2 ** 20,
+      freshness: stats(fresh),
+      cases: out,
+      othersCpu: shares().othersCores,
+      command: 'npm run bench -- --only=search',
+    };
+  } finally {
+    server.process.kill('SIGTERM');
+    await server.exited;
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export function searchMarkdown(r: SearchBenchResult): string {
+  const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+  const lines = [
+    `### Search: ${r.incidents.toLocaleString('en')} incidents × ${r.entriesPerIncident} entries (${r.records.toLocaleString('en')} records, ${r.restricted} incidents restricted), embedded MiniSearch`,
+    '',
+    `\`${r.command}\`, ${r.at}. Machine: ${r.machine}. Other processes used ${r.othersCpu.toFixed(2)} cores meanwhile.`,
+    `Index build at start (server started → first answer without \`indexing\`): **${(r.buildMs / 1000).toFixed(1)} s**. Index memory (heap, built alone in the bench process): **${r.indexHeapMiB.toFixed(0)} MiB** for ${r.textMiB.toFixed(0)} MiB of text; the server's RSS once built: ${r.serverRssMiB.toFixed(0)} MiB.`,
+    `Freshness (an entry saved through the stock provider → found by \`GET /api/search\`, 20 entries): p50 ${f(r.freshness.p50)} ms, p99 ${f(r.freshness.p99)} ms, max ${f(r.freshness.max)} ms (target ≤ 2 s; \`SEARCH_DELAY_MS\` = 250 ms of it).`,
+    'Queries one at a time over loopback, 20 results each; times to the whole answer read. Target ≤ 50 ms p99. The plain scan runs the same words over the same records\' lower-cased text in the bench process (no ranking, no snippets).',
+    '',
+    '| query | as | matches | p50 / p90 / p99 / max (ms) | plain scan p50 / p99 (ms) |',
+    '|---|---|---:|---|---|',
+  ];
+  for (const c of r.cases) {
+    lines.push(`| ${c.name}: \`${c.query}\` | ${c.who} | ${c.total.toLocaleString('en')} | ${f(c.ms.p50)} / ${f(c.ms.p90)} / ${f(c.ms.p99)} / ${f(c.ms.max)} | ${f(c.scanMs.p50)} / ${f(c.scanMs.p99)} |`);
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const [incidents, entries] = process.argv.slice(2).map(Number);
+  const result = await searchBench({ incidents: incidents || undefined, entries: entries || undefined });
+  fs.mkdirSync('.bench', { recursive: true });
+  fs.writeFileSync('.bench/search.json', JSON.stringify(result, null, 2));
+  console.log(searchMarkdown(result));
+  process.exit(0);
+}
