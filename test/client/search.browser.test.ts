@@ -414,10 +414,23 @@ describe('search across incidents, and "seen before"', () => {
       await p.keyboard.type('bgp flap hold timer', { delay: 10 });
       await expect.poll(() => p.getByRole('region', { name: 'Seen before' }).count(), { timeout: 10_000 }).toBe(1);
       expect(await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+      await p.getByRole('region', { name: 'Seen before' }).evaluate((el) => el.scrollIntoView({ block: 'center' }));
       await shot(p, name);
       await p.context().close();
     }
   }, 60_000);
+
+  it('says when the index is still being built, and what the server read differently', async () => {
+    const page = await loggedInPage(browser, server, 'dana', password);
+    await page.route('**/api/search?**', (route) =>
+      route.fulfill({ json: { results: [], total: 0, indexing: true, notes: ['sevv:1 is not a filter: searched as words'] } }),
+    );
+    await page.goto(`${server.url}/search?q=${encodeURIComponent('flap sevv:1')}`);
+    await expect.poll(() => page.locator('.search-page').textContent()).toContain('Still indexing: some results may be missing');
+    expect(await page.locator('.search-page').textContent()).toContain('sevv:1 is not a filter: searched as words');
+    expect(await page.getByTestId('search-count').textContent()).toBe('Nothing matches.');
+    await page.context().close();
+  });
 
   it('shows nothing when "seen before" cannot be asked', async () => {
     const page = await loggedInPage(browser, server, 'dana', password);

@@ -3,7 +3,7 @@
  * Ran-at is now on the server's clock unless a time is typed (a test run earlier). Text over the
  * limits is refused with a message and left as typed, never cut.
  */
-import { useEffect, useRef, useState, type ComponentProps, type FormEvent, type KeyboardEvent, type Ref } from 'react';
+import { Fragment, useEffect, useRef, useState, type ComponentProps, type FormEvent, type KeyboardEvent, type Ref } from 'react';
 import type * as Y from 'yjs';
 import { Limits } from '../../../shared/protocol';
 import { createEntry } from '../../../shared/schema/doc';
@@ -153,10 +153,14 @@ export function EntryComposer({ doc, incidentId, titleRef, onLogged }: Props) {
           />
         </label>
         {TEXTS.map(({ name, label, rows, placeholder, ...rest }) => (
-          <label key={name}>
-            {label}
-            <textarea name={name} rows={rows} placeholder={placeholder} spellCheck={name !== 'command'} className={'className' in rest ? rest.className : undefined} />
-          </label>
+          <Fragment key={name}>
+            <label>
+              {label}
+              <textarea name={name} rows={rows} placeholder={placeholder} spellCheck={name !== 'command'} className={'className' in rest ? rest.className : undefined} />
+            </label>
+            {/* Under the title and the command it is about: what is being typed there never moves. */}
+            {name === 'command' && !seenBefore.dismissed && <SeenBefore results={seenBefore.results} onDismiss={dismissSeenBefore} />}
+          </Fragment>
         ))}
         <div className="field">
           <span className="field-label">Related alerts</span>
@@ -167,7 +171,6 @@ export function EntryComposer({ doc, incidentId, titleRef, onLogged }: Props) {
           />
         </div>
       </div>
-      {!seenBefore.dismissed && <SeenBefore results={seenBefore.results} onDismiss={dismissSeenBefore} />}
       {error && (
         <p className="error" role="alert">
           {error}

@@ -71,7 +71,7 @@ function Result({ result, needles }: { result: SearchResult; needles: string[] }
           {formatUtc(result.at)}
         </time>
       </div>
-      {result.snippet && (
+      {result.snippet && result.snippet.trim() !== result.title.trim() && (
         <p className="search-snippet">
           <Highlighted text={result.snippet} spans={result.highlights} />
         </p>
