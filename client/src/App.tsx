@@ -7,6 +7,7 @@ import { getRemembered } from './offline';
 import { IncidentListPage } from './pages/IncidentListPage';
 import { IncidentPage } from './pages/IncidentPage';
 import { LoginPage } from './pages/LoginPage';
+import { NotificationsPage } from './pages/NotificationsPage';
 import { SearchPage } from './pages/SearchPage';
 import { SetupPage } from './pages/SetupPage';
 import { TrendsPage } from './pages/TrendsPage';
@@ -57,6 +58,7 @@ export function App() {
         {route.page === 'incidents' && <IncidentListPage user={user} />}
         {route.page === 'trends' && <TrendsPage />}
         {route.page === 'search' && <SearchPage />}
+        {route.page === 'notifications' && <NotificationsPage user={user} />}
         {route.page === 'incident' && <IncidentPage key={route.incidentId} incidentId={route.incidentId} user={user} />}
         {route.page === 'not-found' && <p className="notice">There is no page here.</p>}
       </main>

@@ -7,6 +7,7 @@ export type Route =
   | { page: 'incidents' }
   | { page: 'trends' }
   | { page: 'search' }
+  | { page: 'notifications' }
   | { page: 'incident'; incidentId: string }
   | { page: 'not-found' };
 
@@ -16,6 +17,7 @@ export function routeOf(path: string): Route {
   if (path === '/') return { page: 'incidents' };
   if (path === '/trends') return { page: 'trends' };
   if (path === '/search') return { page: 'search' };
+  if (path === '/notifications') return { page: 'notifications' };
   const incident = /^\/incidents\/([^/]+)$/.exec(path);
   if (incident) {
     try {

@@ -28,6 +28,11 @@ export function AppHeader({ user, onLoggedOut }: { user: User; onLoggedOut: () =
         <Link to="/trends" aria-current={path === '/trends' ? 'page' : undefined}>
           Trends
         </Link>
+        {user.role === 'admin' && (
+          <Link to="/notifications" aria-current={path === '/notifications' ? 'page' : undefined}>
+            Notifications
+          </Link>
+        )}
       </nav>
       <span className="who" data-testid="current-user">
         {user.name} <span className="role">{user.role}</span>
