@@ -5,7 +5,7 @@
  */
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent, type Ref } from 'react';
 import { Link } from '../router';
-import { searchIncident, type IncidentSearchSources, type LocalResult } from '../search/incident-search';
+import { searchIncident, type IncidentSearchSources, type LocalAnswer, type LocalResult } from '../search/incident-search';
 import { formatLocal, formatUtc } from '../time';
 import { Highlighted } from './Highlighted';
 import './IncidentSearch.css';
@@ -14,6 +14,8 @@ import './IncidentSearch.css';
 const DEBOUNCE_MS = 100;
 /** Where the log has the side column beside it and the toolbar near the top (style.css). */
 const WIDE = '(min-width: 60rem)';
+
+const NOTHING: LocalAnswer = { results: [], total: 0, notes: [] };
 
 interface Props {
   sources: IncidentSearchSources;
@@ -37,9 +39,10 @@ export function IncidentSearch({ sources, inputRef, onOpen }: Props) {
     return () => clearTimeout(timer);
   }, [text]);
 
-  const answer = useMemo(() => searchIncident(query, sources), [query, sources]);
-  const active = cursor.query === query ? Math.min(cursor.index, Math.max(0, answer.results.length - 1)) : 0;
   const showing = open && text.trim() !== '';
+  // Searched again as the document changes, but only while the results are on screen.
+  const answer = useMemo(() => (showing ? searchIncident(query, sources) : NOTHING), [showing, query, sources]);
+  const active = cursor.query === query ? Math.min(cursor.index, Math.max(0, answer.results.length - 1)) : 0;
   const optionId = (i: number) => `${id}-option-${i}`;
 
   useEffect(() => {
