@@ -73,13 +73,11 @@ export function NotificationsPage({ user }: { user: User }) {
       {error && <p className="error" role="alert">{error}</p>}
       {created && (
         <div className="banner created-secret" role="status">
-          <strong>Added “{created.name}”.</strong>
-          {created.secret && (
-            <>
-              {' '}Its signing secret is shown this once — give it to the receiver to verify <code>webhook-signature</code>:
-              <code className="secret" data-testid="destination-secret">{created.secret}</code>
-            </>
-          )}
+          <p>
+            <strong>Added “{created.name}”.</strong>
+            {created.secret && <> Its signing secret is shown this once: give it to the receiver, which verifies <code>webhook-signature</code> with it.</>}
+          </p>
+          {created.secret && <code className="secret" data-testid="destination-secret">{created.secret}</code>}
           <button type="button" className="quiet small" onClick={() => setCreated(undefined)}>Done</button>
         </div>
       )}
@@ -233,9 +231,17 @@ function NewDestination({ onCreated }: { onCreated: (d: CreatedDestination) => v
 function Deliveries({ destination, onChange }: { destination: Destination; onChange: () => void }) {
   const [list, setList] = useState<Delivery[]>();
   const [error, setError] = useState<string>();
+  const [statuses, setStatuses] = useState('');
   const load = useCallback(() => {
-    api<Delivery[]>('GET', `/api/notifications/deliveries?destination=${encodeURIComponent(destination.id)}`).then(setList, (err: Error) => setError(err.message));
+    api<Delivery[]>('GET', `/api/notifications/deliveries?destination=${encodeURIComponent(destination.id)}`).then((l) => {
+      setList(l);
+      setStatuses(l.map((d) => d.status).join());
+    }, (err: Error) => setError(err.message));
   }, [destination.id]);
+  // The destination's counts follow what its deliveries show.
+  useEffect(() => {
+    if (statuses) onChange();
+  }, [statuses, onChange]);
   useEffect(() => {
     load();
     const timer = setInterval(load, 1500);
@@ -277,7 +283,7 @@ function Deliveries({ destination, onChange }: { destination: Destination; onCha
                       {d.log.map((a, i) => (
                         <li key={i}>
                           <time dateTime={a.at}>{utc(a.at)}</time> · {a.ok ? 'ok' : 'failed'}{a.statusCode !== undefined ? ` · HTTP ${a.statusCode}` : ''} · {a.durationMs} ms
-                          {a.error && <> · {a.error}</>}
+                          {a.error && a.error !== `HTTP ${a.statusCode}` && <> · {a.error}</>}
                           {a.excerpt && <div className="mono excerpt">{a.excerpt}</div>}
                         </li>
                       ))}
@@ -286,7 +292,7 @@ function Deliveries({ destination, onChange }: { destination: Destination; onCha
                 )}
               </td>
               <td><span className={`badge status-${d.status}`}>{d.status}</span>{d.status === 'pending' && d.nextAttemptAt && <div className="hint">next {utc(d.nextAttemptAt).slice(11)}</div>}</td>
-              <td>{d.attempts}</td>
+              <td className="attempt-count">{d.attempts}</td>
               <td>{(d.status === 'failed' || d.status === 'withheld') && <button type="button" className="small" onClick={() => retry(d)}>Retry</button>}</td>
             </tr>
           ))}
