@@ -292,6 +292,7 @@ describe('search across incidents, and "seen before"', () => {
     const page = await loggedInPage(browser, server, 'dana', password, { colorScheme: 'light' });
     await page.goto(server.url);
     await page.getByRole('searchbox', { name: "Find in every incident's log" }).fill('bgp flap');
+    await shot(page, 'list-light');
     await page.keyboard.press('Enter');
     await expect.poll(() => new URL(page.url()).pathname + new URL(page.url()).search).toBe('/search?q=bgp%20flap');
     const hits = page.getByRole('list', { name: 'Results' }).getByRole('listitem');
@@ -346,6 +347,10 @@ describe('search across incidents, and "seen before"', () => {
       ['page-phone', { colorScheme: 'dark' as const, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }],
     ] as const) {
       const p = await loggedInPage(browser, server, 'dana', password, options);
+      await p.goto(server.url);
+      await p.getByRole('searchbox', { name: "Find in every incident's log" }).waitFor();
+      expect(await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+      await shot(p, name.replace('page', 'list'));
       await p.goto(`${server.url}/search?q=${encodeURIComponent('bgp flap')}`);
       await expect.poll(() => p.locator('.search-hit').count(), { timeout: 10_000 }).toBeGreaterThan(1);
       expect(await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);

@@ -19,7 +19,7 @@ export function SearchEverything() {
         type="search"
         name="q"
         aria-label="Find in every incident's log"
-        placeholder="Seen this before? Find it in every log"
+        placeholder="Have we seen this before?"
         autoComplete="off"
         value={text}
         onChange={(e) => setText(e.target.value)}
