@@ -102,7 +102,8 @@ export function matrixMessage(e: NotificationEvent): unknown {
 }
 
 export function emailMessage(e: NotificationEvent): { subject: string; text: string } {
-  return { subject: clip(`[Bridgelog] ${e.incident.title}: ${e.summary}`, 200), text: `${plainText(e)}\n` };
+  // One line, whatever a title holds: a line break in a header would start another header.
+  return { subject: clip(`[Bridgelog] ${e.incident.title}: ${e.summary}`.replace(/[\r\n]+/g, ' '), 200), text: `${plainText(e)}\n` };
 }
 
 /** The Standard Webhooks body: https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#payload-structure */
