@@ -3,7 +3,7 @@
  * incident itself (its title), each entry (title, command, observations, conclusion), each
  * hypothesis (statement, status, the verdicts entries gave it), each alert on it (name, labels,
  * annotations), each attachment (file name) and each link (title and URL). Both engines index the
- * same records (embedded: MiniSearch, several nodes: PostgreSQL full-text).
+ * same records (embedded: our inverted index in memory, several nodes: PostgreSQL full-text).
  */
 import type * as Y from 'yjs';
 import type { Attachment } from '../../shared/attachments.js';

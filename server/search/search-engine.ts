@@ -1,6 +1,6 @@
 /**
- * The seam between search and where its index lives (#19): the embedded default keeps a MiniSearch
- * index in memory, built from the incidents' documents at start (embedded/minisearch-engine.ts); the
+ * The seam between search and where its index lives (#19): the embedded default keeps an inverted
+ * index in memory, built from the incidents' documents at start (embedded/memory-engine.ts); the
  * several-node mode keeps the same records in PostgreSQL with full-text search
  * (postgres/pg-search-engine.ts), shared by every node. One contract test suite runs against both
  * (test/search/search-engine.contract.ts).
@@ -31,7 +31,7 @@ export interface SimilarQuery {
 }
 
 export interface SearchEngine {
-  readonly kind: 'minisearch' | 'postgres';
+  readonly kind: 'memory' | 'postgres';
   /** Replaces what is indexed for the incident, unless a reading at a later seq is there already. */
   put(incident: IndexedIncident): Promise<void>;
   /** Forgets the incident. */

@@ -14,7 +14,7 @@ import { wordsOf, type ParsedQuery } from '../../../shared/search.js';
 import type { SearchKind } from '../../../shared/search.js';
 import type { IndexedIncident, SearchDoc } from '../search-documents.js';
 import type { SearchEngine, SearchHit, SearchScope, SimilarQuery } from '../search-engine.js';
-import { indexTokens } from '../embedded/minisearch-engine.js';
+import { indexTokens } from '../embedded/memory-engine.js';
 
 interface DocRow {
   id: string;

@@ -14,7 +14,7 @@ import { localBus } from '../cluster-bus.js';
 import type { Storage } from '../storage.js';
 import { EmbeddedIncidentLogs } from './embedded-incident-log.js';
 import { openFileBlobs } from './file-blobs.js';
-import { MiniSearchEngine } from '../../search/embedded/minisearch-engine.js';
+import { MemorySearchEngine } from '../../search/embedded/memory-engine.js';
 
 export async function openEmbeddedStorage(dataDir: string, log: Logger): Promise<Storage> {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -30,7 +30,7 @@ export async function openEmbeddedStorage(dataDir: string, log: Logger): Promise
       logs: new EmbeddedIncidentLogs(dataDir, log),
       catalog: { store, alerts, attachments, seen },
       blobs,
-      search: new MiniSearchEngine(),
+      search: new MemorySearchEngine(),
       bus: localBus('embedded'),
       readiness: () => ({ ok: true }),
       onReadinessChange: () => undefined,

@@ -3,7 +3,7 @@ import type { Migration } from './index.js';
 /**
  * Search (#19): the records of every incident as server/search/search-documents.ts reads them, with
  * a tsvector over title (weight A) and body (B) under a GIN index. The tsvector is made by the server
- * from the same words the embedded MiniSearch index takes (no stemming, no stop words, compound
+ * from the same words the embedded index takes (no stemming, no stop words, compound
  * words whole and by their parts), so both modes find the same things.
  * `search_incidents` holds what is per incident: the history's seq it was read at (a later reading
  * replaces an earlier one, never the reverse), its alert labels (`site:ny`) and its conclusion.

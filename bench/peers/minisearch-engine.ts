@@ -1,5 +1,8 @@
 /**
- * The embedded default's search index: MiniSearch (a maintained, dependency-free full-text index with
+ * Not used by the server: the first embedded search engine, kept so the search benchmark can measure
+ * it beside ours (server/search/embedded/memory-engine.ts), which replaced it — see BENCHMARKS.md.
+ *
+ * MiniSearch (a maintained, dependency-free full-text index with
  * BM25 ranking, prefix search and cheap removal), in this process's memory. It is not written to
  * disk: the server builds it from the incidents' documents at start (search-indexer.ts), in the
  * background; BENCHMARKS.md has the build time and memory for 200,000 entries.
@@ -12,24 +15,10 @@
  * `10.0.0.1` finds the address and not every `10`.
  */
 import MiniSearch, { type SearchResult as MiniResult } from 'minisearch';
-import { wordsOf, type ParsedQuery } from '../../../shared/search.js';
-import type { IndexedIncident, SearchDoc } from '../search-documents.js';
-import { hasLabels, passesFilters, type SearchEngine, type SearchHit, type SearchScope, type SimilarQuery } from '../search-engine.js';
-
-/**
- * The words of `text` as indexed: each word; and for a compound one each part and each leading run of
- * parts (`ny-edge1.example.net` also as `ny`, `edge1`, `example`, `net`, `ny-edge1`, `ny-edge1.example`).
- */
-export function indexTokens(text: string): string[] {
-  const out: string[] = [];
-  for (const word of wordsOf(text)) {
-    out.push(word);
-    if (!/[.\-/:]/.test(word)) continue;
-    for (const part of word.split(/[.\-/:]+/)) if (part && !/^\d{1,3}$/.test(part)) out.push(part);
-    for (const joiner of word.matchAll(/[.\-/:]+/g)) if (joiner.index > 0) out.push(word.slice(0, joiner.index));
-  }
-  return out;
-}
+import { wordsOf, type ParsedQuery } from '../../shared/search.js';
+import type { IndexedIncident, SearchDoc } from '../../server/search/search-documents.js';
+import { indexTokens } from '../../server/search/embedded/memory-engine.js';
+import { hasLabels, passesFilters, type SearchEngine, type SearchHit, type SearchScope, type SimilarQuery } from '../../server/search/search-engine.js';
 
 interface Held {
   seq: number;
@@ -43,6 +32,8 @@ interface Held {
 
 const OPEN = '';
 
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 const newIndex = () =>
   new MiniSearch<SearchDoc>({
     idField: 'id',
@@ -54,7 +45,7 @@ const newIndex = () =>
   });
 
 export class MiniSearchEngine implements SearchEngine {
-  readonly kind = 'minisearch' as const;
+  readonly kind = 'memory' as const;
   private readonly partitions = new Map<string, MiniSearch<SearchDoc>>([[OPEN, newIndex()]]);
   private readonly docs = new Map<string, SearchDoc>();
   private readonly incidents = new Map<string, Held>();
@@ -155,7 +146,7 @@ export class MiniSearchEngine implements SearchEngine {
     for (const [partition, index] of this.partitions) {
       if (partition !== OPEN && scope.incidents.has(partition)) results.push(...search(index));
     }
-    return results.sort((a, b) => b.score - a.score || this.docs.get(b.id)!.at.localeCompare(this.docs.get(a.id)!.at) || (a.id < b.id ? -1 : 1));
+    return results.sort((a, b) => b.score - a.score || cmp(this.docs.get(b.id)!.at, this.docs.get(a.id)!.at) || cmp(a.id, b.id));
   }
 
   private hit(id: string, score: number): SearchHit {
