@@ -43,6 +43,8 @@ const FOLLOWED_KEPT = 16;
 const FOLLOWED_IDLE_MS = 10 * 60_000;
 /** Incidents derived at once. */
 const PARALLEL = 2;
+/** How often a state whose only change is its seq is written. */
+const SEQ_ONLY_WRITE_MS = 30_000;
 
 export function messageId(destinationId: string, incidentId: string, key: string): string {
   return `msg_${createHash('sha256').update(`${destinationId}\n${incidentId}\n${key}`).digest('base64url').slice(0, 32)}`;
@@ -61,6 +63,8 @@ export class NotificationDeriver {
   private readonly again = new Set<string>();
   /** The last state written or read per incident, to tell which alerts are news. */
   private readonly known = new Map<string, NotifiedState>();
+  /** When each incident's state was last written. */
+  private readonly seqWrittenAt = new Map<string, number>();
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
   private idle: Array<() => void> = [];
@@ -204,10 +208,16 @@ export class NotificationDeriver {
         incidentUrl: (id) => `${this.opts.publicUrl()}/incidents/${encodeURIComponent(id)}`,
         entryUrl: (id, entryId) => `${this.opts.publicUrl()}/incidents/${encodeURIComponent(id)}#entry-${encodeURIComponent(entryId)}`,
       });
-      if (state && out.events.length === 0 && out.tests.length === 0 && JSON.stringify(out.state) === JSON.stringify(state)) {
-        this.known.set(incidentId, state);
-        return undefined;
+      if (state && out.events.length === 0 && out.tests.length === 0) {
+        const same = JSON.stringify({ ...out.state, seq: 0 }) === JSON.stringify({ ...state, seq: 0 });
+        // Only the seq moved (typing in observations): written now and then, not on every look —
+        // deriving from an older seq again finds the same nothing.
+        if (same && (out.state.seq === state.seq || now - (this.seqWrittenAt.get(incidentId) ?? 0) < SEQ_ONLY_WRITE_MS)) {
+          this.known.set(incidentId, state);
+          return undefined;
+        }
       }
+      this.seqWrittenAt.set(incidentId, now);
       return { state: out.state, ...this.fanOut(incident, destinations, out.events, out.tests, now) };
     });
     if (written) {
