@@ -47,15 +47,26 @@ export interface SearchEngine {
   close(): Promise<void>;
 }
 
+/** A phrase or an excluded word as a case-insensitive pattern, any run of spaces between its words. */
+function literal(text: string): RegExp {
+  const words = text.trim().split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(words.join('\\s+'), 'iu');
+}
+
+const patterns = new WeakMap<ParsedQuery, { phrases: RegExp[]; exclude: RegExp[] }>();
+
 /** Whether `doc` passes the parts of a query an index does not do itself: phrases, exclusions, kinds, times. */
 export function passesFilters(doc: SearchDoc, q: ParsedQuery): boolean {
   if (q.kind && !q.kind.includes(doc.kind)) return false;
   if (q.from && doc.at < q.from) return false;
   if (q.to && doc.at > q.to) return false;
   if (q.phrases.length || q.exclude.length) {
-    const text = `${doc.title}\n${doc.body}`.toLowerCase().replace(/\s+/g, ' ');
-    if (!q.phrases.every((p) => text.includes(p))) return false;
-    if (q.exclude.some((x) => text.includes(x))) return false;
+    // Compiled once per query; tested on title and body as they are (no lower-cased copy per record).
+    let p = patterns.get(q);
+    if (!p) patterns.set(q, (p = { phrases: q.phrases.map(literal), exclude: q.exclude.map(literal) }));
+    const has = (re: RegExp) => re.test(doc.title) || re.test(doc.body);
+    if (!p.phrases.every(has)) return false;
+    if (p.exclude.some(has)) return false;
   }
   return true;
 }

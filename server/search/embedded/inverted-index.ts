@@ -90,8 +90,13 @@ export interface Scored {
   score: number;
 }
 
+/** Words are found by prefix through buckets of their first this many characters. */
+const BUCKET = 3;
+
 export class InvertedIndex<R> {
   private readonly terms = new Map<string, Posting>();
+  /** The words of 3 characters or more, by their first 3: a prefix looks through one bucket, not every word. */
+  private buckets = new Map<string, string[]>();
   /** By record number: the record (undefined once removed) and its weighted length. */
   private readonly records: Array<R | undefined> = [];
   private readonly lengths: number[] = [];
@@ -109,7 +114,10 @@ export class InvertedIndex<R> {
     for (const w of bodyWords) tf.set(w, (tf.get(w) ?? 0) + 1);
     for (const [w, n] of tf) {
       let p = this.terms.get(w);
-      if (!p) this.terms.set(w, (p = new Posting()));
+      if (!p) {
+        this.terms.set(w, (p = new Posting()));
+        this.bucket(w);
+      }
       p.push(doc, n);
     }
     const length = titleWords.length * TITLE_WEIGHT + bodyWords.length;
@@ -228,7 +236,10 @@ export class InvertedIndex<R> {
     const exact = this.terms.get(word);
     if (!prefix || word.length < 3) return exact ? single(exact) : undefined;
     const postings: Posting[] = [];
-    for (const [term, p] of this.terms) if (term.startsWith(word)) postings.push(p);
+    for (const term of this.buckets.get(word.slice(0, BUCKET)) ?? []) {
+      const p = term.startsWith(word) ? this.terms.get(term) : undefined;
+      if (p) postings.push(p);
+    }
     if (postings.length === 0) return undefined;
     if (postings.length === 1) return single(postings[0]!);
     postings.sort((a, b) => b.n - a.n);
@@ -253,6 +264,16 @@ export class InvertedIndex<R> {
       p.n = j;
     }
     this.stale = 0;
+    this.buckets = new Map();
+    for (const term of this.terms.keys()) this.bucket(term);
+  }
+
+  private bucket(term: string): void {
+    if (term.length < BUCKET) return;
+    const key = term.slice(0, BUCKET);
+    const list = this.buckets.get(key);
+    if (list) list.push(term);
+    else this.buckets.set(key, [term]);
   }
 }
 
