@@ -221,7 +221,7 @@ describe('since you left', () => {
     await page.getByRole('button', { name: 'Catch up…' }).click();
     await panel.getByLabel('What changed since (UTC)').fill('-1h');
     await panel.getByRole('button', { name: 'Show' }).click();
-    await expect.poll(() => panel.getByRole('heading', { level: 2 }).textContent()).toMatch(/^Since \d\d:\d\d UTC — \d+ changes$/);
+    await expect.poll(() => panel.getByRole('heading', { level: 2 }).textContent()).toMatch(/^Since (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC — \d+ changes$/);
     expect(await panel.getByRole('region', { name: 'New tests and entries' }).getByRole('listitem').count()).toBe(2);
     await panel.getByRole('button', { name: 'Close' }).click();
     expect(await panel.count()).toBe(0);
