@@ -279,7 +279,7 @@ function Deliveries({ destination, onChange }: { destination: Destination; onCha
                 {d.log.length > 0 && (
                   <details>
                     <summary>Attempts</summary>
-                    <ol className="attempts">
+                    <ol className="attempts" reversed>
                       {d.log.map((a, i) => (
                         <li key={i}>
                           <time dateTime={a.at}>{utc(a.at)}</time> · {a.ok ? 'ok' : 'failed'}{a.statusCode !== undefined ? ` · HTTP ${a.statusCode}` : ''} · {a.durationMs} ms
