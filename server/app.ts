@@ -127,7 +127,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     const body = JSON.stringify({ error });
     socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
-  const events = new AppEvents(server, auth, access, config.allowedOrigins, isRedisBus(storage.bus) ? storage.bus : undefined);
+  const events = new AppEvents(server, auth, access, config.allowedOrigins, isRedisBus(storage.bus) ? storage.bus : undefined, log);
   const refusals = new Refusals(config.refusalPace);
   // Sockets on this node whose access another node took away (PostgreSQL mode) are checked again.
   storage.onRemoteAccessChange((change) => access.changed(change));

@@ -9,6 +9,7 @@
 import type http from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { Alert } from '../../shared/alerts.js';
 import type { Incident } from '../../shared/model.js';
@@ -17,6 +18,7 @@ import { Paths } from '../../shared/protocol.js';
 import type { AccessChanges } from '../auth/access-changes.js';
 import type { Authenticator, Credential } from '../auth/authenticate.js';
 import { hashToken } from '../auth/secrets.js';
+import { tolerant } from '../storage/redis/redis-bus.js';
 import { originAllowed } from '../auth/origin.js';
 
 export class AppEvents {
@@ -26,7 +28,7 @@ export class AppEvents {
    * @param redis In the several-node mode, the bus's two Redis connections: events reach the users'
    *   sockets on every node (@socket.io/redis-adapter), and no further connections are opened.
    */
-  constructor(server: http.Server, auth: Authenticator, access: AccessChanges, allowedOrigins: string[], redis?: { pub: Redis; sub: Redis }) {
+  constructor(server: http.Server, auth: Authenticator, access: AccessChanges, allowedOrigins: string[], redis?: { pub: Redis; sub: Redis }, log?: Logger) {
     this.io = new Server(server, {
       path: Paths.events,
       serveClient: false,
@@ -36,7 +38,9 @@ export class AppEvents {
       // Same Origin rule as the collaboration socket: a page elsewhere cannot ride a session cookie.
       allowRequest: (req, callback) => callback(null, originAllowed(req, allowedOrigins)),
     });
-    if (redis) this.io.adapter(createAdapter(redis.pub, redis.sub));
+    // The adapter leaves the promises of its Redis calls unhandled: with Redis away, a broadcast or
+    // a shutdown would end the process. `tolerant` handles (and logs) them.
+    if (redis) this.io.adapter(createAdapter(tolerant(redis.pub, log, 'app events'), tolerant(redis.sub, log, 'app events')));
     this.io.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
       const identity = typeof token === 'string' ? { credential: { kind: 'token' as const, hash: hashToken(token) } } : auth.identify(socket.request);

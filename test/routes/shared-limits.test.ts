@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startRedis, type LocalRedis } from '../../cluster/engines.js';
 import { LOGIN_LIMITS } from '../../server/auth/login-limits.js';
 import { usePostgres } from '../helpers/postgres.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
 
 const postgres = usePostgres();
 const servers: TestServer[] = [];
@@ -37,5 +37,10 @@ describe('login limits across nodes', () => {
     const local: number[] = [];
     for (let i = 0; i < LOGIN_LIMITS.perName + 1; i++) local.push((await login(a, 'other-victim')).status);
     expect(local.at(-1)).toBe(429);
+    // And the node goes on: an app event broadcast with Redis away is logged, not an unhandled
+    // rejection (which ends a Node process); closing the nodes in afterAll, with Redis still away, too.
+    const incident = await a.api('POST', '/api/incidents', { token: ADMIN_TOKEN, body: { title: 'while Redis is away' } });
+    expect(incident.status).toBe(201);
+    expect((await a.api('GET', '/healthz')).status).toBe(200);
   });
 });

@@ -133,6 +133,28 @@ export async function openRedisBus(url: string, instanceId: string, log: Logger)
   };
 }
 
+/**
+ * The client as another library may use it (socket.io's Redis adapter publishes, subscribes and
+ * unsubscribes without handling a refusal): every promise a call returns gets a handler, so Redis
+ * being away is logged, never an unhandled rejection (which ends a Node process). Callers that await
+ * the promise still see the error.
+ */
+export function tolerant(client: Redis, log: Logger | undefined, what: string): Redis {
+  return new Proxy(client, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (result instanceof Promise) {
+          result.catch((err: Error) => log?.debug({ err: err.message, call: String(prop), what }, 'a Redis call failed (Redis away?)'));
+        }
+        return result;
+      };
+    },
+  });
+}
+
 export function isRedisBus(bus: ClusterBus): bus is RedisBus {
   return 'pub' in bus && 'sub' in bus;
 }
