@@ -18,6 +18,7 @@ import type { IncidentRecord, MetadataStore } from '../store/metadata.js';
 import { deriveEvents, type DerivedEvent } from './derive-events.js';
 import { FollowedIncident } from './followed-incident.js';
 import type { Derivation, DestinationRecord, NotificationStore, NotifiedState } from './notification-store.js';
+import { isUnavailable } from '../storage/postgres/database.js';
 
 export interface DeriverOptions {
   store: NotificationStore;
@@ -148,7 +149,8 @@ export class NotificationDeriver {
       for (const id of ids) this.enqueue(id);
       this.evictIdle();
     } catch (err) {
-      this.opts.log.warn({ err }, 'notification sweep failed; trying again at the next');
+      if (isUnavailable(err)) this.opts.log.debug({ err: (err as Error).message }, 'notification sweep: PostgreSQL unavailable');
+      else this.opts.log.warn({ err }, 'notification sweep failed; trying again at the next');
     }
   }
 

@@ -14,6 +14,7 @@ import type { MetadataStore } from '../store/metadata.js';
 import { mayReceive } from './deriver.js';
 import type { AttemptRecord, MessageRecord, NotificationStore, Outcome } from './notification-store.js';
 import { send, type SendOptions, type SendResult } from './send.js';
+import { isUnavailable } from '../storage/postgres/database.js';
 
 export interface DispatcherOptions extends SendOptions {
   store: NotificationStore;
@@ -89,7 +90,8 @@ export class NotificationDispatcher {
         }
       }
     } catch (err) {
-      this.opts.log.warn({ err }, 'could not claim notifications; trying again shortly');
+      if (isUnavailable(err)) this.opts.log.debug({ err: (err as Error).message }, 'could not claim notifications: PostgreSQL unavailable; trying again shortly');
+      else this.opts.log.warn({ err }, 'could not claim notifications; trying again shortly');
     } finally {
       this.ticking = false;
       if (!this.closed) this.schedule(this.opts.pollMs);

@@ -23,6 +23,7 @@ import type { MetadataStore } from '../store/metadata.js';
 import { searchDocsOf } from './search-documents.js';
 import type { SearchEngine } from './search-engine.js';
 import type { PgSearchEngine } from './postgres/pg-search-engine.js';
+import { isUnavailable } from '../storage/postgres/database.js';
 
 export interface SearchIndexerOptions {
   engine: SearchEngine;
@@ -68,7 +69,11 @@ export class SearchIndexer {
         this.buildMs = performance.now() - started;
         this.o.log.info({ incidents: this.indexed, ms: Math.round(this.buildMs) }, 'search index ready');
         if (this.o.engine.kind === 'postgres' && !this.closed) {
-          this.sweeper = setInterval(() => void this.sweep().catch((err) => this.o.log.warn({ err }, 'search sweep failed')), this.o.sweepMs ?? 1000);
+          // PostgreSQL away is said once by the readiness probe, not every second here.
+          this.sweeper = setInterval(
+            () => void this.sweep().catch((err) => (isUnavailable(err) ? this.o.log.debug({ err: (err as Error).message }, 'search sweep: PostgreSQL unavailable') : this.o.log.warn({ err }, 'search sweep failed'))),
+            this.o.sweepMs ?? 1000,
+          );
           this.sweeper.unref();
         }
       });

@@ -10,6 +10,7 @@
  * exclusions are compared literally on the text, as the embedded engine does.
  */
 import type pg from 'pg';
+import { transaction } from '../../storage/postgres/database.js';
 import { wordsOf, type ParsedQuery } from '../../../shared/search.js';
 import type { SearchKind } from '../../../shared/search.js';
 import type { IndexedIncident, SearchDoc } from '../search-documents.js';
@@ -92,11 +93,9 @@ export class PgSearchEngine implements SearchEngine {
   constructor(private readonly pool: pg.Pool) {}
 
   async put(incident: IndexedIncident): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      // Locks the incident's row until COMMIT: two nodes indexing one incident take turns, and the
-      // later reading of the history wins whatever order they commit in.
+    // Locks the incident's row until COMMIT: two nodes indexing one incident take turns, and the
+    // later reading of the history wins whatever order they commit in.
+    await transaction(this.pool, async (client) => {
       const kept = await client.query(
         `INSERT INTO search_incidents (incident_id, seq, labels, conclusion) VALUES ($1, $2, $3, $4)
          ON CONFLICT (incident_id) DO UPDATE SET seq = excluded.seq, labels = excluded.labels, conclusion = excluded.conclusion, indexed_at = now()
@@ -104,41 +103,34 @@ export class PgSearchEngine implements SearchEngine {
          RETURNING 1`,
         [incident.incidentId, incident.seq, incident.labels, incident.conclusion ?? null],
       );
-      if (kept.rowCount === 0) return void (await client.query('ROLLBACK'));
+      if (kept.rowCount === 0) return; // a later reading is there: this one changes nothing
       const d = incident.docs;
       await client.query(`DELETE FROM search_docs WHERE incident_id = $1 AND NOT (id = ANY($2::text[]))`, [incident.incidentId, d.map((x) => x.id)]);
-      if (d.length > 0) {
-        await client.query(
-          `INSERT INTO search_docs (id, incident_id, kind, entry_id, hypothesis_id, title, body, command, conclusion, at, tsv)
-           SELECT id, incident_id, kind, entry_id, hypothesis_id, title, body, command, conclusion, at, tsv::tsvector
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-             AS t(id, incident_id, kind, entry_id, hypothesis_id, title, body, command, conclusion, at, tsv)
-           ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, entry_id = excluded.entry_id, hypothesis_id = excluded.hypothesis_id,
-             title = excluded.title, body = excluded.body, command = excluded.command, conclusion = excluded.conclusion, at = excluded.at, tsv = excluded.tsv
-           WHERE (search_docs.kind, search_docs.entry_id, search_docs.hypothesis_id, search_docs.title, search_docs.body, search_docs.command, search_docs.conclusion, search_docs.at)
-             IS DISTINCT FROM (excluded.kind, excluded.entry_id, excluded.hypothesis_id, excluded.title, excluded.body, excluded.command, excluded.conclusion, excluded.at)`,
-          [
-            d.map((x) => x.id),
-            d.map((x) => x.incidentId),
-            d.map((x) => x.kind),
-            d.map((x) => x.entryId ?? null),
-            d.map((x) => x.hypothesisId ?? null),
-            d.map((x) => x.title),
-            d.map((x) => x.body),
-            d.map((x) => x.command ?? null),
-            d.map((x) => x.conclusion ?? null),
-            d.map((x) => x.at),
-            d.map((x) => tsvectorOf(x.title, x.body)),
-          ],
-        );
-      }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      if (d.length === 0) return;
+      await client.query(
+        `INSERT INTO search_docs (id, incident_id, kind, entry_id, hypothesis_id, title, body, command, conclusion, at, tsv)
+         SELECT id, incident_id, kind, entry_id, hypothesis_id, title, body, command, conclusion, at, tsv::tsvector
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+           AS t(id, incident_id, kind, entry_id, hypothesis_id, title, body, command, conclusion, at, tsv)
+         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, entry_id = excluded.entry_id, hypothesis_id = excluded.hypothesis_id,
+           title = excluded.title, body = excluded.body, command = excluded.command, conclusion = excluded.conclusion, at = excluded.at, tsv = excluded.tsv
+         WHERE (search_docs.kind, search_docs.entry_id, search_docs.hypothesis_id, search_docs.title, search_docs.body, search_docs.command, search_docs.conclusion, search_docs.at)
+           IS DISTINCT FROM (excluded.kind, excluded.entry_id, excluded.hypothesis_id, excluded.title, excluded.body, excluded.command, excluded.conclusion, excluded.at)`,
+        [
+          d.map((x) => x.id),
+          d.map((x) => x.incidentId),
+          d.map((x) => x.kind),
+          d.map((x) => x.entryId ?? null),
+          d.map((x) => x.hypothesisId ?? null),
+          d.map((x) => x.title),
+          d.map((x) => x.body),
+          d.map((x) => x.command ?? null),
+          d.map((x) => x.conclusion ?? null),
+          d.map((x) => x.at),
+          d.map((x) => tsvectorOf(x.title, x.body)),
+        ],
+      );
+    });
   }
 
   async remove(incidentId: string): Promise<void> {

@@ -31,6 +31,31 @@ export async function openDatabase(url: string, options: { max?: number } = {}):
   return { pool, url, close: () => pool.end() };
 }
 
+/**
+ * Runs `work` in one transaction on a client of its own. While checked out, a client has no listener
+ * for its 'error' event (the pool listens only to idle ones): a connection dropping between two of the
+ * transaction's queries (PostgreSQL stopped) would be an unhandled 'error' and end the process. It
+ * gets one here, and a broken client is destroyed rather than returned to the pool.
+ */
+export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error) => void (broken = err);
+  client.on('error', onError);
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
+}
+
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
 
 /** Whether `err` says PostgreSQL could not be reached (or went away), rather than refusing the query. */

@@ -98,6 +98,9 @@ export async function openPgBlobs(pool: pg.Pool, options: PgBlobsOptions = {}): 
     if (await stat(stored.sha256)) return false;
     const client = await pool.connect();
     let broken: Error | undefined;
+    // Checked out, a client has no 'error' listener of the pool's: a dropped connection would end the process.
+    const onError = (err: Error) => void (broken = err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       // Locked so that no sweep drops the upload under the move; gone if it was swept already.
@@ -126,6 +129,7 @@ export async function openPgBlobs(pool: pg.Pool, options: PgBlobsOptions = {}): 
       await client.query('ROLLBACK').catch((e: Error) => void (broken = e));
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

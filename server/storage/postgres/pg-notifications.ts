@@ -12,6 +12,7 @@ import {
   ATTEMPTS_KEPT, withTest, type AttemptRecord, type DeliveryCounts, type DestinationRecord, type MessageRecord, type NotificationStore,
   type NotifiedState,
 } from '../../notifications/notification-store.js';
+import { transaction as inTransaction } from './database.js';
 
 interface MessageRow {
   id: string;
@@ -73,20 +74,7 @@ const destinationOf = (r: { value: Omit<DestinationRecord, 'secret'>; secret: st
 });
 
 export function openPgNotifications(pool: pg.Pool): NotificationStore {
-  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
+  const transaction = <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => inTransaction(pool, work);
   const insertMessage = (client: pg.PoolClient, m: { id: string; destinationId: string; incidentId: string; event: NotificationEvent; dueAt: number }, now: number, digest: boolean) =>
     client.query(
       `INSERT INTO notify_messages (id, destination_id, incident_id, event, status, digest, created_at, since, next_at)
