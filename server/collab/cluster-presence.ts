@@ -40,8 +40,11 @@ export class ClusterPresence {
 
   /** Changes made by this node's sockets (joins, cursors, leaves), for the other nodes. */
   publish(clientIds: number[]): void {
-    if (clientIds.length === 0 || !this.bus.connected) return;
-    this.send(UPDATE, awarenessProtocol.encodeAwarenessUpdate(this.awareness, clientIds));
+    // Only IDs the awareness knows: a socket's ID whose state was never set or already removed has
+    // no clock, and encodeAwarenessUpdate would throw (seen answering another node's query).
+    const known = clientIds.filter((id) => this.awareness.meta.has(id));
+    if (known.length === 0 || !this.bus.connected) return;
+    this.send(UPDATE, awarenessProtocol.encodeAwarenessUpdate(this.awareness, known));
   }
 
   close(): void {
