@@ -45,6 +45,8 @@ export interface SearchCase {
   scanMs: Stats;
   /** The same query on MiniSearch holding the same records, in this process. */
   miniSearchMs: Stats;
+  /** The same query on PostgreSQL full-text search holding the same records (engine only), when measured. */
+  postgresMs?: Stats;
 }
 
 export interface EngineBuild {
@@ -66,6 +68,8 @@ export interface SearchBenchResult {
   textMiB: number;
   serverRssMiB: number;
   freshness: Stats;
+  /** PostgreSQL full-text search, the several-node mode's engine: bulk load of the same records. */
+  postgres?: { loadMs: number; tableMiB: number };
   cases: SearchCase[];
   othersCpu: number;
   command: string;
@@ -190,7 +194,7 @@ function plainScan(texts: Array<{ text: string; restricted: boolean }>, query: s
   return n;
 }
 
-export async function searchBench(opts: { incidents?: number; entries?: number; requests?: number } = {}): Promise<SearchBenchResult> {
+export async function searchBench(opts: { incidents?: number; entries?: number; requests?: number; postgres?: boolean } = {}): Promise<SearchBenchResult> {
   const n = opts.incidents ?? 1000;
   const perIncident = opts.entries ?? 200;
   const requests = opts.requests ?? 200;
@@ -327,9 +331,11 @@ export async function searchBench(opts: { incidents?: number; entries?: number; 
     provider.destroy();
     doc.destroy();
 
+    const postgres = opts.postgres === false ? undefined : await postgresCases(seeded.records, restrictedIds, seeded.incidentIds, out, requests);
     return {
       machine: machine(),
       at: new Date().toISOString(),
+      postgres,
       incidents: n,
       entriesPerIncident: perIncident,
       records: seeded.records.length,
@@ -350,6 +356,48 @@ export async function searchBench(opts: { incidents?: number; entries?: number; 
   }
 }
 
+/** The several-node mode's engine on the same records: a PostgreSQL of its own, the same queries in-process. */
+async function postgresCases(records: SearchDoc[], restrictedIds: Set<string>, incidentIds: string[], cases: SearchCase[], requests: number): Promise<SearchBenchResult['postgres']> {
+  const { startPostgres } = await import('../cluster/engines.js');
+  const { openDatabase } = await import('../server/storage/postgres/database.js');
+  const { PgSearchEngine } = await import('../server/search/postgres/pg-search-engine.js');
+  const server = await startPostgres();
+  const db = await openDatabase(server.url);
+  try {
+    const engine = new PgSearchEngine(db.pool);
+    const byIncident = new Map<string, SearchDoc[]>();
+    for (const r of records) {
+      let list = byIncident.get(r.incidentId);
+      if (!list) byIncident.set(r.incidentId, (list = []));
+      list.push(r);
+    }
+    const t0 = performance.now();
+    for (const [incidentId, docs] of byIncident) await engine.put({ incidentId, seq: 1, docs, labels: [], restricted: restrictedIds.has(incidentId) });
+    await db.pool.query('VACUUM ANALYZE search_docs');
+    const loadMs = performance.now() - t0;
+    const size = await db.pool.query<{ b: string }>("SELECT pg_total_relation_size('search_docs') AS b");
+    progress(`search: PostgreSQL loaded ${records.length} records in ${(loadMs / 1000).toFixed(1)} s`);
+    for (const c of cases) {
+      const parsed = parseQuery(c.query);
+      const scope = { incidents: new Set(incidentIds.filter((id) => c.who === 'member' || !restrictedIds.has(id))) };
+      // Severity filters are the service's (the catalog's); the engine gets the same scope for every case.
+      for (let i = 0; i < 5; i++) await engine.search(parsed, scope, 20);
+      const times: number[] = [];
+      for (let i = 0; i < Math.min(requests, 100); i++) {
+        const t = performance.now();
+        await engine.search(parsed, scope, 20);
+        times.push(performance.now() - t);
+      }
+      c.postgresMs = stats(times);
+      progress(`search: PostgreSQL ${c.name}: p50 ${c.postgresMs.p50.toFixed(1)} ms, p99 ${c.postgresMs.p99.toFixed(1)} ms`);
+    }
+    return { loadMs, tableMiB: Number(size.rows[0]!.b) / 2 ** 20 };
+  } finally {
+    await db.close();
+    await server.destroy();
+  }
+}
+
 export function searchMarkdown(r: SearchBenchResult): string {
   const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
   const lines = [
@@ -360,11 +408,12 @@ export function searchMarkdown(r: SearchBenchResult): string {
     `Freshness (an entry saved through the stock provider → found by \`GET /api/search\`, 20 entries): p50 ${f(r.freshness.p50)} ms, p99 ${f(r.freshness.p99)} ms, max ${f(r.freshness.max)} ms (target ≤ 2 s; \`SEARCH_DELAY_MS\` = 250 ms of it).`,
     'Queries one at a time over loopback, 20 results each; times to the whole answer read. Target ≤ 50 ms p99. The plain scan runs the same words over the same records\' lower-cased text in the bench process (no ranking, no snippets); MiniSearch answers the same query in the bench process (engine only: no HTTP, no snippets).',
     '',
-    '| query | as | matches | ours, over HTTP: p50 / p90 / p99 / max (ms) | plain scan p50 / p99 (ms) | MiniSearch p50 / p99 (ms) |',
-    '|---|---|---:|---|---|---|',
+    ...(r.postgres ? [`PostgreSQL full-text search (the several-node mode's engine, migration 005) loaded the same records in ${(r.postgres.loadMs / 1000).toFixed(1)} s (${r.postgres.tableMiB.toFixed(0)} MiB with its GIN index); its column is the engine alone, in this process, over a local socket.`, ''] : []),
+    '| query | as | matches | ours, over HTTP: p50 / p90 / p99 / max (ms) | plain scan p50 / p99 (ms) | MiniSearch p50 / p99 (ms) | PostgreSQL p50 / p99 (ms) |',
+    '|---|---|---:|---|---|---|---|',
   ];
   for (const c of r.cases) {
-    lines.push(`| ${c.name}: \`${c.query}\` | ${c.who} | ${c.total.toLocaleString('en')} | ${f(c.ms.p50)} / ${f(c.ms.p90)} / ${f(c.ms.p99)} / ${f(c.ms.max)} | ${f(c.scanMs.p50)} / ${f(c.scanMs.p99)} | ${f(c.miniSearchMs.p50)} / ${f(c.miniSearchMs.p99)} |`);
+    lines.push(`| ${c.name}: \`${c.query}\` | ${c.who} | ${c.total.toLocaleString('en')} | ${f(c.ms.p50)} / ${f(c.ms.p90)} / ${f(c.ms.p99)} / ${f(c.ms.max)} | ${f(c.scanMs.p50)} / ${f(c.scanMs.p99)} | ${f(c.miniSearchMs.p50)} / ${f(c.miniSearchMs.p99)} | ${c.postgresMs ? `${f(c.postgresMs.p50)} / ${f(c.postgresMs.p99)}` : '—'} |`);
   }
   return lines.join('\n');
 }

@@ -151,6 +151,10 @@ export function describeSearchEngineContract(name: string, open: () => Promise<S
       }
       expect(ids(await search(engine, 'ñandú', [a]))).toEqual([`${a.incidentId}/entry/x1`]);
       expect(ids(await search(engine, 'weird', [a]))).toEqual([`${a.incidentId}/entry/x1`]);
+      // Phrases with characters that mean something in a pattern are still literal.
+      expect(ids(await search(engine, '"(weird)   NAME: a&b|c!d"', [a]))).toEqual([`${a.incidentId}/entry/x1`]);
+      expect(ids(await search(engine, '"(weird).*name"', [a]))).toEqual([]);
+      expect(ids(await search(engine, 'weird -"a&b|c"', [a]))).toEqual([]);
     });
   });
 }

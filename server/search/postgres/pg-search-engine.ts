@@ -84,8 +84,18 @@ const hitOf = (r: DocRow): SearchHit => ({
 });
 
 const COLUMNS = `d.id, d.incident_id, d.kind, d.entry_id, d.hypothesis_id, d.title, d.body, d.command, d.conclusion, d.at, s.conclusion AS incident_conclusion`;
-/** The text phrases and exclusions are compared with, as passesFilters makes it. */
-const FLAT_TEXT = `regexp_replace(lower(d.title || E'\\n' || d.body), '\\s+', ' ', 'g')`;
+/**
+ * A phrase or an excluded word as a case-insensitive regular expression (`~*`), any run of spaces
+ * between its words — as passesFilters compares them in the embedded engine. Every character that
+ * means something in a regular expression is escaped: what the reader typed is only ever literal.
+ */
+export function literalPattern(text: string): string {
+  return text
+    .trim()
+    .split(/\s+/)
+    .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('\\s+');
+}
 
 export class PgSearchEngine implements SearchEngine {
   readonly kind = 'postgres' as const;
@@ -168,13 +178,14 @@ export class PgSearchEngine implements SearchEngine {
       where.push(`d.tsv @@ $${params.length}::tsquery`);
       rank = `ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', d.tsv, $${params.length}::tsquery)`;
     }
+    // Matched on title and body as stored (no lower-cased, flattened copy of every candidate).
     for (const phrase of q.phrases) {
-      params.push(phrase);
-      where.push(`strpos(${FLAT_TEXT}, $${params.length}) > 0`);
+      params.push(literalPattern(phrase));
+      where.push(`(d.title ~* $${params.length} OR d.body ~* $${params.length})`);
     }
     for (const excluded of q.exclude) {
-      params.push(excluded);
-      where.push(`strpos(${FLAT_TEXT}, $${params.length}) = 0`);
+      params.push(literalPattern(excluded));
+      where.push(`NOT (d.title ~* $${params.length} OR d.body ~* $${params.length})`);
     }
     if (q.labels.length) {
       params.push(q.labels.map((l) => `${l.name}=${l.value}`.toLowerCase()));
