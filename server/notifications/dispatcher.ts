@@ -30,6 +30,14 @@ export interface DispatcherOptions extends SendOptions {
   giveUpAfterMs: number;
 }
 
+/**
+ * A claim's lease, renewed every third of it while the message is being sent. Short, because a node
+ * that dies (SIGKILL, power) holding a claim keeps that message from every other node, and from itself
+ * restarted, until its lease runs out: with a lease covering the longest send (connect and response
+ * timeouts) plus a margin, a crash held a message back 32 s in the tests, 45 s by default.
+ */
+export const CLAIM_LEASE_MS = 10_000;
+
 /** Longest a Retry-After is honoured for; beyond it, the usual backoff's ceiling applies. */
 const MAX_RETRY_AFTER_MS = 3600_000;
 
@@ -41,7 +49,10 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number, random
 
 export class NotificationDispatcher {
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Ids of the messages being sent: their leases are renewed until they are settled. */
+  private readonly holding = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private renewer: NodeJS.Timeout | undefined;
   private ticking = false;
   private closed = false;
 
@@ -49,6 +60,8 @@ export class NotificationDispatcher {
 
   start(): void {
     this.schedule(0);
+    this.renewer = setInterval(() => void this.renew(), CLAIM_LEASE_MS / 3);
+    this.renewer.unref();
   }
 
   /** Looks for due messages now (new messages were written). */
@@ -60,6 +73,7 @@ export class NotificationDispatcher {
     this.closed = true;
     clearTimeout(this.timer);
     await Promise.allSettled([...this.inFlight.values()]);
+    clearInterval(this.renewer);
   }
 
   private schedule(ms: number): void {
@@ -78,11 +92,13 @@ export class NotificationDispatcher {
         const claimed = await this.opts.store.claimDue(this.opts.owner, {
           now: Date.now(),
           limit: room,
-          leaseMs: this.opts.connectTimeoutMs + this.opts.responseTimeoutMs + 30_000,
+          leaseMs: CLAIM_LEASE_MS,
           busy: [...this.inFlight.keys()],
         });
         for (const m of claimed) {
+          this.holding.add(m.id);
           const sending = this.deliver(m).finally(() => {
+            this.holding.delete(m.id);
             this.inFlight.delete(m.destinationId);
             this.wake();
           });
@@ -95,6 +111,17 @@ export class NotificationDispatcher {
     } finally {
       this.ticking = false;
       if (!this.closed) this.schedule(this.opts.pollMs);
+    }
+  }
+
+  /** Keeps the claims of the messages being sent (a send may take the connect and response timeouts, 15 s by default). */
+  private async renew(): Promise<void> {
+    if (this.holding.size === 0) return;
+    try {
+      await this.opts.store.renew([...this.holding], this.opts.owner, CLAIM_LEASE_MS);
+    } catch (err) {
+      // Not renewed: if the lease runs out, another node may send the message too (same id: receivers deduplicate).
+      this.opts.log.debug({ err: (err as Error).message }, 'could not renew notification claims; trying again shortly');
     }
   }
 

@@ -129,6 +129,12 @@ export interface NotificationStore {
    * it runs out), oldest first, none of the `busy` destinations'.
    */
   claimDue(owner: string, options: { now: number; limit: number; leaseMs: number; busy: string[] }): Promise<MessageRecord[]>;
+  /**
+   * Extends `owner`'s leases on these messages to `leaseMs` from now, those it still holds; returns
+   * their ids. A sender renews while it sends, so a lease can be short: a node that dies holding a
+   * message keeps it from the others only that long.
+   */
+  renew(messageIds: string[], owner: string, leaseMs: number): Promise<string[]>;
   /** Records an attempt and its outcome, if `owner` still holds the message; releases it. */
   settle(messageId: string, owner: string, attempt: AttemptRecord, outcome: Outcome): Promise<boolean>;
   /** Makes a failed (or withheld) message due again now, with a fresh give-up window. */

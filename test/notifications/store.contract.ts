@@ -174,6 +174,36 @@ export function describeStoreContract(name: string, fixture: StoreFixture): void
       if (b !== a) await b.close();
     });
 
+    it('a sender renews the leases it holds; a lease not renewed runs out (its node died)', async () => {
+      const storage = await fixture.fresh();
+      const a = await storage.open();
+      const b = fixture.shared ? await storage.open() : a;
+      const [d1, d2] = [destination(), destination()];
+      await a.addDestination(d1);
+      await a.addDestination(d2);
+      const t = now();
+      await a.derive('inc1', async () => ({
+        state: state(1),
+        digests: [],
+        messages: [
+          { id: 'kept', destinationId: d1.id, incidentId: 'inc1', event: event('kept'), dueAt: t - 10 },
+          { id: 'dropped', destinationId: d2.id, incidentId: 'inc1', event: event('dropped'), dueAt: t - 10 },
+        ],
+      }));
+      expect((await a.claimDue('node-a', { now: now(), limit: 10, leaseMs: 400, busy: [] })).map((m) => m.id).sort()).toEqual(['dropped', 'kept']);
+      // Only the holder renews.
+      expect(await b.renew(['kept'], 'node-b', 10_000)).toEqual([]);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await a.renew(['kept'], 'node-a', 10_000)).toEqual(['kept']);
+      await new Promise((r) => setTimeout(r, 400));
+      // 'dropped' was not renewed: another node takes it; 'kept' is still held, and settled by its holder.
+      expect((await b.claimDue('node-b', { now: now(), limit: 10, leaseMs: 10_000, busy: [] })).map((m) => m.id)).toEqual(['dropped']);
+      expect(await a.renew(['dropped'], 'node-a', 10_000)).toEqual([]);
+      expect(await a.settle('kept', 'node-a', attempt('kept', d1.id, true), { status: 'delivered' })).toBe(true);
+      await a.close();
+      if (b !== a) await b.close();
+    });
+
     it('records attempts and outcomes: tried again later, delivered, failed, retried by an admin — across a restart', async () => {
       const storage = await fixture.fresh();
       const store = await storage.open();

@@ -156,6 +156,12 @@ export async function openEmbeddedNotifications(dataDir: string): Promise<Notifi
       }
       return claimed;
     },
+    async renew(messageIds, owner, leaseMs) {
+      const now = Date.now();
+      const renewed = messageIds.filter((id) => held(id, owner, now));
+      for (const id of renewed) leases.set(id, { owner, until: now + leaseMs });
+      return renewed;
+    },
     async settle(messageId, owner, attempt, outcome) {
       const m = messages.get(messageId);
       if (!m || !held(messageId, owner)) return false;

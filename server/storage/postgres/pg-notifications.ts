@@ -183,6 +183,15 @@ export function openPgNotifications(pool: pg.Pool): NotificationStore {
       );
       return rows.map(messageOf);
     },
+    async renew(messageIds, owner, leaseMs) {
+      if (messageIds.length === 0) return [];
+      const { rows } = await pool.query<{ id: string }>(
+        `UPDATE notify_messages SET lease_until = now() + make_interval(secs => $3::float8 / 1000)
+          WHERE id = ANY($1::text[]) AND lease_owner = $2 AND lease_until >= now() RETURNING id`,
+        [messageIds, owner, leaseMs],
+      );
+      return rows.map((r) => r.id);
+    },
     async settle(messageId, owner, attempt, outcome) {
       return transaction(async (client) => {
         const { rows } = await client.query<MessageRow>(
