@@ -181,7 +181,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const search = new SearchService(storage.search, searchIndexer, store, alerts);
   // Notifications (#20): derived from the history into a durable outbox, sent off the hot path.
   let serverUrl = '';
-  const notifications = await Notifications.start({ config, notify: config.notify, serverUrl: () => serverUrl, logs: storage.logs, rooms, metadata: store, alerts, log });
+  const notifications = await Notifications.start({ config, notify: config.notify, serverUrl: () => serverUrl, logs: storage.logs, rooms, metadata: store, alerts, log, store: storage.notifications });
   alertReceiver.onChange((record) => {
     for (const id of new Set([...record.incidents, ...(record.links ?? []).map((l) => l.incidentId)])) notifications.deriver.follow(id);
   });
@@ -225,6 +225,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   }).catch(async (err) => {
+    await searchIndexer.close();
     await notifications.close();
     await analyses.close();
     await storage.close();

@@ -1,5 +1,5 @@
 /**
- * Notifications, put together (issue #20): the store (the embedded file or PostgreSQL), the deriver
+ * Notifications, put together (issue #20): the store (the storage's: the embedded file or PostgreSQL), the deriver
  * that follows incidents into the outbox, and the dispatcher that sends it. Derivation → outbox →
  * dispatch; docs/architecture.md says why nothing is lost on the way.
  */
@@ -8,10 +8,7 @@ import type { Logger } from 'pino';
 import type { AlertStore } from '../alerts/alert-store.js';
 import type { IncidentRooms } from '../collab/incident-rooms.js';
 import type { Config } from '../config.js';
-import { openEmbeddedNotifications } from '../storage/embedded/embedded-notifications.js';
 import type { IncidentLogs } from '../storage/incident-log.js';
-import { openDatabase } from '../storage/postgres/database.js';
-import { openPgNotifications } from '../storage/postgres/pg-notifications.js';
 import type { MetadataStore } from '../store/metadata.js';
 import { NotificationDeriver } from './deriver.js';
 import { NotificationDispatcher } from './dispatcher.js';
@@ -28,17 +25,8 @@ export interface NotificationsDeps {
   metadata: MetadataStore;
   alerts: AlertStore;
   log: Logger;
-}
-
-/** The store for this storage mode: a file under DATA_DIR, or PostgreSQL through a small pool of its own. */
-export async function openNotificationStore(config: Config): Promise<{ store: NotificationStore; close: () => Promise<void> }> {
-  if (!config.databaseUrl) {
-    const store = await openEmbeddedNotifications(config.dataDir);
-    return { store, close: () => store.close() };
-  }
-  // Its own pool: a slow delivery log query never takes a connection an incident's commit waits for.
-  const db = await openDatabase(config.databaseUrl, { max: 4 });
-  return { store: openPgNotifications(db.pool), close: () => db.close() };
+  /** Where destinations, notified states and the outbox live (the storage's: storage.ts chooses). */
+  store: NotificationStore;
 }
 
 export class Notifications {
@@ -46,12 +34,11 @@ export class Notifications {
     readonly store: NotificationStore,
     readonly deriver: NotificationDeriver,
     readonly dispatcher: NotificationDispatcher,
-    private readonly closeStore: () => Promise<void>,
   ) {}
 
   static async start(deps: NotificationsDeps): Promise<Notifications> {
     const { notify, log } = deps;
-    const { store, close } = await openNotificationStore(deps.config);
+    const { store } = deps;
     const dispatcher = new NotificationDispatcher({
       ...notify,
       store,
@@ -75,12 +62,11 @@ export class Notifications {
     deps.rooms.onCommitted((room) => deriver.follow(room.incidentId));
     deriver.start();
     dispatcher.start();
-    return new Notifications(store, deriver, dispatcher, close);
+    return new Notifications(store, deriver, dispatcher);
   }
 
   async close(): Promise<void> {
     await this.deriver.close();
     await this.dispatcher.close();
-    await this.closeStore();
   }
 }

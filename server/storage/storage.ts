@@ -9,6 +9,7 @@ import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { MetadataStore } from '../store/metadata.js';
 import type { SeenMarks } from '../store/seen-marks.js';
 import type { SearchEngine } from '../search/search-engine.js';
+import type { NotificationStore } from '../notifications/notification-store.js';
 import type { Blobs } from './blobs.js';
 import type { Jobs } from './jobs.js';
 import type { ClusterBus } from './cluster-bus.js';
@@ -28,6 +29,8 @@ export interface Storage {
   blobs: Blobs;
   /** Where the search index lives: this process's memory (embedded) or PostgreSQL, shared by the nodes. */
   search: SearchEngine;
+  /** Notification destinations, each incident's notified state and the outbox (a file, or PostgreSQL). */
+  notifications: NotificationStore;
   /** Jobs shared by the nodes (capture analyses), claimed one node at a time; absent when embedded. */
   jobs?: Jobs;
   bus: ClusterBus;

@@ -15,6 +15,7 @@ import type { Storage } from '../storage.js';
 import { EmbeddedIncidentLogs } from './embedded-incident-log.js';
 import { openFileBlobs } from './file-blobs.js';
 import { MemorySearchEngine } from '../../search/embedded/memory-engine.js';
+import { openEmbeddedNotifications } from './embedded-notifications.js';
 
 export async function openEmbeddedStorage(dataDir: string, log: Logger): Promise<Storage> {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -25,12 +26,14 @@ export async function openEmbeddedStorage(dataDir: string, log: Logger): Promise
     const attachments = await openLowdbAttachments(dataDir);
     const seen = await openLowdbSeenMarks(dataDir);
     const blobs = await openFileBlobs(dataDir);
+    const notifications = await openEmbeddedNotifications(dataDir);
     return {
       mode: 'embedded',
       logs: new EmbeddedIncidentLogs(dataDir, log),
       catalog: { store, alerts, attachments, seen },
       blobs,
       search: new MemorySearchEngine(),
+      notifications,
       bus: localBus('embedded'),
       readiness: () => ({ ok: true }),
       onReadinessChange: () => undefined,
@@ -40,6 +43,7 @@ export async function openEmbeddedStorage(dataDir: string, log: Logger): Promise
         await alerts.close();
         await attachments.close();
         await seen.close();
+        await notifications.close();
         lock.release();
       },
     };

@@ -25,6 +25,7 @@ import { PgIncidentLogs } from './pg-incident-log.js';
 import { PgJobs } from './pg-jobs.js';
 import { openPgMetadata } from './pg-metadata.js';
 import { openPgSeenMarks } from './pg-seen-marks.js';
+import { openPgNotifications } from './pg-notifications.js';
 
 const PROBE_MS = 1000;
 
@@ -40,6 +41,10 @@ export async function openPostgresStorage(config: Config, log: Logger): Promise<
   try {
     const db = await openDatabase(databaseUrl, { max: 20 });
     closers.push(() => db.close());
+    // Notifications have a small pool of their own: a slow delivery-log query never takes a connection
+    // an incident's commit waits for.
+    const notifyDb = await openDatabase(databaseUrl, { max: 4 });
+    closers.push(() => notifyDb.close());
     const instanceId = `${config.nodeId}/${randomBytes(3).toString('hex')}`;
     let bus: ClusterBus = localBus(instanceId);
     if (config.redisUrl) {
@@ -93,6 +98,7 @@ export async function openPostgresStorage(config: Config, log: Logger): Promise<
       blobs,
       jobs: new PgJobs(db.pool),
       search: new PgSearchEngine(db.pool),
+      notifications: openPgNotifications(notifyDb.pool),
       bus,
       readiness: () => readiness,
       onReadinessChange: (listener) => void readinessListeners.add(listener),
