@@ -15,7 +15,7 @@
  * read again like any other change; who may see results is decided at query time anyway.
  */
 import type { Logger } from 'pino';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import type { AlertStore } from '../alerts/alert-store.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { IncidentRooms } from '../collab/incident-rooms.js';
@@ -161,9 +161,21 @@ export class SearchIndexer {
       doc = room.doc;
       seq = settled;
     } else {
-      const read = await this.o.rooms.logOf(incidentId).load();
-      loaded = doc = read.doc;
-      seq = read.checkpointSeq + read.replayed;
+      // Read-only: the latest checkpoint and the records after it. Never `load()`, which is the
+      // appender's (it cuts a torn tail off the embedded log, and could do so under a room that is
+      // opening or appending at the same moment).
+      const log = this.o.rooms.logOf(incidentId);
+      const checkpoint = await log.latestCheckpoint();
+      loaded = doc = new Y.Doc();
+      seq = 0;
+      if (checkpoint) {
+        Y.applyUpdate(doc, checkpoint.doc);
+        seq = checkpoint.seq;
+      }
+      for await (const record of log.records({ after: seq })) {
+        Y.applyUpdate(doc, record.update);
+        seq = record.seq;
+      }
     }
     try {
       const record = searchDocsOf({
