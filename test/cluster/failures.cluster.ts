@@ -121,6 +121,8 @@ describe('failures', () => {
 
   it('Redis killed and restarted under load: saving goes on, nothing is lost, the nodes converge', async () => {
     const [n1, n2] = cluster.nodes;
+    // Both nodes serving again after the PostgreSQL stops above (the tests before waited for node 1 only).
+    for (const n of [n1!, n2!]) await vi.waitFor(async () => expect((await fetch(`${n.url}/readyz`)).status).toBe(200), { timeout: 20_000, interval: 200 });
     const [a, b] = await Promise.all(['redis-a', 'redis-b'].map((name) => api(n1!.url, 'POST', '/api/users', ADMIN_TOKEN, { name, role: 'responder' })));
     const incident = await api(n1!.url, 'POST', '/api/incidents', a!.token, { title: 'Redis restart' });
     const x = open(n1!.url, incident.id, a!.token);
