@@ -182,3 +182,18 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Progress on stderr, so stdout stays the Markdown report. */
 export const progress = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+
+/** Milliseconds as the reports print them: two decimals under 10, one above. */
+export const formatMs = (x: number): string => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+
+/**
+ * A benchmark run on its own (`node --import tsx bench/<name>.ts …`): its raw numbers in
+ * `.bench/<name>.json`, its Markdown on stdout.
+ */
+export async function runAlone<R>(name: string, run: () => Promise<R>, markdown: (result: R) => string): Promise<never> {
+  const result = await run();
+  fs.mkdirSync('.bench', { recursive: true });
+  fs.writeFileSync(`.bench/${name}.json`, JSON.stringify(result, null, 2));
+  console.log(markdown(result));
+  process.exit(0);
+}

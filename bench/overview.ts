@@ -19,7 +19,7 @@ import { configFromEnv } from '../server/config.js';
 import type { IncidentRecord } from '../server/store/metadata.js';
 import { IncidentStatuses, Severities, type Severity } from '../shared/model.js';
 import { startChildServer } from '../test/helpers/child-server.js';
-import { ADMIN, cpuShares, freePort, machine, progress, sleep, stats, type Stats } from './lib.js';
+import { ADMIN, cpuShares, freePort, machine, progress, sleep, stats, type Stats, formatMs, runAlone } from './lib.js';
 
 export interface OverviewCase {
   name: string;
@@ -184,7 +184,7 @@ export async function overviewBench(opts: { incidents?: number; requests?: numbe
 }
 
 export function overviewMarkdown(r: OverviewResult): string {
-  const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+  const f = formatMs;
   const lines = [
     `### Incidents overview and trends: ${r.incidents.toLocaleString('en')} incidents (${r.restricted} restricted), ${r.requests} requests per case`,
     '',
@@ -203,9 +203,5 @@ export function overviewMarkdown(r: OverviewResult): string {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [incidents, requests] = process.argv.slice(2).map(Number);
-  const result = await overviewBench({ incidents: incidents || undefined, requests: requests || undefined });
-  fs.mkdirSync('.bench', { recursive: true });
-  fs.writeFileSync('.bench/overview.json', JSON.stringify(result, null, 2));
-  console.log(overviewMarkdown(result));
-  process.exit(0);
+  await runAlone('overview', () => overviewBench({ incidents: incidents || undefined, requests: requests || undefined }), overviewMarkdown);
 }

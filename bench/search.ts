@@ -31,7 +31,7 @@ import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import { MessageType } from '../shared/protocol.js';
 import { startChildServer } from '../test/helpers/child-server.js';
-import { ADMIN, cpuShares, freePort, machine, progress, sleep, stats, type Stats } from './lib.js';
+import { ADMIN, cpuShares, quietMachine, freePort, machine, progress, sleep, stats, type Stats, formatMs, runAlone } from './lib.js';
 import * as Y from 'yjs';
 
 export interface SearchCase {
@@ -266,11 +266,7 @@ export async function searchBench(opts: { incidents?: number; entries?: number; 
       { name: 'a prefix (typing)', query: rare.slice(0, 4), who: 'viewer' },
       { name: 'two words, member of the restricted', query: `${host} refused`, who: 'member' },
     ];
-    for (let i = 0; i < 15; i++) {
-      const others = cpuShares();
-      await sleep(1000);
-      if (others().othersCores < 0.1) break;
-    }
+    await quietMachine();
     const shares = cpuShares();
     const out: SearchCase[] = [];
     for (const c of cases) {
@@ -399,7 +395,7 @@ async function postgresCases(records: SearchDoc[], restrictedIds: Set<string>, i
 }
 
 export function searchMarkdown(r: SearchBenchResult): string {
-  const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+  const f = formatMs;
   const lines = [
     `### Search: ${r.incidents.toLocaleString('en')} incidents × ${r.entriesPerIncident} entries (${r.records.toLocaleString('en')} records, ${r.restricted} incidents restricted), embedded index`,
     '',
@@ -420,9 +416,5 @@ export function searchMarkdown(r: SearchBenchResult): string {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [incidents, entries] = process.argv.slice(2).map(Number);
-  const result = await searchBench({ incidents: incidents || undefined, entries: entries || undefined });
-  fs.mkdirSync('.bench', { recursive: true });
-  fs.writeFileSync('.bench/search.json', JSON.stringify(result, null, 2));
-  console.log(searchMarkdown(result));
-  process.exit(0);
+  await runAlone('search', () => searchBench({ incidents: incidents || undefined, entries: entries || undefined }), searchMarkdown);
 }

@@ -58,7 +58,7 @@ export function mayReceive(destination: DestinationRecord, incident: IncidentRec
 
 export class NotificationDeriver {
   private readonly followed = new Map<string, FollowedIncident>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; at: number }>();
   private readonly queue = new Set<string>();
   private readonly running = new Set<string>();
   private readonly again = new Set<string>();
@@ -78,15 +78,20 @@ export class NotificationDeriver {
     this.sweeper.unref();
   }
 
-  /** Looks at the incident after `delayMs` (or sooner, if already scheduled sooner). */
+  /** Looks at the incident after `delayMs`, or sooner if it is already scheduled sooner. */
   follow(incidentId: string, delayMs = this.opts.delayMs): void {
-    if (this.closed || this.timers.has(incidentId)) return;
+    if (this.closed) return;
+    const at = Date.now() + delayMs;
+    const scheduled = this.timers.get(incidentId);
+    if (scheduled && scheduled.at <= at) return;
+    // A later one (a conclusion's recheck) gives way to this sooner one.
+    if (scheduled) clearTimeout(scheduled.timer);
     const timer = setTimeout(() => {
       this.timers.delete(incidentId);
       this.enqueue(incidentId);
     }, delayMs);
     timer.unref();
-    this.timers.set(incidentId, timer);
+    this.timers.set(incidentId, { timer, at });
   }
 
   /** Resolves once nothing is scheduled or running (tests, shutdown). */
@@ -98,7 +103,7 @@ export class NotificationDeriver {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.sweeper);
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     this.queue.clear();
     while (this.running.size > 0) await new Promise((r) => setTimeout(r, 20));

@@ -13,26 +13,14 @@
  * same ids (`ON CONFLICT DO NOTHING`), and receivers deduplicate by them.
  */
 import type {
-  DeliveryAttempt, DeliveryStatus, DestinationKind, NotificationEvent, NotificationEventName,
+  DeliveryAttempt, DeliveryStatus, Destination, NotificationEvent,
 } from '../../shared/notifications.js';
 
-export interface DestinationRecord {
-  id: string;
-  name: string;
-  kind: DestinationKind;
-  url?: string;
-  roomId?: string;
-  from?: string;
-  to?: string[];
-  events: NotificationEventName[];
-  digestMinutes: number;
-  restrictedIncidents: string[];
-  enabled: boolean;
-  createdAt: string;
-  createdBy: string;
+/** A destination as stored: what the API presents (shared/notifications.ts), less what is counted, plus its secret. */
+export type DestinationRecord = Omit<Destination, 'hasSecret' | 'counts'> & {
   /** The webhook's signing secret (`whsec_…`), the Matrix access token or the SMTP password. */
   secret?: string;
-}
+};
 
 /** What an incident's destinations have been told, up to record `seq` of its history. */
 export interface NotifiedState {

@@ -43,6 +43,8 @@ const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 export class SearchIndexer {
   private readonly due = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  /** When the armed timer fires, if one is. */
+  private timerAt: number | undefined;
   private working: Promise<void> | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
@@ -84,8 +86,10 @@ export class SearchIndexer {
     if (this.closed) return;
     const at = Date.now() + delayMs;
     const was = this.due.get(incidentId);
-    if (was === undefined || at < was) this.due.set(incidentId, at);
-    this.arm();
+    // Called after every commit of a loaded incident: already due as soon, nothing to do.
+    if (was !== undefined && was <= at) return;
+    this.due.set(incidentId, at);
+    if (this.timerAt === undefined || at < this.timerAt) this.arm();
   }
 
   /** Reads every incident again (the rebuild command), one at a time. */
@@ -118,8 +122,13 @@ export class SearchIndexer {
   private arm(): void {
     if (this.working || this.closed) return;
     clearTimeout(this.timer);
-    const next = Math.min(...this.due.values());
-    this.timer = setTimeout(() => this.work(), Math.max(0, next - Date.now()));
+    let next = Infinity;
+    for (const at of this.due.values()) next = Math.min(next, at);
+    this.timerAt = next;
+    this.timer = setTimeout(() => {
+      this.timerAt = undefined;
+      this.work();
+    }, Math.max(0, next - Date.now()));
     this.timer.unref();
   }
 

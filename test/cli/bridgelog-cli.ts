@@ -17,6 +17,11 @@ export function cliHome(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'bridgelog-cli-'));
 }
 
+/** The settings of a user of the CLI on `url` with `token`, a fresh BRIDGELOG_HOME, and a current incident if given. */
+export function cliEnv(url: string, token: string, incidentId?: string): Record<string, string> & { BRIDGELOG_HOME: string } {
+  return { BRIDGELOG_URL: url, BRIDGELOG_TOKEN: token, BRIDGELOG_HOME: cliHome(), ...(incidentId ? { BRIDGELOG_INCIDENT: incidentId } : {}) };
+}
+
 /** Starts the CLI from its source, with only the given BRIDGELOG_* settings (none leak in from the outside). */
 export function spawnBridgelog(args: string[], env: Record<string, string>, opts: { detached?: boolean } = {}): ChildProcess {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BRIDGELOG_')));

@@ -9,7 +9,7 @@ import { markdownReport } from '../../cli/markdown-export.js';
 import { burstyTraffic, writePcap } from '../helpers/capture-writer.js';
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { bridgelog, cliHome, spawnBridgelog } from './bridgelog-cli.js';
+import { bridgelog, cliEnv, cliHome, spawnBridgelog } from './bridgelog-cli.js';
 
 let server: TestServer;
 let carol: { id: string; name: string; token: string };
@@ -31,12 +31,7 @@ async function open(incidentId: string, token = carol.token): Promise<CollabClie
   return c;
 }
 
-const envFor = (incidentId?: string) => ({
-  BRIDGELOG_URL: server.url,
-  BRIDGELOG_TOKEN: carol.token,
-  BRIDGELOG_HOME: cliHome(),
-  ...(incidentId ? { BRIDGELOG_INCIDENT: incidentId } : {}),
-});
+const envFor = (incidentId?: string) => cliEnv(server.url, carol.token, incidentId);
 
 describe('bridgelog log', () => {
   it('adds a note with files attached through the upload API, so a capture gets its analysis', async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../shared/api.js';
 import type { IncidentMilestones } from '../../shared/schema/milestones.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { bridgelog, cliHome } from './bridgelog-cli.js';
+import { bridgelog, cliEnv } from './bridgelog-cli.js';
 
 let server: TestServer;
 let dana: { id: string; token: string };
@@ -17,12 +17,7 @@ afterAll(async () => {
   await server.close();
 });
 
-const envFor = (token: string, incidentId?: string) => ({
-  BRIDGELOG_URL: server.url,
-  BRIDGELOG_TOKEN: token,
-  BRIDGELOG_HOME: cliHome(),
-  ...(incidentId ? { BRIDGELOG_INCIDENT: incidentId } : {}),
-});
+const envFor = (token: string, incidentId?: string) => cliEnv(server.url, token, incidentId);
 const milestones = async (id: string) => (await (await server.api('GET', `/api/incidents/${id}/milestones`, { token: dana.token })).json()) as IncidentMilestones;
 
 describe('bridgelog milestone', () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEntry } from '../../shared/schema/doc.js';
 import { connect, synced } from '../helpers/collab-client.js';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
-import { bridgelog, cliHome } from './bridgelog-cli.js';
+import { bridgelog, cliEnv } from './bridgelog-cli.js';
 
 let server: TestServer;
 let dana: { id: string; token: string };
@@ -17,12 +17,7 @@ afterAll(async () => {
   await server.close();
 });
 
-const envFor = (token: string, incidentId?: string) => ({
-  BRIDGELOG_URL: server.url,
-  BRIDGELOG_TOKEN: token,
-  BRIDGELOG_HOME: cliHome(),
-  ...(incidentId ? { BRIDGELOG_INCIDENT: incidentId } : {}),
-});
+const envFor = (token: string, incidentId?: string) => cliEnv(server.url, token, incidentId);
 
 async function logEntry(incidentId: string, token: string, title: string, extra: { command?: string; conclusion?: string } = {}) {
   const client = connect(server.wsUrl, incidentId, token);

@@ -31,7 +31,7 @@ let userCounter = 0;
  * PostgreSQL: one database per data directory, so a test that restarts "the same server" finds its
  * data again.
  */
-async function databaseFor(dataDir: string): Promise<Record<string, string>> {
+export async function databaseFor(dataDir: string): Promise<Record<string, string>> {
   const server = process.env.BRIDGELOG_TEST_POSTGRES;
   if (!server) return {};
   const name = `t_${createHash('sha256').update(dataDir).digest('hex').slice(0, 20)}`;

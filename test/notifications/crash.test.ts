@@ -4,8 +4,6 @@
  * arrives, and after deduplication by webhook-id each event is there exactly once (one id per
  * event, the same id on every attempt and after re-derivation).
  */
-import { createHash } from 'node:crypto';
-import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, expect, it } from 'vitest';
 import { createEntry, createHypothesis, entryText, setHypothesisStatus } from '../../shared/schema/doc.js';
@@ -13,7 +11,7 @@ import type { CreatedDestination, NotificationEvent } from '../../shared/notific
 import { api } from '../helpers/api.js';
 import { connect, synced } from '../helpers/collab-client.js';
 import { freePort, startChildServer, type ChildServer } from '../helpers/child-server.js';
-import { ADMIN_TOKEN, tempDataDir } from '../helpers/server.js';
+import { ADMIN_TOKEN, databaseFor, tempDataDir } from '../helpers/server.js';
 import { startReceiver, type Receiver } from './receivers.js';
 import { FAST_NOTIFY } from './setup.js';
 
@@ -23,21 +21,6 @@ afterAll(async () => {
   child?.process.kill('SIGKILL');
   await receiver?.close();
 });
-
-/** Under `npm run test:postgres`, the child keeps everything in a database of its own. */
-async function databaseEnv(dataDir: string): Promise<Record<string, string>> {
-  const server = process.env.BRIDGELOG_TEST_POSTGRES;
-  if (!server) return {};
-  const name = `t_${createHash('sha256').update(dataDir).digest('hex').slice(0, 20)}`;
-  const admin = new pg.Client(server);
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return { DATABASE_URL: server.replace(/\/postgres$/, `/${name}`) };
-}
 
 async function kill(c: ChildServer): Promise<void> {
   c.process.kill('SIGKILL');
@@ -50,7 +33,7 @@ it('delivers every message after SIGKILLs between the changes and their delivery
   const dataDir = tempDataDir();
   const port = String(await freePort());
   const env = {
-    ...FAST_NOTIFY, ...(await databaseEnv(dataDir)),
+    ...FAST_NOTIFY, ...(await databaseFor(dataDir)), // a database of its own under test:postgres
     DATA_DIR: dataDir, PORT: port, BRIDGELOG_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
     // Long enough for the kill to come before most derivations.
     NOTIFY_DERIVE_DELAY: '1500ms', NOTIFY_SWEEP: '10s', NOTIFY_CONCLUSION_QUIET: '1s', NOTIFY_GIVE_UP_AFTER: '10m',

@@ -39,6 +39,25 @@ const attempt = (messageId: string, destinationId: string, ok: boolean, extra: P
 const now = () => Date.now();
 
 export function describeStoreContract(name: string, fixture: StoreFixture): void {
+  /** Two nodes' stores on one fresh storage (one store twice when the storage is not shared), and a way to close them. */
+  async function twoNodes(): Promise<{ a: NotificationStore; b: NotificationStore; close: () => Promise<void> }> {
+    const storage = await fixture.fresh();
+    const a = await storage.open();
+    const b = fixture.shared ? await storage.open() : a;
+    const close = async () => {
+      await a.close();
+      if (b !== a) await b.close();
+    };
+    return { a, b, close };
+  }
+  /** Two destinations, added on `store`. */
+  async function twoDestinations(store: NotificationStore): Promise<[DestinationRecord, DestinationRecord]> {
+    const [d1, d2] = [destination(), destination()];
+    await store.addDestination(d1);
+    await store.addDestination(d2);
+    return [d1, d2];
+  }
+
   describe(`NotificationStore: ${name}`, () => {
     it('keeps destinations, their secrets and changes, across a restart', async () => {
       const storage = await fixture.fresh();
@@ -95,9 +114,7 @@ export function describeStoreContract(name: string, fixture: StoreFixture): void
     });
 
     it('derives one incident one caller at a time: the second sees what the first wrote', async () => {
-      const storage = await fixture.fresh();
-      const a = await storage.open();
-      const b = fixture.shared ? await storage.open() : a;
+      const { a, b, close } = await twoNodes();
       const seen: number[] = [];
       const step = (store: NotificationStore) =>
         store.derive('inc1', async (s) => {
@@ -110,8 +127,7 @@ export function describeStoreContract(name: string, fixture: StoreFixture): void
       expect(seen).toEqual([0, 1, 2, 3]);
       // Other incidents are not held up.
       await a.derive('inc2', async () => undefined);
-      await a.close();
-      if (b !== a) await b.close();
+      await close();
     });
 
     it('collects tests into the open digest until it is due, then starts another', async () => {
@@ -140,12 +156,8 @@ export function describeStoreContract(name: string, fixture: StoreFixture): void
     });
 
     it('claims due messages under a lease, one per destination at a time, oldest first', async () => {
-      const storage = await fixture.fresh();
-      const a = await storage.open();
-      const b = fixture.shared ? await storage.open() : a;
-      const [d1, d2] = [destination(), destination()];
-      await a.addDestination(d1);
-      await a.addDestination(d2);
+      const { a, b, close } = await twoNodes();
+      const [d1, d2] = await twoDestinations(a);
       const t = now();
       await a.derive('inc1', async () => ({
         state: state(1),
@@ -170,17 +182,12 @@ export function describeStoreContract(name: string, fixture: StoreFixture): void
       const takeover = await b.claimDue('node-b', { now: now(), limit: 10, leaseMs: 10_000, busy: [] });
       expect(takeover.map((m) => m.id).sort()).toEqual(['other', 'second']);
       expect(await a.settle('other', 'node-a', attempt('other', d2.id, true), { status: 'delivered' })).toBe(false);
-      await a.close();
-      if (b !== a) await b.close();
+      await close();
     });
 
     it('a sender renews the leases it holds; a lease not renewed runs out (its node died)', async () => {
-      const storage = await fixture.fresh();
-      const a = await storage.open();
-      const b = fixture.shared ? await storage.open() : a;
-      const [d1, d2] = [destination(), destination()];
-      await a.addDestination(d1);
-      await a.addDestination(d2);
+      const { a, b, close } = await twoNodes();
+      const [d1, d2] = await twoDestinations(a);
       const t = now();
       await a.derive('inc1', async () => ({
         state: state(1),
@@ -200,8 +207,7 @@ export function describeStoreContract(name: string, fixture: StoreFixture): void
       expect((await b.claimDue('node-b', { now: now(), limit: 10, leaseMs: 10_000, busy: [] })).map((m) => m.id)).toEqual(['dropped']);
       expect(await a.renew(['dropped'], 'node-a', 10_000)).toEqual([]);
       expect(await a.settle('kept', 'node-a', attempt('kept', d1.id, true), { status: 'delivered' })).toBe(true);
-      await a.close();
-      if (b !== a) await b.close();
+      await close();
     });
 
     it('records attempts and outcomes: tried again later, delivered, failed, retried by an admin — across a restart', async () => {

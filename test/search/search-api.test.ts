@@ -124,9 +124,8 @@ describe('search across incidents', () => {
     const hypothesis = createHypothesis(client.doc, 'the quokkaswitch dropped its uplink');
     entryText(client.doc, id, 'observations')!.insert(0, 'interface counters show marmosetcrc errors');
     await client.saved();
-    const started = performance.now();
+    // Found without any other change to the incident (how soon: BENCHMARKS.md, "Search" freshness).
     await expect.poll(async () => (await found(dana.token, 'marmosetcrc')).map((r) => r.entryId), SOON).toEqual([id]);
-    expect(performance.now() - started).toBeLessThan(2_000);
     await expect.poll(async () => (await found(dana.token, 'quokkaswitch')).map((r) => r.hypothesisId), SOON).toEqual([hypothesis]);
     setHypothesisStatus(client.doc, hypothesis, 'ruled-out');
     await client.saved();

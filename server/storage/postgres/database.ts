@@ -35,7 +35,8 @@ export async function openDatabase(url: string, options: { max?: number } = {}):
  * Runs `work` in one transaction on a client of its own. While checked out, a client has no listener
  * for its 'error' event (the pool listens only to idle ones): a connection dropping between two of the
  * transaction's queries (PostgreSQL stopped) would be an unhandled 'error' and end the process. It
- * gets one here, and a broken client is destroyed rather than returned to the pool.
+ * gets one here, and a broken client (or one whose ROLLBACK failed) is destroyed rather than returned
+ * to the pool.
  */
 export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -48,7 +49,8 @@ export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A client that cannot even roll back is not given to anyone else.
+    await client.query('ROLLBACK').catch((e: Error) => void (broken = e));
     throw err;
   } finally {
     client.off('error', onError);

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { transaction } from './database.js';
 import { BlobMissing, type Blobs, type BlobWriter, type ByteRange, type StoredBlob } from '../blobs.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -96,13 +97,7 @@ export async function openPgBlobs(pool: pg.Pool, options: PgBlobsOptions = {}): 
   async function adopt(uploadId: string, stored: StoredBlob, chunks: number): Promise<boolean> {
     // The same bytes are stored already: nothing to move (the writer drops its copy after the answer).
     if (await stat(stored.sha256)) return false;
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    // Checked out, a client has no 'error' listener of the pool's: a dropped connection would end the process.
-    const onError = (err: Error) => void (broken = err);
-    client.on('error', onError);
-    try {
-      await client.query('BEGIN');
+    return transaction(pool, async (client) => {
       // Locked so that no sweep drops the upload under the move; gone if it was swept already.
       const upload = await client.query('SELECT 1 FROM blob_uploads WHERE id = $1 FOR UPDATE', [uploadId]);
       if (upload.rowCount !== 1) throw new Error('the upload expired before its commit (its heartbeat stopped for longer than the lease)');
@@ -123,15 +118,8 @@ export async function openPgBlobs(pool: pg.Pool, options: PgBlobsOptions = {}): 
         await client.query('INSERT INTO blob_chunks (sha256, idx, data) SELECT $1, idx, data FROM blob_upload_chunks WHERE upload_id = $2', [stored.sha256, uploadId]);
       }
       await client.query('DELETE FROM blob_uploads WHERE id = $1', [uploadId]); // and its chunks (ON DELETE CASCADE)
-      await client.query('COMMIT');
       return true;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => void (broken = e));
-      throw err;
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+    });
   }
 
   const staging: Staging = { pool, nodeId, heartbeatEveryMs: Math.max(leaseMs / 4, 1), adopt };
