@@ -21,6 +21,41 @@ export interface UserRecord {
   createdAt: string;
   /** Set when an admin removed the user: they can no longer sign in; their name stays in the history. */
   deactivatedAt?: string;
+  /**
+   * `groups`: deactivated by a sign-in whose IdP groups gave no role (auth/oidc-accounts.ts), so a later
+   * sign-in with an allowed group brings the account back; unset, an admin did it, and only an admin undoes it.
+   */
+  deactivatedBy?: 'groups';
+  /** An account from the organisation's identity provider: who it is there (never matched by name). */
+  identity?: UserIdentity;
+  /** From the IdP's claims, updated at each sign-in. */
+  displayName?: string;
+  email?: string;
+  /** The IdP groups at the last sign-in: restricted incidents may name them as members (`group:<name>`). */
+  groups?: string[];
+}
+
+/** An OpenID Connect identity: stable per issuer (`sub`), unlike names and emails. */
+export interface UserIdentity {
+  issuer: string;
+  subject: string;
+}
+
+/** What a sign-in at the IdP may change on an account (and an admin its role and activity). */
+export type UserChange = Partial<Pick<UserRecord, 'role' | 'deactivatedAt' | 'deactivatedBy' | 'displayName' | 'email' | 'groups'>>;
+
+/**
+ * `bridgelog login`: a sign-in started by the CLI, approved in a browser by a signed-in user, then
+ * taken once by the CLI that holds the device code (only its hash is stored). Minutes long.
+ */
+export interface DeviceLoginRecord {
+  deviceHash: string;
+  /** Short, typed or compared by a person (`ABCD-EFGH`). */
+  userCode: string;
+  createdAt: string;
+  expiresAt: string;
+  /** The user who approved it in the browser; until then the CLI waits. */
+  approvedBy?: string;
 }
 
 /** An API token (scripts, the CLI); only its hash is stored. */
@@ -49,8 +84,11 @@ export interface MetadataStore {
   listUsers(): UserRecord[];
   userById(id: string): UserRecord | undefined;
   userByName(name: string): UserRecord | undefined;
+  /** The account of this IdP identity; two accounts never share one (addUser refuses the second). */
+  userByIdentity(identity: UserIdentity): UserRecord | undefined;
   addUser(user: UserRecord): Promise<void>;
-  updateUser(id: string, change: Partial<Pick<UserRecord, 'role' | 'deactivatedAt'>>): Promise<UserRecord | undefined>;
+  /** Merges `change`; a field set to undefined is removed. */
+  updateUser(id: string, change: UserChange): Promise<UserRecord | undefined>;
 
   addToken(token: ApiTokenRecord): Promise<void>;
   tokenByHash(hash: string): ApiTokenRecord | undefined;
@@ -64,6 +102,17 @@ export interface MetadataStore {
   sessionByTokenHash(hash: string): SessionRecord | undefined;
   removeSession(hash: string): Promise<void>;
   removeSessionsOf(userId: string): Promise<void>;
+
+  addDeviceLogin(login: DeviceLoginRecord): Promise<void>;
+  /** A device login not yet expired nor taken, by its user code. */
+  deviceLoginByUserCode(userCode: string): Promise<DeviceLoginRecord | undefined>;
+  /** Marks a pending, unexpired, unapproved device login approved by `userId`; undefined if it is not one. */
+  approveDeviceLogin(userCode: string, userId: string): Promise<DeviceLoginRecord | undefined>;
+  /**
+   * The device login of this hash if unexpired: removed and returned once approved (one caller gets
+   * it, ever), returned and kept while pending; undefined when there is none (or it expired).
+   */
+  takeDeviceLogin(deviceHash: string): Promise<DeviceLoginRecord | undefined>;
 
   listIncidents(): IncidentRecord[];
   incidentById(id: string): IncidentRecord | undefined;
@@ -80,6 +129,8 @@ interface Data {
   tokens: ApiTokenRecord[];
   sessions: SessionRecord[];
   incidents: IncidentRecord[];
+  /** Absent in files written before `bridgelog login` could sign in through a browser. */
+  deviceLogins?: DeviceLoginRecord[];
 }
 
 export class MetadataCorruptError extends Error {}
@@ -163,6 +214,10 @@ function moveTokensOutOfUsers(data: Data): boolean {
 
 const MINUTE_MS = 60_000;
 
+const identityKey = (i: UserIdentity) => `${i.issuer}\n${i.subject}`;
+
+export class DuplicateIdentityError extends Error {}
+
 export async function openLowdbMetadata(file: string): Promise<MetadataStore> {
   const adapter = new DurableJsonFile<Data>(file, isData);
   const db = new Low<Data>(adapter, { version: 1, users: [], tokens: [], sessions: [], incidents: [] });
@@ -182,7 +237,11 @@ export async function openLowdbMetadata(file: string): Promise<MetadataStore> {
     listUsers: () => data.users,
     userById: (id) => data.users.find((u) => u.id === id),
     userByName: (name) => data.users.find((u) => u.name === name),
+    userByIdentity: (identity) => data.users.find((u) => u.identity && identityKey(u.identity) === identityKey(identity)),
     async addUser(user) {
+      if (user.identity && data.users.some((u) => u.identity && identityKey(u.identity) === identityKey(user.identity!))) {
+        throw new DuplicateIdentityError(`an account for ${user.identity.subject} at ${user.identity.issuer} exists already`);
+      }
       data.users.push(user);
       await db.write();
     },
@@ -190,7 +249,7 @@ export async function openLowdbMetadata(file: string): Promise<MetadataStore> {
       const user = data.users.find((u) => u.id === id);
       if (!user) return undefined;
       Object.assign(user, change);
-      if ('deactivatedAt' in change && change.deactivatedAt === undefined) delete user.deactivatedAt;
+      for (const key of Object.keys(change) as Array<keyof UserChange>) if (change[key] === undefined) delete (user as Partial<UserRecord>)[key];
       await db.write();
       return user;
     },
@@ -230,6 +289,28 @@ export async function openLowdbMetadata(file: string): Promise<MetadataStore> {
     async removeSessionsOf(userId) {
       data.sessions = data.sessions.filter((s) => s.userId !== userId);
       await db.write();
+    },
+
+    async addDeviceLogin(login) {
+      const t = now();
+      data.deviceLogins = (data.deviceLogins ?? []).filter((d) => d.expiresAt > t);
+      data.deviceLogins.push(login);
+      await db.write();
+    },
+    deviceLoginByUserCode: async (userCode) => data.deviceLogins?.find((d) => d.userCode === userCode && d.expiresAt > now()),
+    async approveDeviceLogin(userCode, userId) {
+      const login = data.deviceLogins?.find((d) => d.userCode === userCode && d.expiresAt > now() && !d.approvedBy);
+      if (!login) return undefined;
+      login.approvedBy = userId;
+      await db.write();
+      return { ...login };
+    },
+    async takeDeviceLogin(deviceHash) {
+      const login = data.deviceLogins?.find((d) => d.deviceHash === deviceHash && d.expiresAt > now());
+      if (!login?.approvedBy) return login && { ...login };
+      data.deviceLogins = data.deviceLogins!.filter((d) => d !== login);
+      await db.write();
+      return login;
     },
 
     listIncidents: () => data.incidents,

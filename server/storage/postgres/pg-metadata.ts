@@ -15,7 +15,7 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { ApiTokenRecord, IncidentRecord, MetadataStore, SessionRecord, UserRecord } from '../../store/metadata.js';
+import { DuplicateIdentityError, type ApiTokenRecord, type DeviceLoginRecord, type IncidentRecord, type MetadataStore, type SessionRecord, type UserIdentity, type UserRecord } from '../../store/metadata.js';
 import { deepFreeze, frozenRecord, merged, readByKey, Replica, updateRow, type CatalogFeed, type ReplicaOptions, type StoredRow } from './catalog-feed.js';
 
 const MINUTE_MS = 60_000;
@@ -25,6 +25,11 @@ export interface PgMetadataOptions {
   /** How often tokens' last uses are written (default: a minute). */
   flushUsesMs?: number;
 }
+
+/** The `identity` column (migrations/007-sign-in.ts): unique, so two nodes cannot both create an account for one identity. */
+const identityKey = (i: UserIdentity) => `${i.issuer}\n${i.subject}`;
+
+const deviceLogin = (row: { value: string }): DeviceLoginRecord => JSON.parse(row.value) as DeviceLoginRecord;
 
 const sameMembers = (a: IncidentRecord | undefined, b: IncidentRecord | undefined) => JSON.stringify(a?.members) === JSON.stringify(b?.members);
 
@@ -50,9 +55,11 @@ export async function openPgMetadata(pool: pg.Pool, feed: CatalogFeed, options: 
       table: 'catalog_users',
       read: readByKey(pool, 'catalog_users', 'id'),
       decode: frozenRecord,
-      indexes: { name: (u) => u.name },
+      indexes: { name: (u) => u.name, identity: (u) => (u.identity ? identityKey(u.identity) : undefined) },
       onRemoteChange(id, before, after) {
-        if (before && (before.role !== after?.role || before.deactivatedAt !== after?.deactivatedAt)) feed.remoteAccessChanged({ userId: id });
+        // Groups decide which restricted incidents the user sees: a change closes what they lost.
+        const groupsChanged = JSON.stringify(before?.groups) !== JSON.stringify(after?.groups);
+        if (before && (before.role !== after?.role || before.deactivatedAt !== after?.deactivatedAt || groupsChanged)) feed.remoteAccessChanged({ userId: id });
       },
     });
     tokens = await open<ApiTokenRecord>({
@@ -149,8 +156,17 @@ export async function openPgMetadata(pool: pg.Pool, feed: CatalogFeed, options: 
     listUsers: () => users.values(),
     userById: (id) => users.get(id),
     userByName: (name) => users.by('name', name),
+    userByIdentity: (identity) => users.by('identity', identityKey(identity)),
     async addUser(user) {
-      users.committed([await insert('catalog_users', { id: user.id, name: user.name }, user)]);
+      try {
+        users.committed([await insert('catalog_users', { id: user.id, name: user.name, identity: user.identity ? identityKey(user.identity) : null }, user)]);
+      } catch (err) {
+        const e = err as { code?: string; constraint?: string };
+        if (e.code === '23505' && e.constraint === 'catalog_users_identity_key') {
+          throw new DuplicateIdentityError(`an account for ${user.identity!.subject} at ${user.identity!.issuer} exists already`);
+        }
+        throw err;
+      }
     },
     updateUser: (id, change) => update(users, 'catalog_users', id, change, (u) => ({ ...u, id })),
 
@@ -202,6 +218,36 @@ export async function openPgMetadata(pool: pg.Pool, feed: CatalogFeed, options: 
       const { rows } = await pool.query<{ token_hash: string }>('DELETE FROM catalog_sessions WHERE user_id = $1 RETURNING token_hash', [userId]);
       const held = sessions.values().filter((s) => s.userId === userId).map((s) => s.tokenHash);
       sessions.committed([], [...new Set([...rows.map((r) => r.token_hash), ...held])]);
+    },
+
+    async addDeviceLogin(login) {
+      await pool.query(
+        `WITH expired AS (DELETE FROM device_logins WHERE expires_at <= now())
+         INSERT INTO device_logins (device_hash, user_code, expires_at, value) VALUES ($1, $2, $3::timestamptz, $4)`,
+        [login.deviceHash, login.userCode, login.expiresAt, JSON.stringify(login)],
+      );
+    },
+    async deviceLoginByUserCode(userCode) {
+      const { rows } = await pool.query<{ value: string }>('SELECT value::text AS value FROM device_logins WHERE user_code = $1 AND expires_at > $2::timestamptz', [userCode, now()]);
+      return rows[0] && deviceLogin(rows[0]);
+    },
+    async approveDeviceLogin(userCode, userId) {
+      // One statement: of two approvals at once, one finds it still unapproved.
+      const { rows } = await pool.query<{ value: string }>(
+        `UPDATE device_logins SET value = json_build_object('deviceHash', device_hash, 'userCode', user_code, 'createdAt', value->>'createdAt', 'expiresAt', value->>'expiresAt', 'approvedBy', $2::text),
+           approved_by = $2 WHERE user_code = $1 AND expires_at > $3::timestamptz AND approved_by IS NULL RETURNING value::text AS value`,
+        [userCode, userId, now()],
+      );
+      return rows[0] && deviceLogin(rows[0]);
+    },
+    async takeDeviceLogin(deviceHash) {
+      const taken = await pool.query<{ value: string }>(
+        'DELETE FROM device_logins WHERE device_hash = $1 AND expires_at > $2::timestamptz AND approved_by IS NOT NULL RETURNING value::text AS value',
+        [deviceHash, now()],
+      );
+      if (taken.rows[0]) return deviceLogin(taken.rows[0]);
+      const { rows } = await pool.query<{ value: string }>('SELECT value::text AS value FROM device_logins WHERE device_hash = $1 AND expires_at > $2::timestamptz', [deviceHash, now()]);
+      return rows[0] && deviceLogin(rows[0]);
     },
 
     listIncidents: () => incidents.values(),
