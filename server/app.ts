@@ -43,6 +43,7 @@ import { replayRoutes } from './routes/replay-routes.js';
 import { searchRoutes } from './routes/search-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 import { userRoutes } from './routes/user-routes.js';
+import { inviteRoutes } from './routes/invite-routes.js';
 import { SearchIndexer } from './search/search-indexer.js';
 import { SearchService } from './search/search-service.js';
 import { openStorage } from './storage/open-storage.js';
@@ -202,6 +203,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   app.use(systemRoutes(ctx));
   app.use(authRoutes(ctx, setup));
   app.use(userRoutes(ctx));
+  app.use(inviteRoutes(ctx));
   app.use(overviewRoutes(ctx)); // before incidentRoutes: GET /api/incidents with filters
   app.use(incidentRoutes(ctx));
   app.use(milestoneRoutes(ctx));

@@ -7,7 +7,8 @@ import { Router, type Response } from 'express';
 import { parse as parseCookies } from 'cookie';
 import { LoginRequest, SetupRequest } from '../../shared/api.js';
 import { newId } from '../../shared/schema/doc.js';
-import { SESSION_COOKIE, SESSION_TTL_MS, publicUser } from '../auth/authenticate.js';
+import { SESSION_COOKIE, publicUser } from '../auth/authenticate.js';
+import { startSession as startOn } from '../auth/start-session.js';
 import { loginLimiters } from '../auth/login-limits.js';
 import { hashPassword, hashToken, newToken, verifyPassword } from '../auth/secrets.js';
 import type { UserRecord } from '../store/metadata.js';
@@ -35,23 +36,7 @@ export function authRoutes(ctx: RouteContext, setup: SetupToken): Router {
   const router = Router();
   const limitLogins = loginLimiters(sharedRedis(ctx));
 
-  async function startSession(res: Response, user: UserRecord): Promise<void> {
-    const token = newToken('bls_');
-    const now = Date.now();
-    await ctx.store.addSession({
-      tokenHash: hashToken(token),
-      userId: user.id,
-      createdAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + SESSION_TTL_MS).toISOString(),
-    });
-    res.cookie(SESSION_COOKIE, token, {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: ctx.config.cookieSecure,
-      maxAge: SESSION_TTL_MS,
-      path: '/',
-    });
-  }
+  const startSession = (res: Response, user: UserRecord) => startOn(ctx, res, user);
 
   router.get('/api/auth/setup', (_req, res) => {
     res.json({ needed: setup.pending });

@@ -10,6 +10,7 @@ import type { MetadataStore } from '../store/metadata.js';
 import type { SeenMarks } from '../store/seen-marks.js';
 import type { SearchEngine } from '../search/search-engine.js';
 import type { NotificationStore } from '../notifications/notification-store.js';
+import type { InviteStore } from '../auth/invite-store.js';
 import type { Blobs } from './blobs.js';
 import type { Jobs } from './jobs.js';
 import type { ClusterBus } from './cluster-bus.js';
@@ -31,6 +32,8 @@ export interface Storage {
   search: SearchEngine;
   /** Notification destinations, each incident's notified state and the outbox (a file, or PostgreSQL). */
   notifications: NotificationStore;
+  /** Invite links (a file, or PostgreSQL). */
+  invites: InviteStore;
   /** Jobs shared by the nodes (capture analyses), claimed one node at a time; absent when embedded. */
   jobs?: Jobs;
   bus: ClusterBus;

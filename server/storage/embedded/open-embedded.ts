@@ -16,6 +16,7 @@ import { EmbeddedIncidentLogs } from './embedded-incident-log.js';
 import { openFileBlobs } from './file-blobs.js';
 import { MemorySearchEngine } from '../../search/embedded/memory-engine.js';
 import { openEmbeddedNotifications } from './embedded-notifications.js';
+import { openEmbeddedInvites } from '../../auth/invite-store.js';
 
 export async function openEmbeddedStorage(dataDir: string, log: Logger): Promise<Storage> {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -27,6 +28,7 @@ export async function openEmbeddedStorage(dataDir: string, log: Logger): Promise
     const seen = await openLowdbSeenMarks(dataDir);
     const blobs = await openFileBlobs(dataDir);
     const notifications = await openEmbeddedNotifications(dataDir);
+    const invites = await openEmbeddedInvites(dataDir);
     return {
       mode: 'embedded',
       logs: new EmbeddedIncidentLogs(dataDir, log),
@@ -34,6 +36,7 @@ export async function openEmbeddedStorage(dataDir: string, log: Logger): Promise
       blobs,
       search: new MemorySearchEngine(),
       notifications,
+      invites,
       bus: localBus('embedded'),
       readiness: () => ({ ok: true }),
       onReadinessChange: () => undefined,
@@ -44,6 +47,7 @@ export async function openEmbeddedStorage(dataDir: string, log: Logger): Promise
         await attachments.close();
         await seen.close();
         await notifications.close();
+        await invites.close();
         lock.release();
       },
     };

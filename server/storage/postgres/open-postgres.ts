@@ -26,6 +26,7 @@ import { PgJobs } from './pg-jobs.js';
 import { openPgMetadata } from './pg-metadata.js';
 import { openPgSeenMarks } from './pg-seen-marks.js';
 import { openPgNotifications } from './pg-notifications.js';
+import { openPgInvites } from './pg-invites.js';
 
 const PROBE_MS = 1000;
 
@@ -99,6 +100,7 @@ export async function openPostgresStorage(config: Config, log: Logger): Promise<
       jobs: new PgJobs(db.pool),
       search: new PgSearchEngine(db.pool),
       notifications: openPgNotifications(notifyDb.pool),
+      invites: openPgInvites(db.pool),
       bus,
       readiness: () => readiness,
       onReadinessChange: (listener) => void readinessListeners.add(listener),

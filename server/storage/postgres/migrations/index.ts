@@ -8,6 +8,8 @@ import { blobs } from './003-blobs.js';
 import { jobs } from './004-jobs.js';
 import { notifications } from './006-notifications.js';
 import { search } from './005-search.js';
+import { signIn } from './007-sign-in.js';
+import { invites } from './008-invites.js';
 
 export interface Migration {
   id: number;
@@ -15,4 +17,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [log, catalog, blobs, jobs, search, notifications];
+export const migrations: Migration[] = [log, catalog, blobs, jobs, search, notifications, signIn, invites];
