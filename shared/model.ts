@@ -92,6 +92,9 @@ export interface EntryAuthorship {
   editors: UserRef[];
   /** When it last changed after it was logged, ISO-8601 UTC. */
   editedAt?: string;
+  /** Deleted (#16): who deleted it and when the server received that, from the history. */
+  deletedBy?: UserRef;
+  deletedAt?: string;
 }
 
 export interface IncidentAuthors {

@@ -39,6 +39,11 @@ const ENTRY_TYPES: Readonly<Record<string, [Kind, Place, string]>> = {
   links: ['array', 'links', 'Y.Array'],
   hypotheses: ['map', 'verdicts', 'Y.Map'],
 };
+/**
+ * A deletion is the tombstone `deleted: true` (#16); who set it and when is read from the attributed
+ * history. A client claiming either in the document is refused, so no reader can be misled by it.
+ */
+const DELETION_IS_HISTORY = 'who deleted it and when are read from the server history, never written by a client';
 /** How far ahead of the server's clock a run time may be (a client's clock can be off). */
 const FUTURE_SLACK_MS = 24 * 60 * 60_000;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
@@ -85,12 +90,19 @@ function valueProblem(parent: Place, key: string | null, values: unknown[]): str
           return all((v) => Date.parse(v as string) <= Date.now() + FUTURE_SLACK_MS) ? undefined : 'ranAt more than a day in the future';
         case 'mitigated':
           return all((v) => typeof v === 'boolean') ? undefined : 'entry mitigated must be a boolean';
+        case 'deleted':
+          return all((v) => v === true) ? undefined : 'entry deleted must be true (restoring removes it)';
+        case 'deletedBy':
+        case 'deletedAt':
+          return DELETION_IS_HISTORY;
         default:
           return ENTRY_TYPES[key!] ? `entry ${key} must be a ${ENTRY_TYPES[key!]![2]}` : undefined;
       }
     case 'hypothesis':
       if (key === 'statement') return all((v) => typeof v === 'string') ? undefined : 'hypothesis statement must be a string';
       if (key === 'status') return all((v) => HypothesisStatuses.includes(v as never)) ? undefined : 'hypothesis status outside the enum';
+      if (key === 'deleted') return all((v) => v === true) ? undefined : 'hypothesis deleted must be true (restoring removes it)';
+      if (key === 'deletedBy' || key === 'deletedAt') return DELETION_IS_HISTORY;
       return undefined;
     case 'verdicts':
       return all((v) => Verdicts.includes(v as never)) ? undefined : 'verdict outside the enum';

@@ -18,6 +18,8 @@ import { IncidentAuthorship, type EntryAuthors, type MilestoneWriter } from '../
 import { milestoneViews } from '../incidents/milestone-commands.js';
 import { durationsOf } from '../../shared/schema/milestones.js';
 import { stateAt } from '../history/state-at.js';
+import type { HistoryEvent } from '../../shared/history.js';
+import { timelineItems, type TimelineItem } from '../../shared/timeline.js';
 import type { Blobs } from '../storage/blobs.js';
 import type { MetadataStore } from '../store/metadata.js';
 import type { IncidentLog } from '../storage/incident-log.js';
@@ -45,6 +47,8 @@ export interface Snapshot {
   /** Who set each milestone's value in `doc`, from the history. */
   milestoneWriter: (name: string) => MilestoneWriter | undefined;
   at: number;
+  /** The history's event index up to `at` (status and severity changes, verdicts), for the timeline. */
+  events?: readonly HistoryEvent[];
 }
 
 /** The incident as it was at `at`, replayed from its history up to seq `upTo` (a document of its own). */
@@ -68,7 +72,7 @@ export async function buildReport(src: ReportSources, incident: Incident, snapsh
 
 /** The report read from the snapshot at once (the live document may change at the next await). */
 function reportOf(src: ReportSources, incident: Incident, snapshot: Snapshot): Report {
-  const { doc, authors, milestoneWriter, at } = snapshot;
+  const { doc, authors, milestoneWriter, at, events = [] } = snapshot;
   const names = new Map(src.store.listUsers().map((u) => [u.id, u.name]));
   const person = (id: string): Person => ({ id, name: names.get(id) ?? id });
   const meta = readMeta(doc);
@@ -105,11 +109,15 @@ function reportOf(src: ReportSources, incident: Incident, snapshot: Snapshot): R
     .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
   const alertById = new Map(alerts.map((a) => [a.id, a]));
 
+  // Deleted entries and hypotheses (#16) are out of a report of the moment they were deleted in;
+  // one as of an earlier moment has them, as they were then.
+  const current = new Set(listHypotheses(doc).map((h) => h.id));
   const entries: ReportEntry[] = listEntries(doc).map((e) => {
     const who = authors.get(e.id);
     const attachments = e.attachments.map(attachmentOf);
     return {
       ...e,
+      hypotheses: Object.fromEntries(Object.entries(e.hypotheses).filter(([id]) => current.has(id))),
       createdBy: who ? person(who.createdBy) : null,
       loggedAt: who ? iso(who.loggedAt) : null,
       editors: (who?.editors ?? []).map(person),
@@ -145,6 +153,13 @@ function reportOf(src: ReportSources, incident: Incident, snapshot: Snapshot): R
     for (const ed of e.editors) count(ed, 'edits');
   }
 
+  // Every file attached to an entry, at its upload (from the attachment records, not the document).
+  const files = entries.flatMap((e) =>
+    e.attachments.flatMap((a) => {
+      const stored = src.attachments.byId(a.id);
+      return stored ? [{ attachmentId: a.id, name: a.name, entryId: e.id, uploadedAt: stored.uploadedAt, uploadedBy: stored.uploadedBy }] : [];
+    }),
+  );
   const milestones = milestoneViews(doc, milestoneWriter, person);
   const milestoneTimes = Object.fromEntries(milestones.map((m) => [m.name, m.at]));
   const durations = durationsOf(milestoneTimes, { open: meta.status !== 'resolved', now: at });
@@ -158,7 +173,8 @@ function reportOf(src: ReportSources, incident: Incident, snapshot: Snapshot): R
     ),
     ...(resolvedRow ? [{ at: meta.resolvedAt!, who: '', what: 'Incident resolved', kind: 'incident' as const }] : []),
     // The resolved milestone is the row above already.
-    ...milestones.filter((m) => !(resolvedRow && m.name === 'resolved')).map((m) => ({ at: m.at, who: m.setBy.name, what: `Milestone: ${m.label}${m.backfilled ? ' (back-filled)' : ''}`, kind: 'incident' as const })),
+    ...milestones.filter((m) => !(resolvedRow && m.name === 'resolved')).map((m) => ({ at: m.at, who: m.setBy.name, what: `Milestone: ${m.label}${m.backfilled ? ' (back-filled)' : ''}`, kind: 'incident' as const, event: 'milestone' as const })),
+    ...historyRows(entries, files, events, listHypotheses(doc), at, person),
   ].sort((a, b) => a.at.localeCompare(b.at));
 
   const firstAlert = alerts[0]?.startsAt;
@@ -192,4 +208,42 @@ function reportOf(src: ReportSources, incident: Incident, snapshot: Snapshot): R
     alerts,
     attachments: [...referenced.values()],
   };
+}
+
+/**
+ * The timeline rows read from the history and the files, derived as the web app's timeline derives
+ * them (shared/timeline.ts): status and severity changes, hypotheses added and their verdicts, and
+ * the files attached to entries — each at the server's time, on the report's one UTC axis.
+ */
+function historyRows(
+  entries: ReportEntry[],
+  files: NonNullable<Parameters<typeof timelineItems>[0]['attachments']>,
+  events: readonly HistoryEvent[],
+  hypotheses: ReturnType<typeof listHypotheses>,
+  at: number,
+  person: (id: string) => Person,
+): TimelineRow[] {
+  const items = timelineItems({
+    entries: entries.map((e) => ({ ...e, alerts: e.alerts.map((a) => a.id), attachments: e.attachments.map((a) => a.id) })),
+    authors: new Map(),
+    alerts: [], // rows of their own above, with each transition
+    captures: [],
+    events: events.filter((e) => Date.parse(e.at) <= at),
+    hypotheses,
+    now: at,
+    attachments: files,
+  });
+  const titles = new Map(entries.map((e) => [e.id, e.title]));
+  const row = (item: TimelineItem): TimelineRow | undefined => {
+    const when = new Date(item.start).toISOString();
+    const who = item.author ? person(item.author).name : '';
+    if (item.kind === 'status') {
+      const severity = item.label.startsWith('severity ');
+      return { at: when, who, what: severity ? `Severity: ${item.state}` : `Status: ${item.state}`, kind: 'incident', event: severity ? 'severity' : 'status' };
+    }
+    if (item.kind === 'verdict') return { at: when, who, what: `Hypothesis “${item.label.slice(0, item.label.lastIndexOf(': '))}”: ${item.state}`, kind: 'incident', event: 'verdict' };
+    if (item.kind === 'attachment') return { at: when, who, what: `File attached: ${item.label} (to “${titles.get(item.entryId!) ?? ''}”)`, kind: 'entry', event: 'attachment' };
+    return undefined;
+  };
+  return items.flatMap((item) => row(item) ?? []);
 }

@@ -114,19 +114,36 @@ export interface MilestoneWriter {
  * struct. A decoded struct that overwrites a key names its neighbour, not its parent, so the parent
  * and key are read from the document, where the struct now lies.
  */
-function milestoneValuesWritten(doc: Y.Doc, { structs }: DecodedUpdate): string[] {
-  const milestones = milestonesOf(doc);
+function valuesWritten(doc: Y.Doc, { structs }: DecodedUpdate, where: (item: Y.Item) => boolean): string[] {
   const out: string[] = [];
   for (const s of structs) {
     if (!(s instanceof Y.Item)) continue;
     for (const item of itemsIn(doc, s.id.client, s.id.clock, s.length)) {
-      if (item.parent !== milestones || item.parentSub === null) continue;
+      if (item.parentSub === null || !where(item)) continue;
       const from = Math.max(item.id.clock, s.id.clock);
       const to = Math.min(item.id.clock + item.length, s.id.clock + s.length);
       for (let clock = from; clock < to; clock++) out.push(`${item.id.client}:${clock}`);
     }
   }
   return out;
+}
+
+const milestoneValuesWritten = (doc: Y.Doc, update: DecodedUpdate) => {
+  const milestones = milestonesOf(doc);
+  return valuesWritten(doc, update, (item) => item.parent === milestones);
+};
+
+/** The `deleted` tombstones (#16) an update set on entries: their writers are who deleted them. */
+const deletionsWritten = (doc: Y.Doc, update: DecodedUpdate) => {
+  const entries = entriesOf(doc);
+  return valuesWritten(doc, update, (item) => item.parentSub === 'deleted' && (item.parent as Y.AbstractType<unknown>)._item?.parent === entries);
+};
+
+/** The value struct a map holds under `key` now, as `client:clock` of its last element; undefined when unset. */
+function currentValueKey(map: Y.Map<unknown> | undefined, key: string): string | undefined {
+  const item = map?._map.get(key);
+  if (!item || item.deleted) return undefined;
+  return `${item.id.client}:${item.id.clock + item.length - 1}`;
 }
 
 /** One incident's entry authorship, caught up with its log on demand. */
@@ -140,6 +157,8 @@ export class IncidentAuthorship {
   private readonly finder = new EntryFinder();
   /** By the id of each value ever written into the milestones map: who wrote it, when. */
   private readonly milestoneValues = new Map<string, MilestoneWriter>();
+  /** By the id of each `deleted` tombstone ever set on an entry: who set it, when. */
+  private readonly deletions = new Map<string, MilestoneWriter>();
   private catchingUp: Promise<void> = Promise.resolve();
 
   constructor(private readonly log: IncidentLog) {}
@@ -165,16 +184,25 @@ export class IncidentAuthorship {
    * when it is not set (or the records that set it have not been folded in).
    */
   milestoneWriter(doc: Y.Doc, name: string): MilestoneWriter | undefined {
-    const item = milestonesOf(doc)._map.get(name);
-    if (!item || item.deleted) return undefined;
-    // A map's value is the last element of its struct.
-    return this.milestoneValues.get(`${item.id.client}:${item.id.clock + item.length - 1}`);
+    const key = currentValueKey(milestonesOf(doc) as Y.Map<unknown>, name);
+    return key === undefined ? undefined : this.milestoneValues.get(key);
+  }
+
+  /**
+   * Who deleted the entry `id` (its current tombstone) and when the server received it, from the
+   * history; undefined when it is not deleted. A `deletedBy` a client wrote is never read (and the
+   * server refuses one: server/collab/update-schema.ts).
+   */
+  deletionOf(doc: Y.Doc, id: string): MilestoneWriter | undefined {
+    const key = currentValueKey(entriesOf(doc).get(id), 'deleted');
+    return key === undefined ? undefined : this.deletions.get(key);
   }
 
   private add(doc: Y.Doc, record: LogRecord): void {
     this.seq = record.seq;
     const decoded = Y.decodeUpdate(record.update);
     for (const key of milestoneValuesWritten(doc, decoded)) this.milestoneValues.set(key, { userId: record.userId, at: record.at, seq: record.seq });
+    for (const key of deletionsWritten(doc, decoded)) this.deletions.set(key, { userId: record.userId, at: record.at, seq: record.seq });
     for (const map of entriesTouchedBy(doc, decoded, this.finder)) {
       let known = this.byMap.get(mapKey(map));
       if (!known) this.byMap.set(mapKey(map), (known = { createdBy: record.userId, loggedAt: record.at, editors: [], seq: record.seq }));

@@ -80,7 +80,8 @@ export class FollowedIncident {
   facts(): DocumentFacts {
     const entries: Entry[] = [];
     entriesOf(this.doc).forEach((entry, id) => {
-      if (entry instanceof Y.Map) entries.push(readEntry(id, entry));
+      // A deleted entry (#16) is out of every current view, notifications' facts too.
+      if (entry instanceof Y.Map && entry.get('deleted') !== true) entries.push(readEntry(id, entry));
     });
     return {
       seq: this.seq,

@@ -85,11 +85,13 @@ export function incidentRoutes(ctx: RouteContext): Router {
     const out: IncidentAuthors = { seq: authorship.seq, entries: {} };
     for (const [id, entry] of authorship.entries) {
       if (entry.seq <= after) continue;
+      const deletion = authorship.deletionOf(room.doc, id);
       out.entries[id] = {
         createdBy: ref(entry.createdBy),
         loggedAt: new Date(entry.loggedAt).toISOString(),
         editors: entry.editors.map(ref),
         ...(entry.editedAt !== undefined ? { editedAt: new Date(entry.editedAt).toISOString() } : {}),
+        ...(deletion ? { deletedBy: ref(deletion.userId), deletedAt: new Date(deletion.at).toISOString() } : {}),
       };
     }
     res.json(out);

@@ -56,12 +56,24 @@ export interface Entry extends Required<EntryInput> {
   hypotheses: Record<string, Verdict>;
   /** Marked as what mitigated the incident (#18): offered as the `mitigated` milestone at its ranAt. Absent unless true. */
   mitigated?: boolean;
+  /** Deleted (#16): kept in the document as a tombstone, left out of every current view. Absent unless true. */
+  deleted?: boolean;
 }
 
 export interface Hypothesis {
   id: string;
   statement: string;
   status: HypothesisStatus;
+  /** Deleted (#16): see `Entry.deleted`. Absent unless true. */
+  deleted?: boolean;
+}
+
+/**
+ * What `listEntries` and `listHypotheses` return: the current items by default; with
+ * `includeDeleted`, the deleted ones too (a "deleted items" list that offers to restore them).
+ */
+export interface ListOptions {
+  includeDeleted?: boolean;
 }
 
 export const metaOf = (doc: Y.Doc): Y.Map<unknown> => doc.getMap('meta');
@@ -164,7 +176,33 @@ export function readEntry(id: string, entry: Y.Map<unknown>): Entry {
     alerts: strings(entry.get('alerts')),
     hypotheses: verdicts(entry.get('hypotheses')),
     ...(entry.get('mitigated') === true ? { mitigated: true } : {}),
+    ...(entry.get('deleted') === true ? { deleted: true } : {}),
   };
+}
+
+/**
+ * Deleting an entry or a hypothesis sets `deleted: true` on its Y.Map instead of removing the map, so
+ * the history, the replay and an "as of" export still have it and restoring it is one more change.
+ * Who deleted it and when is never a field: the server reads it from the attributed history, like
+ * who created it (server/history/authorship.ts).
+ */
+function setDeleted(map: Y.Map<unknown> | undefined, what: string, deleted: boolean): void {
+  if (!(map instanceof Y.Map)) throw new Error(`no ${what}`);
+  if (deleted) {
+    if (map.get('deleted') !== true) map.set('deleted', true);
+  } else if (map.has('deleted')) map.delete('deleted');
+}
+
+export const deleteEntry = (doc: Y.Doc, id: string): void => setDeleted(entriesOf(doc).get(id), `entry ${id}`, true);
+export const restoreEntry = (doc: Y.Doc, id: string): void => setDeleted(entriesOf(doc).get(id), `entry ${id}`, false);
+export const deleteHypothesis = (doc: Y.Doc, id: string): void => setDeleted(hypothesesOf(doc).get(id), `hypothesis ${id}`, true);
+export const restoreHypothesis = (doc: Y.Doc, id: string): void => setDeleted(hypothesesOf(doc).get(id), `hypothesis ${id}`, false);
+
+/** Renames a hypothesis: its id, status and the verdicts that name it stay. */
+export function renameHypothesis(doc: Y.Doc, id: string, statement: string): void {
+  const h = hypothesesOf(doc).get(id);
+  if (!(h instanceof Y.Map)) throw new Error(`no hypothesis ${id}`);
+  if (h.get('statement') !== statement) h.set('statement', statement);
 }
 
 /** Marks an entry as what mitigated the incident, or takes the mark away. */
@@ -180,11 +218,11 @@ export function getEntry(doc: Y.Doc, id: string): Entry | undefined {
   return entry instanceof Y.Map ? readEntry(id, entry) : undefined;
 }
 
-/** All entries, in the order they were run (ranAt), then by id for a stable order. */
-export function listEntries(doc: Y.Doc): Entry[] {
+/** The entries (deleted ones only when asked), in the order they were run (ranAt), then by id for a stable order. */
+export function listEntries(doc: Y.Doc, { includeDeleted = false }: ListOptions = {}): Entry[] {
   const out: Entry[] = [];
   entriesOf(doc).forEach((entry, id) => {
-    if (entry instanceof Y.Map) out.push(readEntry(id, entry));
+    if (entry instanceof Y.Map && (includeDeleted || entry.get('deleted') !== true)) out.push(readEntry(id, entry));
   });
   return out.sort((a, b) => a.ranAt.localeCompare(b.ranAt) || a.id.localeCompare(b.id));
 }
@@ -211,15 +249,19 @@ export function setHypothesisStatus(doc: Y.Doc, id: string, status: HypothesisSt
   h.set('status', status);
 }
 
-export function listHypotheses(doc: Y.Doc): Hypothesis[] {
+/** The hypotheses (deleted ones only when asked), by id. */
+export function listHypotheses(doc: Y.Doc, { includeDeleted = false }: ListOptions = {}): Hypothesis[] {
   const out: Hypothesis[] = [];
   hypothesesOf(doc).forEach((h, id) => {
     if (!(h instanceof Y.Map)) return;
+    const deleted = h.get('deleted') === true;
+    if (deleted && !includeDeleted) return;
     const status = h.get('status');
     out.push({
       id,
       statement: str(h.get('statement')),
       status: HypothesisStatuses.includes(status as HypothesisStatus) ? (status as HypothesisStatus) : 'open',
+      ...(deleted ? { deleted: true } : {}),
     });
   });
   // Map iteration order differs between replicas; every replica should list the same way.

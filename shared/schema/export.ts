@@ -109,6 +109,10 @@ const TimelineRow = z
     who: z.string(),
     what: z.string(),
     kind: z.enum(['entry', 'alert-firing', 'alert-resolved', 'incident']),
+    event: z
+      .enum(['milestone', 'status', 'severity', 'verdict', 'attachment'])
+      .optional()
+      .describe('What kind of incident or entry row it is, when `kind` alone does not say (added within v1, #16): as the web app\'s timeline derives them'),
   })
   .meta({ id: 'TimelineRow' });
 

@@ -10,7 +10,10 @@ import { Store } from '../store';
 const byRanAt = (a: Entry, b: Entry) => a.ranAt.localeCompare(b.ranAt) || a.id.localeCompare(b.id);
 
 export class EntryList {
+  /** The current entries: deleted ones (#16) are left out. */
   readonly sorted = new Store<Entry[]>([]);
+  /** The deleted entries, most recently run first, for the list that offers to restore them. */
+  readonly deleted = new Store<Entry[]>([]);
   private readonly byId = new Map<string, Entry>();
   private readonly entries: Y.Map<Y.Map<unknown>>;
 
@@ -41,6 +44,11 @@ export class EntryList {
       if (entry instanceof Y.Map) this.byId.set(id, readEntry(id, entry));
       else this.byId.delete(id);
     }
-    if (any) this.sorted.set([...this.byId.values()].sort(byRanAt));
+    if (!any) return;
+    const all = [...this.byId.values()].sort(byRanAt);
+    const deleted = all.filter((e) => e.deleted);
+    this.sorted.set(deleted.length === 0 ? all : all.filter((e) => !e.deleted));
+    // Kept as it was while nothing is deleted, so what shows it does not redraw on every keystroke.
+    if (deleted.length > 0 || this.deleted.get().length > 0) this.deleted.set(deleted.reverse());
   }
 }

@@ -20,6 +20,7 @@ import { Store } from '../store';
 import { AuthorsFeed } from './authors';
 import { EntryList } from './entry-list';
 import { LocalChanges } from './local-changes';
+import { Undo } from './undo';
 import { MilestoneFeed, watchMilestones } from './milestones';
 import { announce, watchPresence, type Presence } from './presence';
 import { watchSaveState, type SaveState } from './save-state';
@@ -31,6 +32,10 @@ export class IncidentSession {
   readonly provider: WebsocketProvider;
   readonly entries: EntryList;
   readonly hypotheses = new Store<Hypothesis[]>([]);
+  /** Deleted hypotheses (#16), for the list that offers to restore them. */
+  readonly deletedHypotheses = new Store<Hypothesis[]>([]);
+  /** Undo and redo of this user's own changes in this page (#16). */
+  readonly undo: Undo;
   readonly meta = new Store<Meta>({});
   readonly save: Store<SaveState>;
   readonly presence: Store<Presence>;
@@ -61,6 +66,7 @@ export class IncidentSession {
     this.local = new LocalChanges(`bridgelog:changes:${user.id}:${incidentId}`);
     this.provider = new WebsocketProvider(collabUrl(), encodeURIComponent(incidentId), this.doc, { connect: false, disableBc: true });
     this.entries = new EntryList(this.doc);
+    this.undo = new Undo(this.doc);
     this.authors = new AuthorsFeed(incidentId, this.provider, this.persistence);
     const milestones = watchMilestones(this.doc);
     this.milestones = milestones.milestones;
@@ -81,7 +87,11 @@ export class IncidentSession {
     this.stops.push(watching.stop);
 
     const onMeta = () => this.meta.set(readMeta(this.doc));
-    const onHypotheses = () => this.hypotheses.set(listHypotheses(this.doc));
+    const onHypotheses = () => {
+      const all = listHypotheses(this.doc, { includeDeleted: true });
+      this.hypotheses.set(all.filter((h) => !h.deleted));
+      this.deletedHypotheses.set(all.filter((h) => h.deleted));
+    };
     metaOf(this.doc).observe(onMeta);
     hypothesesOf(this.doc).observeDeep(onHypotheses);
     const onUpdate = (_update: Uint8Array, origin: unknown) => {
@@ -174,6 +184,7 @@ export class IncidentSession {
     this.authors.stop();
     this.milestoneFeed.stop();
     this.entries.destroy();
+    this.undo.destroy();
     this.provider.awareness.destroy();
     this.provider.destroy();
     this.doc.destroy(); // also closes IndexedDB

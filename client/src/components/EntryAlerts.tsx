@@ -6,6 +6,7 @@ import { unique, unlinkAlert } from '../collab/entry-evidence';
 import { useEvidence } from '../evidence/incident-evidence';
 import { useStore } from '../store';
 import { AlertStatus, AlertTimes, AlertTitle } from './AlertFacts';
+import { useUndoable } from './UndoBar';
 
 interface Props {
   doc: Y.Doc;
@@ -16,6 +17,7 @@ interface Props {
 export function EntryAlerts({ doc, entry, canWrite }: Props) {
   const { alerts: book } = useEvidence();
   const known = useStore(book.byId);
+  const undoable = useUndoable();
   const ids = unique(entry.alerts);
   useEffect(() => {
     for (const id of ids) book.want(id);
@@ -37,7 +39,7 @@ export function EntryAlerts({ doc, entry, canWrite }: Props) {
               <span className="hint">alert {id}</span>
             )}
             {canWrite && (
-              <button type="button" className="quiet small unlink" aria-label={`Unlink ${alert?.title ?? id}`} onClick={() => unlinkAlert(doc, entry.id, id)}>
+              <button type="button" className="quiet small unlink" aria-label={`Unlink ${alert?.title ?? id}`} onClick={() => undoable(`Unlinked alert “${alert?.title ?? id}”`, () => unlinkAlert(doc, entry.id, id))}>
                 ×
               </button>
             )}

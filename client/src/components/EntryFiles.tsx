@@ -12,6 +12,7 @@ import { useEvidence } from '../evidence/incident-evidence';
 import { formatBytes } from '../numbers';
 import { safeHref } from '../safe-url';
 import { useStore } from '../store';
+import { useUndoable } from './UndoBar';
 import { fileUrl, ImageViewer } from './ImageViewer';
 
 // The graph library loads only when an entry carries a capture.
@@ -34,6 +35,7 @@ function Remove({ name, onClick }: { name: string; onClick: () => void }) {
 export function EntryFiles({ doc, entry, canWrite }: Props) {
   const { attachments: shelf } = useEvidence();
   const known = useStore(shelf.byId);
+  const undoable = useUndoable();
   const uploads = useStore(shelf.uploads).filter((u) => u.entryId === entry.id);
   const [viewing, setViewing] = useState<AttachmentInfo>();
   const ids = unique(entry.attachments);
@@ -47,7 +49,8 @@ export function EntryFiles({ doc, entry, canWrite }: Props) {
   const images = files.filter((f) => f.kind === 'image');
   const captures = files.filter((f) => f.kind === 'capture');
   const others = files.filter((f) => f.kind !== 'image' && f.kind !== 'capture');
-  const detach = (file: AttachmentInfo) => () => removeAttachment(doc, entry.id, file.id);
+  // An "×" takes the file off at once, as one step that Undo (the notice, Ctrl+Z) puts back.
+  const detach = (file: AttachmentInfo) => () => undoable(`Removed “${file.name}”`, () => removeAttachment(doc, entry.id, file.id));
   if (ids.length === 0 && uploads.length === 0 && entry.links.length === 0) return null;
 
   return (
@@ -92,7 +95,7 @@ export function EntryFiles({ doc, entry, canWrite }: Props) {
                   <span>{link.label || link.url}</span>
                 )}
                 <span className="hint link-host">{href ? new URL(href).host : 'not a web link'}</span>
-                {canWrite && <Remove name={link.label || link.url} onClick={() => removeLink(doc, entry.id, link)} />}
+                {canWrite && <Remove name={link.label || link.url} onClick={() => undoable(`Removed link “${link.label || link.url}”`, () => removeLink(doc, entry.id, link))} />}
               </li>
             );
           })}

@@ -12,6 +12,7 @@ import { useEvidence } from '../evidence/incident-evidence';
 import { linkAlert, unlinkAlert } from '../collab/entry-evidence';
 import { formatLocal, formatUtc } from '../time';
 import { AlertSuggestions } from './AlertSuggestions';
+import { DeleteEntryButton } from './Corrections';
 import { EntryAlerts } from './EntryAlerts';
 import { EntryFiles } from './EntryFiles';
 import { EvidencePicker } from './EvidencePicker';
@@ -205,6 +206,7 @@ export const EntryView = memo(function EntryView(props: Props) {
               <button type="button" className="quiet small" onClick={() => onEdit(entry.id)}>
                 Edit
               </button>
+              <DeleteEntryButton doc={doc} entry={entry} />
             </span>
           )}
         </footer>

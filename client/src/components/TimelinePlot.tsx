@@ -69,13 +69,14 @@ const KindName: Record<TimelineItem['kind'], string> = {
   capture: 'Capture',
   verdict: 'Hypothesis',
   status: 'Status',
+  attachment: 'File',
 };
 
 /** Everything about an item in one line, UTC: what the pointer or focus is on, and its accessible name. */
 function describe(item: TimelineItem, names: ReadonlyMap<string, string>): string {
   const parts = [`${KindName[item.kind]}: ${item.label}`];
   if (item.end !== undefined) parts.push(`${formatUtc(iso(item.start))} – ${item.ongoing ? 'still firing' : formatUtc(iso(item.end))}`);
-  else parts.push(`${item.entryId && item.kind !== 'verdict' ? 'ran ' : ''}${formatUtc(iso(item.start))}`);
+  else parts.push(`${item.entryId && item.kind !== 'verdict' ? (item.kind === 'attachment' ? 'attached ' : 'ran ') : ''}${formatUtc(iso(item.start))}`);
   if (item.recordedAt !== undefined) parts.push(`${item.kind === 'conclusion' ? 'written' : 'logged'} ${formatUtc(iso(item.recordedAt))}, back-filled`);
   if (item.author) parts.push(`by ${names.get(item.author) ?? 'someone'}`);
   return parts.join(' · ');

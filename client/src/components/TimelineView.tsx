@@ -39,6 +39,7 @@ const KindNames: Record<TimelineKind, string> = {
   capture: 'Captures',
   verdict: 'Verdicts',
   status: 'Status',
+  attachment: 'Files',
 };
 
 /** Jumping to a moment shows at most this much around it: close enough to tell what happened then. */
@@ -50,8 +51,9 @@ const NOW_EVERY_MS = 30_000;
 const iso = (t: number) => new Date(t).toISOString();
 
 export function TimelineView({ session, entries, authors, hypotheses, onOpen }: Props) {
-  const { alerts: book, incidentId } = useEvidence();
+  const { alerts: book, attachments: shelf, incidentId } = useEvidence();
   const alertsById = useStore(book.byId);
+  const files = useStore(shelf.byId);
   const meta = useStore(session.meta);
   const milestones = useStore(session.milestones);
   const history = useHistoryEvents(session);
@@ -66,9 +68,20 @@ export function TimelineView({ session, entries, authors, hypotheses, onOpen }: 
   useEffect(() => linkedAlerts.forEach((id) => book.want(id)), [book, linkedAlerts]);
   const alerts = useMemo(() => [...alertsById.values()].filter((a) => a.incidents.includes(incidentId) || linkedAlerts.has(a.id)), [alertsById, incidentId, linkedAlerts]);
 
+  // Files other than captures (those are spans of their own), at their upload: as the exports list them.
+  const attachments = useMemo(
+    () =>
+      entries.flatMap((e) =>
+        e.attachments.flatMap((id) => {
+          const f = files.get(id);
+          return f?.uploadedAt && f.kind !== 'capture' ? [{ attachmentId: id, name: f.name, entryId: e.id, uploadedAt: f.uploadedAt, uploadedBy: f.uploadedBy }] : [];
+        }),
+      ),
+    [entries, files],
+  );
   const items = useMemo(
-    () => timelineItems({ entries, authors, alerts, captures, events: history.events, hypotheses, now, milestones }),
-    [entries, authors, alerts, captures, history.events, hypotheses, now, milestones],
+    () => timelineItems({ entries, authors, alerts, captures, events: history.events, hypotheses, now, milestones, attachments }),
+    [entries, authors, alerts, captures, history.events, hypotheses, now, milestones, attachments],
   );
   const names = useMemo(() => {
     const out = new Map(history.users);

@@ -7,6 +7,7 @@ import type * as Y from 'yjs';
 import { Limits } from '../../../shared/protocol';
 import { createHypothesis, HypothesisStatuses, setHypothesisStatus, type Entry, type Hypothesis, type HypothesisStatus } from '../../../shared/schema/doc';
 import { formatUtc } from '../time';
+import { HypothesisActions } from './Corrections';
 import { field, useSubmit } from './form';
 
 interface Props {
@@ -149,6 +150,7 @@ function Findings({ doc, entries, hypotheses, canWrite, hypothesisRef, onJump }:
               ) : (
                 <span className={`badge hypothesis-${h.status}`}>{h.status}</span>
               )}
+              {canWrite && <HypothesisActions doc={doc} hypothesis={h} />}
             </div>
             <Evidence label="For" entries={evidence.get(h.id)?.supports ?? []} onJump={onJump} />
             <Evidence label="Against" entries={evidence.get(h.id)?.refutes ?? []} onJump={onJump} />

@@ -17,6 +17,9 @@ export interface AttachmentInfo {
   size: number;
   sha256: string;
   kind: AttachmentKind;
+  /** As the API gives them (the timeline places a file at its upload). */
+  uploadedAt?: string;
+  uploadedBy?: string;
 }
 
 export interface Upload {

@@ -7,6 +7,7 @@ import type { Incident, User } from '../../../shared/model';
 import { useIncidentSession, type IncidentSession } from '../collab/incident-session';
 import { AlertsPanel } from '../components/AlertsPanel';
 import { CatchUp } from '../components/CatchUp';
+import { DeletedItems } from '../components/Corrections';
 import { EntryComposer } from '../components/EntryComposer';
 import { EntryLog, preloadEditor } from '../components/EntryLog';
 import { IncidentHeader } from '../components/IncidentHeader';
@@ -17,6 +18,7 @@ import { MilestonePicker } from '../components/Milestones';
 import { ReplayView } from '../components/ReplayView';
 import { ShortcutHelp } from '../components/ShortcutHelp';
 import { LogViewSwitch, TimelineView } from '../components/TimelineView';
+import { UndoBar, UndoContext } from '../components/UndoBar';
 import type { VirtualListHandle } from '../components/VirtualList';
 import { WhatWeKnow } from '../components/WhatWeKnow';
 import { EvidenceContext, useEvidence, useIncidentEvidence } from '../evidence/incident-evidence';
@@ -90,6 +92,8 @@ function usePastedFiles(session: IncidentSession, selectedId: string | undefined
 function IncidentLog({ session, incident, canWrite }: { session: IncidentSession; incident: Incident; canWrite: boolean }) {
   const entries = useStore(session.entries.sorted);
   const hypotheses = useStore(session.hypotheses);
+  const deletedEntries = useStore(session.entries.deleted);
+  const deletedHypotheses = useStore(session.deletedHypotheses);
   const meta = useStore(session.meta);
   const save = useStore(session.save);
   const presence = useStore(session.presence);
@@ -237,6 +241,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
       )}
       {/* Kept while replaying (hidden), so the live log is back at once, where it was. */}
       <MilestoneContext value={canWrite ? session.milestoneFeed : undefined}>
+      <UndoContext value={canWrite ? session.undo : undefined}>
       <div className="incident-body" hidden={replaying}>
         <section className="log" aria-label="Log">
           <div className="log-toolbar">
@@ -252,6 +257,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
             <button type="button" className="quiet small" onClick={() => setReplaying(true)}>
               Replay
             </button>
+            {canWrite && <UndoBar undo={session.undo} enabled={!replaying && !help && pickingMilestone === undefined} />}
           </div>
           {loaded && entries.length === 0 && <p className="hint">Nothing logged yet.{canWrite && ' Press n to log the first test.'}</p>}
           {view === 'timeline' ? (
@@ -287,8 +293,10 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
             onToggle={() => setKnowOpen(!knowOpen)}
             onJump={jump}
           />
+          <DeletedItems doc={session.doc} entries={deletedEntries} hypotheses={deletedHypotheses} authors={authors} canWrite={canWrite} />
         </aside>
       </div>
+      </UndoContext>
       </MilestoneContext>
       {help && <ShortcutHelp onClose={() => setHelp(false)} />}
       {pickingMilestone !== undefined && canWrite && (
