@@ -6,6 +6,7 @@
 import { createContext, use, useEffect, useState } from 'react';
 import type { Undo } from '../collab/undo';
 import { useStore } from '../store';
+import './Corrections.css';
 
 export const UndoContext = createContext<Undo | undefined>(undefined);
 
