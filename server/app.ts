@@ -32,7 +32,7 @@ import { alertRoutes } from './routes/alert-routes.js';
 import { attachmentRoutes } from './routes/attachment-routes.js';
 import { exportRoutes } from './routes/export-routes.js';
 import { SetupToken, authRoutes } from './routes/auth-routes.js';
-import type { RouteContext } from './routes/context.js';
+import { catchUpBeforeRefusing, type RouteContext } from './routes/context.js';
 import { HttpError, errorHandler } from './routes/http-error.js';
 import { incidentRoutes } from './routes/incident-routes.js';
 import { milestoneRoutes } from './routes/milestone-routes.js';
@@ -48,7 +48,7 @@ import { SearchIndexer } from './search/search-indexer.js';
 import { SearchService } from './search/search-service.js';
 import { openStorage } from './storage/open-storage.js';
 import { isRedisBus } from './storage/redis/redis-bus.js';
-import type { Storage } from './storage/storage.js';
+import { catalogCaughtUpWithin, type Storage } from './storage/storage.js';
 import type { MetadataStore } from './store/metadata.js';
 
 export interface RunningServer {
@@ -113,6 +113,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
 
   const metrics = new Metrics();
   const auth = new Authenticator(store);
+  // Several nodes: what another node created a moment ago is waited for, not refused.
+  if (storage.mode === 'postgres') catchUpBeforeRefusing(auth, store, () => catalogCaughtUpWithin(storage));
   const access = new AccessChanges();
   // One share per user for everything whose cost grows with what they ask: collaboration frames, exports, history reads.
   const timeShare = new TimeShare(config.timeShare);
@@ -152,6 +154,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     server, auth, access, store, rooms, metrics, log, refusals,
     maxSocketsPerUser: config.maxSocketsPerUser,
     readiness: () => storage.readiness(),
+    catalogCaughtUp: storage.mode === 'postgres' ? () => catalogCaughtUpWithin(storage) : undefined,
     timeShare,
     allowedOrigins: config.allowedOrigins,
     maxMessageBytes: config.maxMessageBytes,

@@ -48,6 +48,11 @@ export interface CollabEndpointOptions {
   /** Whether the storage can be reached: if not, new sockets are refused (503, or closed with 4503). */
   readiness: () => Readiness;
   /**
+   * Waits (bounded) until this node's catalog has what other nodes just committed: asked before a
+   * token or incident this node does not know is refused (Storage.catalogCaughtUp).
+   */
+  catalogCaughtUp?: () => Promise<void>;
+  /**
    * Called when a user's last connection to an incident closes: the last durable record then, and how
    * long that connection was open (ms).
    */
@@ -74,7 +79,30 @@ export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): vo
       opts.metrics.rejected.inc({ reason: 'foreign origin' });
       return refuse(socket, 403, 'Forbidden: origin not allowed');
     }
-    const identity = opts.auth.identify(req, true);
+    void admit(req, socket, head, url).catch((err) => {
+      opts.log.error({ err }, 'could not admit a collaboration socket');
+      if (!socket.destroyed) refuse(socket, 500, 'Internal Server Error');
+    });
+  });
+
+  /**
+   * Authenticates the upgrade and finds its incident. A token or incident this node does not know
+   * may have been created on another node a moment ago (several nodes): the catalog catches up once
+   * before the socket is refused, since a 4404 tells the stock provider to stop reconnecting.
+   */
+  async function admit(req: http.IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
+    let identity = opts.auth.identify(req, true);
+    let incidentId: string;
+    try {
+      incidentId = decodeURIComponent(url.pathname.slice(prefix.length));
+    } catch {
+      incidentId = '';
+    }
+    if (opts.catalogCaughtUp && (!identity || !visibleIncident(opts.store, identity.user, incidentId))) {
+      await opts.catalogCaughtUp();
+      if (socket.destroyed) return;
+      identity = opts.auth.identify(req, true);
+    }
     if (!identity) {
       opts.metrics.rejected.inc({ reason: 'unauthenticated' });
       // A browser whose session expired cannot read an HTTP status from a failed upgrade, only a
@@ -89,12 +117,6 @@ export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): vo
       opts.metrics.rejected.inc({ reason: 'storage unavailable' });
       if (req.headers.origin) return wss.handleUpgrade(req, socket, head, (ws) => ws.close(CloseCode.storageUnavailable, 'storage unavailable'));
       return refuse(socket, 503, 'Service Unavailable: storage unavailable, nothing can be saved; retry shortly', 'Retry-After: 2\r\n');
-    }
-    let incidentId: string;
-    try {
-      incidentId = decodeURIComponent(url.pathname.slice(prefix.length));
-    } catch {
-      incidentId = '';
     }
     const { user, credential } = identity;
     const upgrade = () => {
@@ -142,7 +164,7 @@ export function attachCollabEndpoint(opts: CollabEndpointOptions): { close(): vo
       release();
     };
     socket.once('close', gaveUp);
-  });
+  }
 
   opts.access.onChange((change) => {
     for (const conn of open) if (affects(change, conn)) recheck(conn, opts);

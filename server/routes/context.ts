@@ -60,9 +60,31 @@ export function requireRole(user: UserRecord, role: Role): void {
   if (!hasRole(user, role)) throw new HttpError(403, `this needs the ${role} role; you are ${user.role}`);
 }
 
+/** Per authenticator (one per app): how to let this node's catalog catch up, in PostgreSQL mode. */
+const catchUps = new WeakMap<Authenticator, { store: MetadataStore; catchUp: () => Promise<void> }>();
+
+/**
+ * With several nodes, a token, session or incident this node does not know yet may have been
+ * created on another node a moment ago: `authenticated()` then awaits `catchUp` (bounded;
+ * Storage.catalogCaughtUp) once before answering 401, or letting the route answer 404.
+ */
+export function catchUpBeforeRefusing(auth: Authenticator, store: MetadataStore, catchUp: () => Promise<void>): void {
+  catchUps.set(auth, { store, catchUp });
+}
+
+/** Puts the authenticated user on the request, or answers 401 (403 below `role`). */
 export function authenticated(auth: Authenticator, role: Role = 'viewer') {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const user = auth.fromRequest(req);
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    let user = auth.fromRequest(req);
+    const lagging = catchUps.get(auth);
+    if (lagging) {
+      const id = req.params.id;
+      const incidentUnknown = typeof id === 'string' && req.path.startsWith('/api/incidents/') && user !== undefined && !visibleIncident(lagging.store, user, id);
+      if (!user || incidentUnknown) {
+        await lagging.catchUp();
+        user = auth.fromRequest(req);
+      }
+    }
     if (!user) return next(new HttpError(401, 'authentication required: log in, or send Authorization: Bearer <token>'));
     res.locals.user = user;
     try {

@@ -37,6 +37,12 @@ export interface Storage {
   /** Jobs shared by the nodes (capture analyses), claimed one node at a time; absent when embedded. */
   jobs?: Jobs;
   bus: ClusterBus;
+  /**
+   * Resolves once this node's catalog holds everything committed before the call: at once when
+   * embedded; in PostgreSQL mode after the other nodes' changes have reached this node's replicas.
+   * Asked on a miss only (see catalogCaughtUpWithin).
+   */
+  catalogCaughtUp(): Promise<void>;
   /** Whether this node can serve now (GET /readyz): storage reachable, migrations done. */
   readiness(): Readiness;
   /** Called when readiness changes (PostgreSQL lost or back). */
@@ -52,4 +58,18 @@ export interface Storage {
 /** Whether `err` means the storage could not be reached (answer 503, close 4503), not that it refused. */
 export function isStorageUnavailable(err: unknown): boolean {
   return err instanceof StorageUnavailable || isUnavailable(err);
+}
+
+/**
+ * Waits, at most `ms`, for the catalog to catch up (Storage.catalogCaughtUp): before a token, session
+ * or incident this node does not know is refused, in case another node has just created it. Never
+ * throws: if PostgreSQL cannot be reached, the caller answers from what it has.
+ */
+export async function catalogCaughtUpWithin(storage: Pick<Storage, 'catalogCaughtUp'>, ms = 3_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    storage.catalogCaughtUp().catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
 }

@@ -314,4 +314,37 @@ describe('PostgreSQL catalog shared by several nodes', () => {
       await a.db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
     }
   });
+
+  it('after caughtUp(), holds every change another node committed before the call (no waiting for the notification)', async () => {
+    const { a, b } = await twoNodes();
+    // Without the barrier, B would not know the token for the few milliseconds its notification
+    // takes: a client sent to B right after A created it would be refused.
+    for (let i = 0; i < 20; i++) {
+      const kim = userRecord(`kim-${i}`);
+      await a.metadata.addUser(kim);
+      const token = tokenRecord(kim.id);
+      await a.metadata.addToken(token);
+      const incident = incidentRecord(`outage ${i}`, { members: [kim.id] });
+      await a.metadata.addIncident(incident);
+      await b.feed.caughtUp();
+      expect(b.metadata.tokenByHash(token.tokenHash)).toEqual(token);
+      expect(b.metadata.incidentById(incident.id)).toEqual(incident);
+    }
+  });
+
+  it('caughtUp() while its feed is reconnecting waits for the reconnection and the whole-table reads', async () => {
+    const { a, b } = await twoNodes({ reconnectDelayMs: 500 });
+    const pid = b.feed.backendPid!;
+    await a.db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+    await expect.poll(() => b.feed.connected, SOON).toBe(false);
+    const lee = userRecord('lee');
+    await a.metadata.addUser(lee);
+    const incident = incidentRecord('made while B was deaf');
+    await a.metadata.addIncident(incident);
+    // Many callers at once share the barrier.
+    await Promise.all(Array.from({ length: 50 }, () => b.feed.caughtUp()));
+    expect(b.feed.connected).toBe(true);
+    expect(b.metadata.userByName('lee')).toEqual(lee);
+    expect(b.metadata.incidentById(incident.id)).toEqual(incident);
+  });
 });

@@ -38,6 +38,8 @@ export async function openEmbeddedStorage(dataDir: string, log: Logger): Promise
       notifications,
       invites,
       bus: localBus('embedded'),
+      // One process: its catalog is the truth, never behind.
+      catalogCaughtUp: () => Promise.resolve(),
       readiness: () => ({ ok: true }),
       onReadinessChange: () => undefined,
       onRemoteAccessChange: () => undefined,

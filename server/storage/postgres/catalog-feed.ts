@@ -33,6 +33,8 @@ export interface CatalogListener {
   changed(key: unknown): void;
   /** Notifications may have been lost (the feed's connection was lost and is back): read everything. */
   reload(): void;
+  /** Resolves when the reads asked for so far are done. */
+  idle(): Promise<void>;
 }
 
 export interface CatalogFeedOptions {
@@ -136,6 +138,44 @@ export class CatalogFeed {
     }
   }
 
+  /**
+   * Resolves once every replica holds what was committed anywhere before the call (a node's own
+   * writes are in at once; another node's arrive by notification, a few milliseconds later). A query
+   * on the LISTEN connection is the barrier: PostgreSQL delivers the notifications of transactions
+   * committed before it ahead of its answer; then each replica finishes the reads they asked for.
+   * While the feed is reconnecting, it waits for that and for the whole-table reads it starts.
+   * Used on a miss only (a token or incident this node does not know yet), so a client sent to
+   * another node right after a change is not refused for the replica's lag.
+   */
+  caughtUp(): Promise<void> {
+    // Callers share barriers: the one under way, and at most one queued behind it (which every
+    // caller arriving meanwhile joins), so a flood of unknown tokens costs at most two queries.
+    if (!this.barrier) return this.startBarrier();
+    this.nextBarrier ??= this.barrier.catch(() => undefined).then(() => {
+      this.nextBarrier = undefined;
+      return this.startBarrier();
+    });
+    return this.nextBarrier;
+  }
+
+  private barrier: Promise<void> | undefined;
+  private nextBarrier: Promise<void> | undefined;
+
+  private startBarrier(): Promise<void> {
+    const run: Promise<void> = this.barrierOnce().finally(() => {
+      if (this.barrier === run) this.barrier = undefined;
+    });
+    this.barrier = run;
+    return run;
+  }
+
+  private async barrierOnce(): Promise<void> {
+    if (this.reconnecting) await this.reconnecting;
+    const client = this.client;
+    if (client) await client.query('SELECT 1');
+    await Promise.all([...this.listeners.values()].flatMap((set) => [...set].map((l) => l.idle())));
+  }
+
   async close(): Promise<void> {
     this.stop.abort();
     clearInterval(this.pinger);
@@ -186,7 +226,8 @@ export class CatalogFeed {
     this.reconnecting = (async () => {
       let delay = this.options.reconnectDelayMs;
       while (!this.stop.signal.aborted && !this.client) {
-        await sleep(delay, this.stop.signal);
+        const wake = (this.wake = new AbortController());
+        await sleep(delay, AbortSignal.any([this.stop.signal, wake.signal]));
         if (this.stop.signal.aborted) break;
         try {
           await this.connect();
@@ -202,6 +243,16 @@ export class CatalogFeed {
       // LISTEN is on again: whatever changed while it was not is read now.
       for (const set of this.listeners.values()) for (const l of set) l.reload();
     })();
+  }
+
+  private wake: AbortController | undefined;
+
+  /**
+   * PostgreSQL answers again (the node's readiness probe found it): try to reconnect now rather
+   * than after the backoff, so the catalog is not left behind while the node serves again.
+   */
+  reconnectNow(): void {
+    if (this.reconnecting) this.wake?.abort();
   }
 
   private dispatch(msg: pg.Notification): void {
@@ -308,6 +359,7 @@ export class Replica<T> {
         if (key !== undefined) this.refresh(key);
       },
       reload: () => this.reload(),
+      idle: () => this.idle(),
     });
   }
 
@@ -391,6 +443,11 @@ export class Replica<T> {
   reload(): void {
     this.wantAll = true;
     this.kick();
+  }
+
+  /** Resolves when no read is asked for or under way. */
+  async idle(): Promise<void> {
+    while (this.working) await this.working;
   }
 
   /** Stops following the table; waits for a read under way. */

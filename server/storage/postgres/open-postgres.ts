@@ -68,7 +68,10 @@ export async function openPostgresStorage(config: Config, log: Logger): Promise<
     const setReadiness = (next: Readiness) => {
       if (next.ok === readiness.ok) return void (readiness = next);
       readiness = next;
-      if (next.ok) log.info('PostgreSQL reachable again: serving');
+      if (next.ok) {
+        log.info('PostgreSQL reachable again: serving');
+        feed.reconnectNow();
+      }
       else log.error({ reason: next.reason }, 'PostgreSQL unreachable: refusing writes until it is back');
       for (const l of readinessListeners) l(next);
     };
@@ -102,6 +105,7 @@ export async function openPostgresStorage(config: Config, log: Logger): Promise<
       notifications: openPgNotifications(notifyDb.pool),
       invites: openPgInvites(db.pool),
       bus,
+      catalogCaughtUp: () => feed.caughtUp(),
       readiness: () => readiness,
       onReadinessChange: (listener) => void readinessListeners.add(listener),
       onRemoteAccessChange(handler: (change: AccessChange) => void) {
