@@ -7,6 +7,7 @@ import { DEFAULT_REFUSAL_PACE, type RefusalPace } from './collab/refusals.js';
 import { DEFAULT_SYNC_PACE, type SyncPaceOptions } from './collab/sync-pace.js';
 import type { TimeShareOptions } from './collab/time-share.js';
 import { notifyConfigFromEnv, type NotifyConfig } from './notifications/notify-config.js';
+import { signInConfigFromEnv, type SignInConfig } from './auth/sign-in-config.js';
 
 /**
  * A fifth of a core per user, after a second and a half at once. A typist's frames cost well under a
@@ -67,6 +68,8 @@ export interface Config {
   clusterPollMs: number;
   /** Notifications (#20): PUBLIC_URL, NOTIFY_* (notifications/notify-config.ts). */
   notify: NotifyConfig;
+  /** Sign-in (#17): local passwords and/or OpenID Connect, LOCAL_LOGIN, OIDC_* (auth/sign-in-config.ts). */
+  signIn: SignInConfig;
 }
 
 function postgresUrl(value: string | undefined): string | undefined {
@@ -151,5 +154,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv, clientDir?: string): Confi
     },
     clientDir,
     notify: notifyConfigFromEnv(env),
+    signIn: signInConfigFromEnv(env),
   };
 }

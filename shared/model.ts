@@ -50,7 +50,7 @@ export interface Incident {
   createdAt: string;
   createdBy: string;
   resolvedAt: string | null;
-  /** Present on restricted incidents: the only users for whom it exists. */
+  /** Present on restricted incidents: the only users for whom it exists, by id or IdP group (`group:<name>`, shared/members.ts). */
   members?: string[];
   /** Label matchers (e.g. `site=ny`, `alertname=~Interface.*`): matching alerts attach as they arrive. */
   alertMatchers?: string[];

@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseCookies } from 'cookie';
 import type { Role, User } from '../../shared/api.js';
+import { isMember } from '../../shared/members.js';
 import type { IncidentRecord, MetadataStore, UserRecord } from '../store/metadata.js';
 import { hashToken } from './secrets.js';
 
@@ -71,11 +72,14 @@ const rank: Record<Role, number> = { viewer: 0, responder: 1, admin: 2 };
 
 export const hasRole = (user: User, role: Role): boolean => rank[user.role] >= rank[role];
 
-/** A restricted incident exists only for its members: everyone else gets "not found". */
-export const canSee = (user: User, incident: IncidentRecord): boolean =>
-  !incident.members || incident.members.includes(user.id);
+/**
+ * A restricted incident exists only for its members, named by id or by IdP group (`group:<name>`,
+ * shared/members.ts; the groups of the user's last sign-in): everyone else gets "not found".
+ */
+export const canSee = (user: User & { groups?: readonly string[] }, incident: IncidentRecord): boolean =>
+  !incident.members || isMember(incident.members, user);
 
-export function visibleIncident(store: MetadataStore, user: User, id: string): IncidentRecord | undefined {
+export function visibleIncident(store: MetadataStore, user: User & { groups?: readonly string[] }, id: string): IncidentRecord | undefined {
   const incident = store.incidentById(id);
   return incident && canSee(user, incident) ? incident : undefined;
 }

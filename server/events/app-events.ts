@@ -20,6 +20,11 @@ import type { Authenticator, Credential } from '../auth/authenticate.js';
 import { hashToken } from '../auth/secrets.js';
 import { tolerant } from '../storage/redis/redis-bus.js';
 import { originAllowed } from '../auth/origin.js';
+import { groupMember, isGroupMember } from '../../shared/members.js';
+
+/** A member's room: `user:<id>`, or the group's own (`group:<name>`, joined by everyone in it). */
+const memberRoom = (member: string) => (isGroupMember(member) ? member : `user:${member}`);
+const groupRooms = (groups: readonly string[] | undefined) => (groups ?? []).map(groupMember);
 
 export class AppEvents {
   readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
@@ -48,13 +53,20 @@ export class AppEvents {
       if (!identity || !user) return next(new Error('unauthenticated'));
       socket.data.userId = user.id;
       socket.data.credential = identity.credential;
-      void socket.join(`user:${user.id}`);
+      void socket.join([`user:${user.id}`, ...groupRooms(user.groups)]);
       next();
     });
     access.onChange(({ userId }) => {
       for (const socket of this.io.sockets.sockets.values()) {
         if (userId !== undefined && socket.data.userId !== userId) continue;
-        if (!auth.userOf(socket.data.credential as Credential)) socket.disconnect(true);
+        const user = auth.userOf(socket.data.credential as Credential);
+        if (!user) socket.disconnect(true);
+        else {
+          // The groups of the user's last sign-in: events of incidents restricted to a group follow them.
+          const rooms = groupRooms(user.groups);
+          for (const room of socket.rooms) if (isGroupMember(room) && !rooms.includes(room)) void socket.leave(room);
+          void socket.join(rooms);
+        }
       }
     });
     this.io.on('connection', (socket) => {
@@ -65,7 +77,7 @@ export class AppEvents {
   }
 
   private audience(incident: Incident) {
-    return incident.members ? this.io.to(incident.members.map((id) => `user:${id}`)) : this.io;
+    return incident.members ? this.io.to(incident.members.map(memberRoom)) : this.io;
   }
 
   incidentCreated(incident: Incident): void {
@@ -79,8 +91,8 @@ export class AppEvents {
   /** Tells those who can no longer see an incident (it was restricted to others) to forget it. */
   incidentGone(incidentId: string, who: { users: string[] } | { everyoneBut: string[] }): void {
     const target = 'users' in who
-      ? who.users.length > 0 ? this.io.to(who.users.map((id) => `user:${id}`)) : undefined
-      : this.io.except(who.everyoneBut.map((id) => `user:${id}`));
+      ? who.users.length > 0 ? this.io.to(who.users.map(memberRoom)) : undefined
+      : this.io.except(who.everyoneBut.map(memberRoom));
     target?.emit(ServerEvent.incidentGone, { id: incidentId });
   }
 

@@ -2,6 +2,7 @@
  * Incidents, their history and their state at any moment. A restricted incident the caller is not
  * a member of answers 404 everywhere, exactly like one that does not exist.
  */
+import { isGroupMember } from '../../shared/members.js';
 import { Router, type Request, type Response } from 'express';
 import { CreateIncidentRequest, UpdateIncidentRequest, type HistoryRecord, type IncidentAuthors, type UserRef } from '../../shared/api.js';
 import { createIncident, presentIncident, updateIncident } from '../incidents/incident-commands.js';
@@ -18,7 +19,7 @@ export function incidentRoutes(ctx: RouteContext): Router {
 
   router.post('/api/incidents', authenticated(ctx.auth, 'responder'), async (req, res) => {
     const body = parseBody(CreateIncidentRequest, req.body);
-    const unknown = body.members?.find((id) => !ctx.store.userById(id));
+    const unknown = body.members?.find((id) => !isGroupMember(id) && !ctx.store.userById(id)); // groups: any IdP group name
     if (unknown) throw new HttpError(400, `members: no user with id ${unknown}`, 'members');
     res.status(201).json(await createIncident(deps, userOf(res), body));
   });
@@ -41,7 +42,7 @@ export function incidentRoutes(ctx: RouteContext): Router {
     if (body.members !== undefined && user.id !== incident.createdBy && user.role !== 'admin') {
       throw new HttpError(403, "only the incident's creator or an admin may change who it is restricted to", 'members');
     }
-    const unknown = body.members?.find((id) => !ctx.store.userById(id));
+    const unknown = body.members?.find((id) => !isGroupMember(id) && !ctx.store.userById(id)); // groups: any IdP group name
     if (unknown) throw new HttpError(400, `members: no user with id ${unknown}`, 'members');
     res.json(await updateIncident(deps, userOf(res), incident, body));
   });

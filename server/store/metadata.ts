@@ -74,6 +74,8 @@ export interface SessionRecord {
   userId: string;
   createdAt: string;
   expiresAt: string;
+  /** `oidc`: started by a sign-in at the identity provider (logout then ends the IdP's session too). */
+  via?: 'oidc';
 }
 
 /** Stored as the API presents it (shared/api.ts); the store is the only writer. */
