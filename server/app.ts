@@ -32,6 +32,9 @@ import { alertRoutes } from './routes/alert-routes.js';
 import { attachmentRoutes } from './routes/attachment-routes.js';
 import { exportRoutes } from './routes/export-routes.js';
 import { SetupToken, authRoutes } from './routes/auth-routes.js';
+import { signInRoutes } from './routes/sign-in-routes.js';
+import { deviceLoginRoutes } from './routes/device-login-routes.js';
+import { tokenAdminRoutes } from './routes/token-admin-routes.js';
 import { catchUpBeforeRefusing, type RouteContext } from './routes/context.js';
 import { HttpError, errorHandler } from './routes/http-error.js';
 import { incidentRoutes } from './routes/incident-routes.js';
@@ -204,7 +207,10 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   app.use(express.json({ limit: '1mb' }));
   app.use(systemRoutes(ctx));
+  app.use(signInRoutes(ctx, () => serverUrl)); // before authRoutes: LOCAL_LOGIN=false, IdP logout (#17)
   app.use(authRoutes(ctx, setup));
+  app.use(deviceLoginRoutes(ctx, () => serverUrl));
+  app.use(tokenAdminRoutes(ctx));
   app.use(userRoutes(ctx));
   app.use(inviteRoutes(ctx));
   app.use(overviewRoutes(ctx)); // before incidentRoutes: GET /api/incidents with filters

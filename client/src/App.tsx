@@ -6,7 +6,9 @@ import { AppHeader } from './components/AppHeader';
 import { getRemembered } from './offline';
 import { IncidentListPage } from './pages/IncidentListPage';
 import { IncidentPage } from './pages/IncidentPage';
-import { LoginPage } from './pages/LoginPage';
+import { LoginPage, returnToOfLocation } from './pages/LoginPage';
+import { DevicePage } from './pages/DevicePage';
+import { TokensPage } from './pages/TokensPage';
 import { NotificationsPage } from './pages/NotificationsPage';
 import { SearchPage } from './pages/SearchPage';
 import { SetupPage } from './pages/SetupPage';
@@ -38,13 +40,16 @@ export function App() {
   }, [user, route.page]);
 
   useEffect(() => {
-    if (user === null && route.page !== 'login' && route.page !== 'setup') navigate('/login', { replace: true });
-    if (user && route.page === 'login') navigate('/', { replace: true });
+    // Back where they were going once signed in (e.g. `/device?code=…` from `bridgelog login`).
+    const here = window.location.pathname + window.location.search;
+    if (user === null && route.page !== 'login' && route.page !== 'setup') navigate(here === '/' ? '/login' : `/login?returnTo=${encodeURIComponent(here)}`, { replace: true });
+    if (user && route.page === 'login') navigate(returnToOfLocation(), { replace: true });
   }, [user, route.page]);
 
   const loggedIn = (me: User) => {
+    const to = route.page === 'login' ? returnToOfLocation() : '/';
     setUser(me);
-    navigate('/');
+    navigate(to);
   };
 
   if (route.page === 'setup') return <SetupPage onLoggedIn={loggedIn} />;
@@ -60,6 +65,8 @@ export function App() {
         {route.page === 'search' && <SearchPage />}
         {route.page === 'notifications' && <NotificationsPage user={user} />}
         {route.page === 'incident' && <IncidentPage key={route.incidentId} incidentId={route.incidentId} user={user} />}
+        {route.page === 'tokens' && <TokensPage user={user} />}
+        {route.page === 'device' && <DevicePage user={user} />}
         {route.page === 'not-found' && <p className="notice">There is no page here.</p>}
       </main>
     </>

@@ -8,6 +8,8 @@ export type Route =
   | { page: 'trends' }
   | { page: 'search' }
   | { page: 'notifications' }
+  | { page: 'tokens' }
+  | { page: 'device' }
   | { page: 'incident'; incidentId: string }
   | { page: 'not-found' };
 
@@ -18,6 +20,8 @@ export function routeOf(path: string): Route {
   if (path === '/trends') return { page: 'trends' };
   if (path === '/search') return { page: 'search' };
   if (path === '/notifications') return { page: 'notifications' };
+  if (path === '/tokens') return { page: 'tokens' };
+  if (path === '/device') return { page: 'device' };
   const incident = /^\/incidents\/([^/]+)$/.exec(path);
   if (incident) {
     try {

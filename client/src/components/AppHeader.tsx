@@ -15,7 +15,12 @@ export function AppHeader({ user, onLoggedOut }: { user: User; onLoggedOut: () =
     forgetRemembered();
     onLoggedOut();
   };
-  const logOut = () => api('POST', '/api/auth/logout').then(loggedOut, (err: Error) => setError(err.message));
+  // Signed in through the identity provider: its session ends too, on its own page, which then comes back to /login.
+  const logOut = () =>
+    api<{ endSessionUrl?: string } | undefined>('POST', '/api/auth/logout').then((answer) => {
+      loggedOut();
+      if (answer?.endSessionUrl) window.location.assign(answer.endSessionUrl);
+    }, (err: Error) => setError(err.message));
   return (
     <header className="app-header">
       <Link to="/" className="brand">
@@ -37,6 +42,9 @@ export function AppHeader({ user, onLoggedOut }: { user: User; onLoggedOut: () =
       <span className="who" data-testid="current-user">
         {user.name} <span className="role">{user.role}</span>
       </span>
+      <Link to="/tokens" className="header-link" aria-current={path === '/tokens' ? 'page' : undefined}>
+        Tokens
+      </Link>
       <button type="button" className="quiet" onClick={toggleTheme} aria-label={`Switch to the ${current === 'dark' ? 'light' : 'dark'} theme`} title="Switch theme (t)">
         {current === 'dark' ? '☀' : '☾'}
       </button>
