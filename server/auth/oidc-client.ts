@@ -1,7 +1,7 @@
 /**
  * The OpenID Connect relying party (issue #17), on openid-client (certified, maintained): the
  * authorization code flow with PKCE (S256), `state` and `nonce`. openid-client checks the ID token —
- * issuer, audience, signature (the IdP's JWKS), expiry, issued-at and not-before, nonce — and the
+ * issuer, audience, signature (the IdP's JWKS, enableNonRepudiationChecks), expiry, issued-at and not-before, nonce — and the
  * state; the IdP refuses a code used twice. Every request to the IdP has a bounded timeout
  * (OIDC_TIMEOUT_SECONDS), so an IdP that is down or slow gives a clear page, never a hanging sign-in.
  *
@@ -56,6 +56,9 @@ export class OidcRelyingParty {
       )
       .then((c) => {
         c.timeout = config.timeoutSeconds;
+        // The ID token's signature is checked against the IdP's JWKS too, not only trusted for
+        // coming over TLS from the token endpoint (which OpenID Connect would allow).
+        oidc.enableNonRepudiationChecks(c);
         return c;
       });
     this.discovered.catch(() => (this.discovered = undefined));

@@ -3,7 +3,8 @@
  * server itself (the IdP may be the thing that is down; the web app needs no sign-in to show it),
  * saying what went wrong and offering to start again. Light and dark follow the system.
  */
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** For element content only (nothing here goes into an attribute). */
+const escape = (s: string) => s.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function signInFailedPage(message: string, detail?: string): string {
   return `<!doctype html>
