@@ -10,8 +10,10 @@ import { startLocalCluster, type LocalCluster } from '../../cluster/local-cluste
 import { entry, launchChromium, logFromKeyboard } from '../helpers/browser.js';
 import { ADMIN_TOKEN } from '../helpers/server.js';
 import { api } from '../helpers/api.js';
+import { printNodeLogsOnFailure } from '../helpers/cluster-logs.js';
 
 let cluster: LocalCluster;
+printNodeLogsOnFailure(() => cluster);
 let browser: Browser;
 const proxies: LocalHaproxy[] = [];
 

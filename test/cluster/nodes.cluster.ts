@@ -14,8 +14,10 @@ import { connect, synced, type CollabClient } from '../helpers/collab-client.js'
 import { ADMIN_TOKEN } from '../helpers/server.js';
 import { api } from '../helpers/api.js';
 import { seededRandom } from '../helpers/random.js';
+import { printNodeLogsOnFailure } from '../helpers/cluster-logs.js';
 
 let cluster: LocalCluster;
+printNodeLogsOnFailure(() => cluster);
 const clients: CollabClient[] = [];
 
 

@@ -11,8 +11,10 @@ import { startLocalCluster, type LocalCluster } from '../../cluster/local-cluste
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
 import { ADMIN_TOKEN } from '../helpers/server.js';
 import { api } from '../helpers/api.js';
+import { printNodeLogsOnFailure } from '../helpers/cluster-logs.js';
 
 let cluster: LocalCluster;
+printNodeLogsOnFailure(() => cluster);
 const clients: CollabClient[] = [];
 
 beforeAll(async () => {
