@@ -36,7 +36,9 @@ const USAGE = `usage: bridgelog <command> [options]
         status:resolved, from:2026-10-01, to:…, kind:test, and alert labels such as site:ny;
         --rebuild (admins) reads every incident into the index again
   export [ID] --format md   the incident as a report on stdout
-  login [URL] [--token T]   check and save the server and API token
+  login [--server URL] [--token T]
+        sign in through the browser (prints a URL and code for a remote shell) and save
+        the server and a new personal token; with --token (or a token on stdin), check and save it
   queue [list|send|drop ID] entries waiting on this machine for the server
 
 Entry options: --incident/-i ID (default: the current incident), --kind test|note|action|conclusion.
