@@ -75,5 +75,10 @@ export interface Digest {
   until: HistoryMark;
   /** True when `since` is the caller's own last-seen mark (the "since you left" digest). */
   sinceLastSeen: boolean;
+  /**
+   * The caller has no last-seen mark: never here before, so `since` is the incident's start (#16).
+   * In this digest and the "since you left" one, changes made only by the caller are left out.
+   */
+  firstVisit?: true;
   items: DigestItem[];
 }

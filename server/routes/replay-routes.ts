@@ -96,15 +96,22 @@ export function replayRoutes(ctx: RouteContext): Router {
     const lastSeen = ctx.seen.get(user.id, incident.id);
     if (sinceSeq !== undefined) since = { seq: Math.min(sinceSeq, replay.seq), at: sinceSeq > 0 && sinceSeq <= replay.seq ? new Date(replay.atOf(sinceSeq)).toISOString() : incident.createdAt };
     else if (sinceAt !== undefined) since = { seq: replay.seqAt(sinceAt), at: new Date(sinceAt).toISOString() };
-    else since = lastSeen ?? { seq: 0, at: incident.createdAt };
+    // Never here before: from the declaration (the server's first record, which wrote the incident's
+    // title, severity and status), so what is listed is what happened since.
+    else since = lastSeen ?? { seq: Math.min(1, replay.seq), at: incident.createdAt };
     if (since.seq > until.seq) throw new HttpError(400, 'since: must not be after until', 'since');
     const users = names();
     const alerts = alertsEverOn(ctx.alerts.alerts().filter((a) => ctx.alertReceiver.visibleTo(user, a)), incident.id);
+    const byDefault = sinceSeq === undefined && sinceAt === undefined;
+    const items = buildDigest(incident.id, replay, since, until, alerts, (id) => ({ id, name: users.get(id) ?? id }));
     const out: Digest = {
       since,
       until,
-      sinceLastSeen: sinceSeq === undefined && sinceAt === undefined && lastSeen !== undefined,
-      items: buildDigest(incident.id, replay, since, until, alerts, (id) => ({ id, name: users.get(id) ?? id })),
+      sinceLastSeen: byDefault && lastSeen !== undefined,
+      // Never here before: the summary from the start (#16), so a latecomer does not face an empty box.
+      ...(byDefault && lastSeen === undefined ? { firstVisit: true } : {}),
+      // News is what others did: one's own changes (made offline and synced since, say) are left out.
+      items: byDefault ? items.filter((i) => !(i.by.length > 0 && i.by.every((u) => u.id === user.id))) : items,
     };
     res.json(out);
   });

@@ -180,7 +180,8 @@ describe('since you left', () => {
     const first = await pageFor('lee2', 'lee-passphrase-2');
     await openIncident(first, server, incident.id);
     await expect.poll(() => entry(first, 'ping gw').count()).toBe(1);
-    expect(await first.getByRole('region', { name: 'Catch up' }).count()).toBe(0);
+    // A first visit offers the incident so far (#16): kim's entry and hypothesis.
+    await expect.poll(() => first.getByRole('region', { name: 'Catch up' }).getByRole('heading', { level: 2 }).textContent()).toBe('New here? The incident so far — 2 changes');
     await first.context().close();
     // The server notes where Lee left once it sees the socket close.
     await expect

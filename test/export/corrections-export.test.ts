@@ -86,7 +86,7 @@ beforeAll(async () => {
   renameHypothesis(bobClient.doc, h, 'duplex mismatch');
   setHypothesisStatus(bobClient.doc, h, 'confirmed');
   setMeta(bobClient.doc, { severity: 'sev1' });
-  setMeta(bobClient.doc, { status: 'mitigated' });
+  setMeta(bobClient.doc, { status: 'monitoring' });
   await bobClient.saved();
 });
 afterAll(async () => {
@@ -165,7 +165,7 @@ describe('the exports’ timeline', () => {
     expect(rows).toEqual(
       expect.arrayContaining([
         ['severity', 'bob', 'Severity: sev1'],
-        ['status', 'bob', 'Status: mitigated'],
+        ['status', 'bob', 'Status: monitoring'],
         ['verdict', 'dana', 'Hypothesis “duplex mismatch”: open'],
         ['verdict', 'bob', 'Hypothesis “duplex mismatch”: confirmed'],
         ['attachment', 'bob', 'File attached: counters.txt (to “ping core1”)'],

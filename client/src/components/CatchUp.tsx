@@ -2,7 +2,9 @@
  * Catch-up: "Since you left" — what changed while you were away, shown when you come back to an
  * incident (the server remembers where you left: when your last connection to it closed), grouped
  * the way a latecomer reads it, each line linking to its entry. Dismissing it marks it as seen.
- * Anyone can also ask what changed since a time.
+ * Anyone can also ask what changed since a time. Someone opening an incident for the first time gets
+ * the summary from the start (the server's `firstVisit` digest): what was concluded, the hypotheses
+ * and their verdicts, the status changes and the latest tests. One's own changes are never news.
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import type { Digest, DigestItem } from '../../../shared/history';
@@ -63,6 +65,9 @@ const GROUPS: Array<{ title: string; kinds: Kind[] }> = [
   { title: 'Alerts', kinds: ['alert-fired', 'alert-resolved', 'alert-attached', 'alert-detached'] },
   { title: 'Other changes', kinds: ['entry-changed', 'entry-removed'] },
 ];
+
+/** On a first visit, the entries listed: the latest ones. */
+const FIRST_VISIT_ENTRIES = 8;
 
 const changes = (n: number) => `${n} ${n === 1 ? 'change' : 'changes'}`;
 
@@ -156,11 +161,13 @@ function Items({ digest, milestones, onJump }: { digest: Digest; milestones: Mil
     <>
       <Milestones lines={milestones} today={digest.until.at} />
       {GROUPS.map(({ title, kinds }) => {
-        const items = digest.items.filter((i) => kinds.includes(i.kind));
+        const all = digest.items.filter((i) => kinds.includes(i.kind));
+        // From the start, the log may be long: the latest tests, the rest a click away in the log.
+        const items = digest.firstVisit && kinds.includes('entry-added') ? [...all].sort((a, b) => a.at.localeCompare(b.at)).slice(-FIRST_VISIT_ENTRIES) : all;
         if (items.length === 0) return null;
         return (
           <section key={title} className="digest-group" aria-label={title}>
-            <h3>{title}</h3>
+            <h3>{items.length < all.length ? `${title} — the latest ${items.length} of ${all.length}` : title}</h3>
             <ul>
               {items.map((item, i) => (
                 <li key={i}>
@@ -187,11 +194,13 @@ export function CatchUp({ incidentId, asked, onClose, onJump }: Props) {
   const base = `/api/incidents/${encodeURIComponent(incidentId)}`;
   const [digest, setDigest] = useState<Digest>();
   const [error, setError] = useState<string>();
+  /** A first visit's summary is offered folded, one click away, so the log stays where it is. */
+  const [unfolded, setUnfolded] = useState(false);
 
   useEffect(() => {
     let current = true;
     api<Digest>('GET', `${base}/digest`).then(
-      (d) => current && d.sinceLastSeen && d.items.length > 0 && setDigest(d),
+      (d) => current && (d.sinceLastSeen || d.firstVisit) && d.items.length > 0 && setDigest(d),
       () => undefined, // offline: the news waits for the next visit
     );
     return () => {
@@ -212,17 +221,32 @@ export function CatchUp({ incidentId, asked, onClose, onJump }: Props) {
   const since = digest && shortUtc(digest.since.at, digest.until.at);
   const milestones = digest ? digest.items.filter((i): i is MilestoneLine => i.kind === 'milestone') : [];
   const told = digest ? digest.items.length : 0;
-  const heading = !digest ? 'Catch up' : `${digest.sinceLastSeen ? `Since you left (${since})` : `Since ${since}`} — ${changes(told)}`;
+  const heading = !digest
+    ? 'Catch up'
+    : digest.firstVisit
+      ? `New here? The incident so far — ${changes(told)}`
+      : `${digest.sinceLastSeen ? `Since you left (${since})` : `Since ${since}`} — ${changes(told)}`;
+  const marks = digest?.sinceLastSeen || digest?.firstVisit;
   return (
     <section className="card catch-up" aria-label="Catch up">
       <div className="catch-up-head">
         <h2>{heading}</h2>
-        <button type="button" className="quiet small" onClick={() => (digest?.sinceLastSeen ? dismiss(digest) : close())}>
-          {digest?.sinceLastSeen ? 'Dismiss' : 'Close'}
+        <button type="button" className="quiet small" onClick={() => (digest && marks ? dismiss(digest) : close())}>
+          {marks ? 'Dismiss' : 'Close'}
         </button>
       </div>
       {digest && told === 0 && <p className="hint">Nothing changed since then.</p>}
-      {digest && <Items digest={digest} milestones={milestones} onJump={onJump} />}
+      {digest?.firstVisit && (
+        <p className="hint">
+          Everything since it was declared at {since}, without what you did yourself: what was concluded, the hypotheses and their verdicts, status changes and the latest tests.{' '}
+          {!unfolded && (
+            <button type="button" className="small" onClick={() => setUnfolded(true)}>
+              Show the summary
+            </button>
+          )}
+        </p>
+      )}
+      {digest && (!digest.firstVisit || unfolded) && <Items digest={digest} milestones={milestones} onJump={onJump} />}
       {error && (
         <p className="error" role="alert">
           {error}
