@@ -85,9 +85,11 @@ export async function accountFor(deps: SignInDeps, config: OidcConfig, identity:
   };
   if (existing) {
     if (existing.deactivatedAt) Object.assign(change, { deactivatedAt: undefined, deactivatedBy: undefined });
+    // Read before the update: the embedded store changes the record it handed out in place.
+    const lostSomething = existing.role !== role || JSON.stringify(existing.groups ?? []) !== JSON.stringify(change.groups);
     const updated = (await store.updateUser(existing.id, change))!;
-    const groupsBefore = JSON.stringify(existing.groups ?? []);
-    if (existing.role !== role || groupsBefore !== JSON.stringify(change.groups)) access.changed({ userId: existing.id });
+    // Sockets check again what this user may see: those on incidents their old groups opened close.
+    if (lostSomething) access.changed({ userId: existing.id });
     return updated;
   }
   return createAccount(deps, key, baseName(identity), change);

@@ -90,3 +90,26 @@ export async function startHostileIdp(): Promise<HostileIdp> {
   idp.issuer = issuer;
   return idp;
 }
+
+/**
+ * A browser's sign-in at `bridgelogUrl` through this IdP, by hand, as the person `sub` with `groups`
+ * (the IdP answers correctly): the session cookie (`bridgelog_session=…`), or throws with the page.
+ */
+export async function idpSession(bridgelogUrl: string, idp: HostileIdp, sub: string, groups: string[] | undefined, username = sub): Promise<string> {
+  const before = { ...idp.hostility };
+  idp.hostility = { claims: (c) => ({ ...c, sub, preferred_username: username }) };
+  const savedGroups = idp.groups;
+  idp.groups = groups;
+  try {
+    const start = await fetch(`${bridgelogUrl}/api/auth/oidc/login`, { redirect: 'manual' });
+    const pending = start.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('bridgelog_oidc='))!;
+    const atIdp = await fetch(start.headers.get('location')!, { redirect: 'manual' });
+    const back = await fetch(atIdp.headers.get('location')!, { redirect: 'manual', headers: { cookie: pending } });
+    const session = back.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('bridgelog_session='));
+    if (back.status !== 302 || !session) throw new Error(`sign-in as ${sub} refused: ${back.status} ${await back.text()}`);
+    return session;
+  } finally {
+    idp.hostility = before;
+    idp.groups = savedGroups;
+  }
+}
