@@ -25,6 +25,7 @@ import {
   alertRecord, attachmentRecord, describeCatalogContract, incidentRecord, integrationRecord, sessionRecord, tokenRecord, userRecord,
   type CatalogStores, type RawEntry,
 } from './catalog.contract.js';
+import { describeSignInContract } from './sign-in.contract.js';
 
 // ------------------------------------------------------------------------------------------- embedded
 
@@ -33,7 +34,7 @@ afterAll(() => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describeCatalogContract('embedded (lowdb files)', {
+const embeddedFixture: Parameters<typeof describeCatalogContract>[1] = {
   // The embedded stores hand out their live records (the alert receiver changes them in place).
   isolatesValues: false,
   async fresh() {
@@ -60,7 +61,9 @@ describeCatalogContract('embedded (lowdb files)', {
       },
     };
   },
-});
+};
+describeCatalogContract('embedded (lowdb files)', embeddedFixture);
+describeSignInContract('embedded (lowdb files)', embeddedFixture);
 
 // ----------------------------------------------------------------------------------------- PostgreSQL
 
@@ -100,7 +103,7 @@ async function pgNode(url: string, feedOptions: CatalogFeedOptions = {}, flushUs
   return node;
 }
 
-describeCatalogContract('postgresql', {
+const postgresFixture: Parameters<typeof describeCatalogContract>[1] = {
   isolatesValues: true,
   async fresh() {
     const url = await postgres.newDatabase();
@@ -120,7 +123,9 @@ describeCatalogContract('postgresql', {
       },
     };
   },
-});
+};
+describeCatalogContract('postgresql', postgresFixture);
+describeSignInContract('postgresql', postgresFixture);
 
 /** What another node sees must be there within a second. */
 const SOON = { timeout: 1_000, interval: 20 };
