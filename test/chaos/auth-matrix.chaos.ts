@@ -2,13 +2,17 @@
  * Every route and both sockets, tried without a token, with a wrong one, with a viewer's token for
  * writes, across incidents (a restricted incident the caller is not a member of) and from a foreign
  * Origin: all refused, and nothing changes. (Webhooks take integration tokens instead: see
- * test/alerts/webhooks.test.ts.)
+ * test/alerts/webhooks.test.ts.) Users created by a sign-in through an identity provider (#17; a
+ * real HTTP IdP, test/helpers/hostile-idp.ts) are tried exactly like local ones, with their session
+ * cookies: an IdP viewer, an IdP responder outside the restricted incident, and an IdP member of the
+ * group an incident is restricted to.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { io } from 'socket.io-client';
 import type { Role } from '../../shared/model.js';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
+import { idpSession, startHostileIdp, type HostileIdp } from '../helpers/hostile-idp.js';
 
 let server: TestServer;
 let viewer: string;
@@ -16,18 +20,32 @@ let outsider: string;
 let member: string;
 let secretId: string;
 let openId: string;
+let idp: HostileIdp;
+/** Session cookies of IdP-created users. */
+let idpViewer: string;
+let idpOutsider: string;
+let idpMember: string;
+let groupSecretId: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  idp = await startHostileIdp();
+  server = await startTestServer({
+    env: { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret, OIDC_RESPONDER_GROUPS: 'netops,matrix-team', OIDC_VIEWER_GROUPS: 'staff' },
+  });
   viewer = (await server.createUser('viewer', 'matrix-viewer')).token;
   outsider = (await server.createUser('responder', 'matrix-outsider')).token;
   const memberUser = await server.createUser('responder', 'matrix-member');
   member = memberUser.token;
   secretId = (await server.createIncident(member, { title: 'restricted', members: [] })).id;
   openId = (await server.createIncident(member, { title: 'open' })).id;
+  idpViewer = await idpSession(server.url, idp, 'matrix-idp-viewer', ['staff']);
+  idpOutsider = await idpSession(server.url, idp, 'matrix-idp-outsider', ['netops']);
+  idpMember = await idpSession(server.url, idp, 'matrix-idp-member', ['matrix-team']);
+  groupSecretId = (await server.createIncident(member, { title: 'restricted to a group', members: ['group:matrix-team'] })).id;
 });
 afterAll(async () => {
   await server.close();
+  await idp.close();
 });
 
 interface Route {
@@ -61,6 +79,11 @@ const routes: Route[] = [
   { method: 'GET', path: () => '/api/integrations', role: 'admin', incident: false },
   { method: 'POST', path: () => '/api/integrations', body: { name: 'intruder', kind: 'generic' }, role: 'admin', incident: false },
   { method: 'DELETE', path: () => '/api/integrations/some-integration', role: 'admin', incident: false },
+  { method: 'GET', path: () => '/api/tokens', role: 'viewer', incident: false },
+  { method: 'GET', path: () => '/api/admin/tokens', role: 'admin', incident: false },
+  { method: 'DELETE', path: () => '/api/admin/tokens/some-token', role: 'admin', incident: false },
+  { method: 'GET', path: () => '/api/auth/device/BCDF-GHJK', role: 'viewer', incident: false },
+  { method: 'POST', path: () => '/api/auth/device/BCDF-GHJK/approve', role: 'viewer', incident: false },
 ];
 
 const call = (route: Route, incidentId: string, headers: Record<string, string>) =>
@@ -73,12 +96,18 @@ describe('auth matrix', () => {
     expect((await call(route, openId, { cookie: 'bridgelog_session=bls_forged' })).status).toBe(401);
     expect((await call(route, openId, { authorization: `Bearer ${ADMIN_TOKEN}`, origin: 'https://evil.example' })).status).toBe(403);
     if (route.role !== 'viewer') expect((await call(route, openId, { authorization: `Bearer ${viewer}` })).status).toBe(403);
+    if (route.role !== 'viewer') expect((await call(route, openId, { cookie: idpViewer })).status).toBe(403);
     if (route.role === 'admin') expect((await call(route, openId, { authorization: `Bearer ${outsider}` })).status).toBe(403);
+    if (route.role === 'admin') expect((await call(route, openId, { cookie: idpOutsider })).status).toBe(403);
     if (route.incident) {
       for (const token of [outsider, viewer, ADMIN_TOKEN]) {
         const res = await call(route, secretId, { authorization: `Bearer ${token}` });
         expect(res.status).toBe(404);
       }
+      for (const cookie of [idpOutsider, idpViewer, idpMember]) expect((await call(route, secretId, { cookie })).status).toBe(404);
+      // Restricted to a group: everyone outside it, local or IdP, admin or not, gets 404.
+      for (const token of [outsider, viewer, ADMIN_TOKEN]) expect((await call(route, groupSecretId, { authorization: `Bearer ${token}` })).status).toBe(404);
+      for (const cookie of [idpOutsider, idpViewer]) expect((await call(route, groupSecretId, { cookie })).status).toBe(404);
     }
   });
 
@@ -86,7 +115,16 @@ describe('auth matrix', () => {
     for (const token of [outsider, viewer, ADMIN_TOKEN]) {
       const list = (await (await server.api('GET', '/api/incidents', { token })).json()) as Array<{ id: string }>;
       expect(list.map((i) => i.id)).not.toContain(secretId);
+      expect(list.map((i) => i.id)).not.toContain(groupSecretId);
     }
+    for (const cookie of [idpOutsider, idpViewer]) {
+      const list = (await (await server.api('GET', '/api/incidents', { headers: { cookie } })).json()) as Array<{ id: string }>;
+      expect(list.map((i) => i.id)).not.toContain(groupSecretId);
+    }
+    const memberList = (await (await server.api('GET', '/api/incidents', { headers: { cookie: idpMember } })).json()) as Array<{ id: string }>;
+    expect(memberList.map((i) => i.id)).toContain(groupSecretId);
+    const groupSecret = (await (await server.api('GET', `/api/incidents/${groupSecretId}`, { headers: { cookie: idpMember } })).json()) as { status: string };
+    expect(groupSecret.status).toBe('investigating');
     const secret = (await (await server.api('GET', `/api/incidents/${secretId}`, { token: member })).json()) as { status: string };
     expect(secret.status).toBe('investigating');
     const open = (await (await server.api('GET', `/api/incidents/${openId}`, { token: member })).json()) as { status: string };
@@ -109,6 +147,8 @@ describe('auth matrix', () => {
     expect(await socketResult(`/collab/${openId}?token=bl_wrong`)).toBe(401);
     expect(await socketResult(`/collab/${openId}?token=${ADMIN_TOKEN}`, { origin: 'https://evil.example' })).toBe(403);
     for (const token of [outsider, viewer, ADMIN_TOKEN]) expect(await socketResult(`/collab/${secretId}?token=${token}`)).toBe(4404);
+    for (const cookie of [idpOutsider, idpViewer]) expect(await socketResult(`/collab/${groupSecretId}`, { cookie })).toBe(4404);
+    expect(await socketResult(`/collab/${openId}`, { cookie: 'bridgelog_session=bls_forged' })).toBe(401);
     // A viewer's writes: see test/collab/sync.test.ts (4403 with the stock provider).
   });
 
@@ -123,5 +163,6 @@ describe('auth matrix', () => {
     expect(await attempt({ auth: { token: 'bl_wrong' } })).toBe(false);
     expect(await attempt({ auth: { token: viewer }, extraHeaders: { origin: 'https://evil.example' } })).toBe(false);
     expect(await attempt({ auth: { token: viewer } })).toBe(true);
+    expect(await attempt({ extraHeaders: { cookie: idpViewer } })).toBe(true);
   });
 });
