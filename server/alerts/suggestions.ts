@@ -1,8 +1,10 @@
 /**
  * Which alerts a test probably relates to: those firing around the time it ran, on the same things
- * the incident is about. Each suggestion says why, in words a responder checks at a glance.
+ * the incident is about. Alerts attached to this incident come first, then those its label matchers
+ * match, then the rest by time and shared labels (#16). Each suggestion says why, in words a
+ * responder checks at a glance: "attached to this incident", "matches site=ny", "on “DNS outage”".
  */
-import { parseMatcher, type LabelMatcher } from '../../shared/alerts.js';
+import { matchesAll, parseMatcher, type LabelMatcher } from '../../shared/alerts.js';
 import type { IncidentRecord } from '../store/metadata.js';
 import type { AlertRecord } from './alert-store.js';
 
@@ -62,23 +64,32 @@ export function suggestAlerts(
   ranAt: number,
   now = Date.now(),
   limit = 10,
+  /** The title of another incident the reader may see; undefined for one they may not (never named). */
+  titleOf: (incidentId: string) => string | undefined = () => undefined,
 ): RankedAlert[] {
   const attached = candidates.filter((a) => a.incidents.includes(incident.id));
   const context = incidentContext(incident, attached);
   const contextKeys = Object.keys(context);
+  const matchers = (incident.alertMatchers ?? []).map(parseOrSkip).filter((m): m is LabelMatcher => m !== undefined);
   const out: RankedAlert[] = [];
   for (const alert of candidates) {
     const { distance, words } = timing(alert, ranAt, now);
     if (distance > HORIZON_MS) continue;
     const same = contextKeys.filter((k) => alert.labels[k] === context[k]);
     const isAttached = alert.incidents.includes(incident.id);
-    if (same.length === 0 && !isAttached && contextKeys.length > 0) continue;
+    const matched = matchers.length > 0 && matchesAll(matchers, alert.labels);
+    if (same.length === 0 && !isAttached && !matched && contextKeys.length > 0) continue;
     const timeScore = 1 / (1 + distance / (5 * MINUTE));
     const labelScore = contextKeys.length ? same.length / contextKeys.length : 0;
-    const score = 0.6 * timeScore + 0.3 * labelScore + (isAttached ? 0.1 : 0);
-    const reasons = [words];
-    if (same.length) reasons.push(`same ${same.slice(0, 3).join(', ')}`);
-    if (isAttached) reasons.push('on this incident');
+    // Tiers first (this incident's, then its matchers'), then time and labels within a tier.
+    const score = (isAttached ? 2 : matched ? 1 : 0) + 0.65 * timeScore + 0.35 * labelScore;
+    const reasons: string[] = [];
+    if (isAttached) reasons.push('attached to this incident');
+    else if (matched) reasons.push(`matches ${incident.alertMatchers!.join(', ')}`);
+    reasons.push(words);
+    if (same.length && (isAttached || !matched)) reasons.push(`same ${same.slice(0, 3).join(', ')}`);
+    const elsewhere = alert.incidents.filter((id) => id !== incident.id).flatMap((id) => titleOf(id) ?? []);
+    if (elsewhere.length) reasons.push(`on ${elsewhere.map((t) => `“${t}”`).join(', ')}`);
     out.push({ alert, score: Math.round(score * 1000) / 1000, reason: reasons.join(', ') });
   }
   return out.sort((a, b) => b.score - a.score).slice(0, limit);

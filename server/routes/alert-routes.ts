@@ -144,7 +144,9 @@ export function alertRoutes(ctx: RouteContext): Router {
     const user = userOf(res);
     const at = parseTime(req.query.at);
     const candidates = alerts.alerts().filter((a) => receiver.visibleTo(user, a));
-    res.json(suggestAlerts(incident, candidates, at).map((s) => ({ ...s, alert: receiver.present(user, s.alert) })));
+    // Another incident an alert is on is named only to those who may see it (a restricted one never is).
+    const titleOf = (id: string) => visibleIncident(ctx.store, user, id)?.title;
+    res.json(suggestAlerts(incident, candidates, at, Date.now(), 10, titleOf).map((s) => ({ ...s, alert: receiver.present(user, s.alert) })));
   });
 
   return router;

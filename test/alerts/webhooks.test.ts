@@ -255,10 +255,10 @@ describe('responders and alerts', () => {
     const res = await server.api('GET', `/api/incidents/${incident.id}/alert-suggestions?at=2026-05-01T10:02:00Z`, { token: responder });
     const suggestions = (await res.json()) as AlertSuggestion[];
     expect(suggestions[0]!.alert.title).toBe('lon-sw01 discards');
-    expect(suggestions[0]!.reason).toBe('firing when this test ran (since 2 min before), same site, on this incident');
+    expect(suggestions[0]!.reason).toBe('attached to this incident, firing when this test ran (since 2 min before), same site');
     expect(suggestions.map((s) => s.alert.title)).not.toContain('ams latency');
     const backup = suggestions.find((s) => s.alert.title === 'lon backup late');
-    expect(backup?.reason).toBe('resolved 92 min before this test, same site, on this incident');
+    expect(backup?.reason).toBe('attached to this incident, resolved 92 min before this test, same site');
     expect(backup!.score).toBeLessThan(suggestions[0]!.score);
   });
 });

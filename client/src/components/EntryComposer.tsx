@@ -8,6 +8,8 @@ import type * as Y from 'yjs';
 import { Limits } from '../../../shared/protocol';
 import { createEntry } from '../../../shared/schema/doc';
 import { linkAlert } from '../collab/entry-evidence';
+import { attachLinked } from '../evidence/attach-linked';
+import { useEvidence } from '../evidence/incident-evidence';
 import { useSeenBefore } from '../search/seen-before';
 import { formatUtc, parseRanAt, serverNow, serverNowSync } from '../time';
 import { AlertSuggestions } from './AlertSuggestions';
@@ -66,6 +68,8 @@ export function EntryComposer({ doc, incidentId, titleRef, onLogged }: Props) {
   // On a phone only the title shows until the composer is used (style.css), so the log is in reach.
   const [expanded, setExpanded] = useState(false);
   const [alertIds, setAlertIds] = useState<string[]>([]);
+  const [attachProblem, setAttachProblem] = useState<string>();
+  const { alerts: alertBook } = useEvidence();
   const seenBefore = useSeenBefore(incidentId);
   /** The field last typed in: dismissing "seen before" from the keyboard goes back there, caret and all. */
   const lastField = useRef<HTMLInputElement | HTMLTextAreaElement>(null);
@@ -91,6 +95,9 @@ export function EntryComposer({ doc, incidentId, titleRef, onLogged }: Props) {
       id = createEntry(doc, { kind: kindOf(field(fields, 'kind')), title, ranAt: when.toISOString(), ...texts });
       for (const alertId of alertIds) linkAlert(doc, id, alertId);
     });
+    // Linked alerts join the incident too (#16); a failure does not undo the entry, it is said below.
+    setAttachProblem(undefined);
+    if (alertIds.length > 0) void attachLinked(alertBook, alertIds).then((problem) => problem && setAttachProblem(problem));
     form.reset();
     setRanAt('');
     setAlertIds([]);
@@ -174,6 +181,11 @@ export function EntryComposer({ doc, incidentId, titleRef, onLogged }: Props) {
       {error && (
         <p className="error" role="alert">
           {error}
+        </p>
+      )}
+      {attachProblem && (
+        <p className="error" role="alert">
+          {attachProblem}
         </p>
       )}
       <div className="row">

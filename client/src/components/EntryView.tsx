@@ -10,6 +10,7 @@ import type { Entry, Hypothesis } from '../../../shared/schema/doc';
 import type { Person } from '../collab/presence';
 import { useEvidence } from '../evidence/incident-evidence';
 import { linkAlert, unlinkAlert } from '../collab/entry-evidence';
+import { attachLinked } from '../evidence/attach-linked';
 import { formatLocal, formatUtc } from '../time';
 import { AlertSuggestions } from './AlertSuggestions';
 import { DeleteEntryButton } from './Corrections';
@@ -84,7 +85,8 @@ export const EntryView = memo(function EntryView(props: Props) {
   const [dropping, setDropping] = useState(false);
   const [offeringMitigated, setOfferingMitigated] = useState(false);
   const filePicker = useRef<HTMLInputElement>(null);
-  const { attachments } = useEvidence();
+  const { attachments, alerts: alertBook } = useEvidence();
+  const [attachProblem, setAttachProblem] = useState<string>();
   // Files dropped on the entry are uploaded as its evidence (pasted ones: IncidentPage).
   const drop = canWrite
     ? {
@@ -162,8 +164,12 @@ export const EntryView = memo(function EntryView(props: Props) {
           <AlertSuggestions
             at={entry.ranAt}
             linked={entry.alerts}
-            onToggle={(alert, link) => (link ? linkAlert : unlinkAlert)(doc, entry.id, alert.id)}
+            onToggle={(alert, link) => {
+              (link ? linkAlert : unlinkAlert)(doc, entry.id, alert.id);
+              if (link) void attachLinked(alertBook, [alert.id]).then(setAttachProblem);
+            }}
           />
+          {attachProblem && <p className="error-text">{attachProblem}</p>}
           <button type="button" className="quiet small" onClick={() => setLinkingAlerts(false)}>
             Done
           </button>
@@ -199,8 +205,8 @@ export const EntryView = memo(function EntryView(props: Props) {
               <button type="button" className="quiet small" aria-expanded={linkingAlerts} onClick={() => setLinkingAlerts(!linkingAlerts)}>
                 Alerts…
               </button>
-              <button type="button" className="quiet small" aria-expanded={picking} onClick={() => setPicking(!picking)}>
-                Evidence…
+              <button type="button" className="quiet small" aria-expanded={picking} onClick={() => setPicking(!picking)} title="What this entry says about each hypothesis">
+                Verdicts…
               </button>
               <MitigatedButton doc={doc} entry={entry} onOffer={setOfferingMitigated} />
               <button type="button" className="quiet small" onClick={() => onEdit(entry.id)}>
