@@ -131,6 +131,45 @@ describe('sign-in through the identity provider', () => {
     expect(list.some((i) => i.id === incident.id)).toBe(false);
   });
 
+  it('refuses the same callback a second time: the IdP redeems a code once, and nothing is created', async () => {
+    idp.people.set('monica', { groups: ['staff'] });
+    const context = await browser.newContext();
+    let captured: { url: string; cookie: string } | undefined;
+    // The callback is the target of the IdP's redirect: seen as a request (routes do not see redirects).
+    const seen: Array<Promise<void>> = [];
+    context.on('request', (request) => {
+      if (!request.url().includes('/api/auth/oidc/callback')) return;
+      seen.push(request.allHeaders().then((headers) => void (captured ??= { url: request.url(), cookie: headers.cookie ?? '' })));
+    });
+    const page = await context.newPage();
+    await signIn(page, 'monica');
+    await expect.poll(() => page.getByTestId('current-user').textContent()).toContain('monica');
+    await Promise.all(seen);
+    expect(captured?.cookie).toContain('bridgelog_oidc=');
+    const replay = await fetch(captured!.url, { headers: { cookie: captured!.cookie }, redirect: 'manual' });
+    expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain('already used');
+    expect(replay.headers.getSetCookie().some((c) => c.startsWith('bridgelog_session='))).toBe(false);
+  });
+
+  it('lets an IdP user make a personal token on the Tokens page, shown once (light, dark, phone)', async () => {
+    idp.people.set('john', { groups: ['netops'] });
+    for (const [label, options] of [['light', {}], ['dark', { colorScheme: 'dark' as const }], ['phone', { viewport: { width: 390, height: 800 } }]] as const) {
+      const page = await (await browser.newContext(options)).newPage();
+      await signIn(page, 'john');
+      await expect.poll(() => page.getByTestId('current-user').textContent()).toContain('john');
+      await page.getByRole('link', { name: 'Tokens' }).click();
+      await page.getByLabel('Name').fill(`laptop ${label}`);
+      await page.getByRole('button', { name: 'Create token' }).click();
+      const secret = await page.getByTestId('new-token').textContent();
+      expect(secret).toMatch(/^bl_/);
+      expect((await server.api('GET', '/api/auth/me', { token: secret! })).status).toBe(200);
+      await expect.poll(() => page.getByRole('table', { name: 'Your tokens' }).getByText(`laptop ${label}`).count()).toBe(1);
+      await page.screenshot({ path: `${SHOTS}/tokens-created-${label}.png` });
+      await page.context().close();
+    }
+  });
+
   it('logs out here and at the identity provider (RP-initiated logout), back on the login page', async () => {
     idp.people.set('reyes', { groups: ['staff'] });
     const page = await (await browser.newContext()).newPage();
