@@ -21,6 +21,7 @@ import { AuthorsFeed } from './authors';
 import { EntryList } from './entry-list';
 import { LocalChanges } from './local-changes';
 import { Undo } from './undo';
+import { ConcurrentEdits } from './concurrent-edits';
 import { MilestoneFeed, watchMilestones } from './milestones';
 import { announce, watchPresence, type Presence } from './presence';
 import { watchSaveState, type SaveState } from './save-state';
@@ -36,6 +37,8 @@ export class IncidentSession {
   readonly deletedHypotheses = new Store<Hypothesis[]>([]);
   /** Undo and redo of this user's own changes in this page (#16). */
   readonly undo: Undo;
+  /** Fields this page changed offline that someone else changed meanwhile (#16). */
+  readonly concurrent: ConcurrentEdits;
   readonly meta = new Store<Meta>({});
   readonly save: Store<SaveState>;
   readonly presence: Store<Presence>;
@@ -67,6 +70,7 @@ export class IncidentSession {
     this.provider = new WebsocketProvider(collabUrl(), encodeURIComponent(incidentId), this.doc, { connect: false, disableBc: true });
     this.entries = new EntryList(this.doc);
     this.undo = new Undo(this.doc);
+    this.concurrent = new ConcurrentEdits(this.doc, this.provider, incidentId, user.id);
     this.authors = new AuthorsFeed(incidentId, this.provider, this.persistence);
     const milestones = watchMilestones(this.doc);
     this.milestones = milestones.milestones;
@@ -185,6 +189,7 @@ export class IncidentSession {
     this.milestoneFeed.stop();
     this.entries.destroy();
     this.undo.destroy();
+    this.concurrent.destroy();
     this.provider.awareness.destroy();
     this.provider.destroy();
     this.doc.destroy(); // also closes IndexedDB
