@@ -55,6 +55,8 @@ export interface Integration {
   kind: AlertSource;
   createdAt: string;
   revokedAt?: string;
+  /** When an alert it sent last arrived or changed (GET /api/integrations). */
+  lastAlertAt?: string;
 }
 
 export interface AlertSuggestion {

@@ -4,8 +4,11 @@ import type { User } from '../../shared/model';
 import { ApiFailure } from './api';
 import { AppHeader } from './components/AppHeader';
 import { getRemembered } from './offline';
+import { AdminIntegrationsPage } from './pages/AdminIntegrationsPage';
+import { AdminUsersPage } from './pages/AdminUsersPage';
 import { IncidentListPage } from './pages/IncidentListPage';
 import { IncidentPage } from './pages/IncidentPage';
+import { InvitePage } from './pages/InvitePage';
 import { LoginPage, returnToOfLocation } from './pages/LoginPage';
 import { DevicePage } from './pages/DevicePage';
 import { TokensPage } from './pages/TokensPage';
@@ -22,7 +25,7 @@ export function App() {
   const [unreachable, setUnreachable] = useState<string>();
 
   useEffect(() => {
-    if (user !== undefined || route.page === 'setup') return;
+    if (user !== undefined || route.page === 'setup' || route.page === 'invite') return;
     let current = true;
     getRemembered<User>('/api/auth/me').then(
       (me) => {
@@ -42,7 +45,7 @@ export function App() {
   useEffect(() => {
     // Back where they were going once signed in (e.g. `/device?code=…` from `bridgelog login`).
     const here = window.location.pathname + window.location.search;
-    if (user === null && route.page !== 'login' && route.page !== 'setup') navigate(here === '/' ? '/login' : `/login?returnTo=${encodeURIComponent(here)}`, { replace: true });
+    if (user === null && route.page !== 'login' && route.page !== 'setup' && route.page !== 'invite') navigate(here === '/' ? '/login' : `/login?returnTo=${encodeURIComponent(here)}`, { replace: true });
     if (user && route.page === 'login') navigate(returnToOfLocation(), { replace: true });
   }, [user, route.page]);
 
@@ -54,6 +57,7 @@ export function App() {
 
   if (route.page === 'setup') return <SetupPage onLoggedIn={loggedIn} />;
   if (route.page === 'login') return <LoginPage onLoggedIn={loggedIn} />;
+  if (route.page === 'invite') return <InvitePage token={route.token} onLoggedIn={loggedIn} />;
   if (unreachable) return <p className="notice" role="alert">Cannot reach Bridgelog: {unreachable}</p>;
   if (!user) return <p className="notice">Loading…</p>;
   return (
@@ -64,6 +68,8 @@ export function App() {
         {route.page === 'trends' && <TrendsPage />}
         {route.page === 'search' && <SearchPage />}
         {route.page === 'notifications' && <NotificationsPage user={user} />}
+        {route.page === 'admin-users' && <AdminUsersPage user={user} />}
+        {route.page === 'admin-integrations' && <AdminIntegrationsPage user={user} />}
         {route.page === 'incident' && <IncidentPage key={route.incidentId} incidentId={route.incidentId} user={user} />}
         {route.page === 'tokens' && <TokensPage user={user} />}
         {route.page === 'device' && <DevicePage user={user} />}

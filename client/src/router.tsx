@@ -8,6 +8,9 @@ export type Route =
   | { page: 'trends' }
   | { page: 'search' }
   | { page: 'notifications' }
+  | { page: 'admin-users' }
+  | { page: 'admin-integrations' }
+  | { page: 'invite'; token: string }
   | { page: 'tokens' }
   | { page: 'device' }
   | { page: 'incident'; incidentId: string }
@@ -20,8 +23,12 @@ export function routeOf(path: string): Route {
   if (path === '/trends') return { page: 'trends' };
   if (path === '/search') return { page: 'search' };
   if (path === '/notifications') return { page: 'notifications' };
+  if (path === '/admin' || path === '/admin/users') return { page: 'admin-users' };
+  if (path === '/admin/integrations') return { page: 'admin-integrations' };
   if (path === '/tokens') return { page: 'tokens' };
   if (path === '/device') return { page: 'device' };
+  const invite = /^\/invite\/([A-Za-z0-9_-]+)$/.exec(path);
+  if (invite) return { page: 'invite', token: invite[1]! };
   const incident = /^\/incidents\/([^/]+)$/.exec(path);
   if (incident) {
     try {

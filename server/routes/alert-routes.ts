@@ -70,8 +70,11 @@ export function alertRoutes(ctx: RouteContext): Router {
     res.status(201).json({ id: integration.id, name: integration.name, kind: integration.kind, createdAt: integration.createdAt, token });
   });
 
+  /** Each integration with when an alert it sent last arrived or changed (`lastAlertAt`), for admins checking a sender works. */
   router.get('/api/integrations', authenticated(ctx.auth, 'admin'), (_req, res) => {
-    res.json(alerts.integrations().map(({ tokenHash: _hash, ...integration }) => integration));
+    const last = new Map<string, string>();
+    for (const a of alerts.alerts()) if ((last.get(a.integrationId) ?? '') < a.updatedAt) last.set(a.integrationId, a.updatedAt);
+    res.json(alerts.integrations().map(({ tokenHash: _hash, ...integration }) => ({ ...integration, ...(last.has(integration.id) ? { lastAlertAt: last.get(integration.id) } : {}) })));
   });
 
   router.delete('/api/integrations/:id', authenticated(ctx.auth, 'admin'), async (req, res) => {

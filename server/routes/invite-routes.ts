@@ -42,7 +42,7 @@ export function inviteRoutes(ctx: RouteContext): Router {
 
   router.post('/api/invites', authenticated(ctx.auth, 'admin'), async (req, res) => {
     const body = parseBody(CreateInviteRequest, req.body);
-    const token = newToken('bli_');
+    const token = newToken('blinv_');
     const now = Date.now();
     const record: InviteRecord = {
       id: newId(),

@@ -33,7 +33,9 @@ describe('the Notifications page', () => {
     await server.createUser('responder', 'responder-rita', 'a long passphrase');
     const page = await loggedInPage(browser, server, 'ops-admin', 'a long passphrase');
     await page.goto(server.url);
-    await page.getByRole('link', { name: 'Notifications' }).click();
+    // Notifications is a section of the admin area (#16).
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Admin' }).click();
+    await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Notifications' }).click();
     await expect.poll(() => page.getByRole('heading', { name: 'Notifications', level: 1 }).count()).toBe(1);
     await expect.poll(() => page.getByText('None yet: add one below.').count()).toBe(1);
 
@@ -84,6 +86,7 @@ describe('the Notifications page', () => {
     await rita.goto(`${server.url}/notifications`);
     await expect.poll(() => rita.getByText('Only admins configure notifications.').count()).toBe(1);
     expect(await rita.getByRole('link', { name: 'Notifications' }).count()).toBe(0);
+    expect(await rita.getByRole('link', { name: 'Admin' }).count()).toBe(0);
 
     const phone = await loggedInPage(browser, server, 'ops-admin', 'a long passphrase', { viewport: { width: 390, height: 844 } });
     await phone.goto(`${server.url}/notifications`);

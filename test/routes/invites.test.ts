@@ -27,7 +27,7 @@ const accept = (token: string, name: string, password = PASSWORD) => server.api(
 describe('invites', () => {
   it('signs the invitee in with the invite’s role, once; the admin sees who used it', async () => {
     const invite = await newInvite({ role: 'viewer', expiresInHours: 2 });
-    expect(invite.token).toMatch(/^bli_/);
+    expect(invite.token).toMatch(/^blinv_/);
     expect(invite.path).toBe(`/invite/${invite.token}`);
     expect(Date.parse(invite.expiresAt) - Date.parse(invite.createdAt)).toBe(2 * 3_600_000);
 
@@ -126,7 +126,7 @@ describe('invites', () => {
     expect(await taken.json()).toMatchObject({ field: 'name' });
     const noToken = await server.api('POST', '/api/invites/preview', { body: {} });
     expect(noToken.status).toBe(400);
-    const unknown = await server.api('POST', '/api/invites/preview', { body: { token: 'bli_nope' } });
+    const unknown = await server.api('POST', '/api/invites/preview', { body: { token: 'blinv_nope' } });
     expect(unknown.status).toBe(404);
     // After all those refusals the link still works.
     expect((await accept(invite.token, 'pat')).status).toBe(201);

@@ -34,8 +34,8 @@ export function AppHeader({ user, onLoggedOut }: { user: User; onLoggedOut: () =
           Trends
         </Link>
         {user.role === 'admin' && (
-          <Link to="/notifications" aria-current={path === '/notifications' ? 'page' : undefined}>
-            Notifications
+          <Link to="/admin/users" aria-current={path.startsWith('/admin') || path === '/notifications' ? 'page' : undefined}>
+            Admin
           </Link>
         )}
       </nav>

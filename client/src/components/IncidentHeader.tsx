@@ -14,6 +14,7 @@ import { useHeightAsCssVariable } from '../sticky';
 import { formatElapsed, formatLocal, formatUtc, serverNowSync } from '../time';
 import { ExportMenu } from './ExportMenu';
 import { IncidentBadges } from './IncidentBadges';
+import { MembersEditor, SeverityPicker, TitleEditor } from './IncidentControls';
 import { Durations, MilestoneStrip } from './Milestones';
 import { PresenceList } from './PresenceList';
 import { SaveIndicator } from './SaveIndicator';
@@ -66,23 +67,34 @@ function StatusPicker({ incident, status }: { incident: Incident; status: Incide
   );
 }
 
+/** How long the incident has lasted, ticking every second (it shows seconds in its first minute). */
+function Elapsed({ startedAt, resolvedAt }: { startedAt: string; resolvedAt: string | undefined }) {
+  const now = useTicking(1000);
+  const elapsed = formatElapsed((resolvedAt ? Date.parse(resolvedAt) : now.getTime()) - Date.parse(startedAt));
+  return (
+    <span className="elapsed" title={resolvedAt ? `resolved ${formatUtc(resolvedAt)}` : 'elapsed so far'}>
+      {resolvedAt ? `lasted ${elapsed}` : `${elapsed} elapsed`}
+    </span>
+  );
+}
+
 export function IncidentHeader({ incident, meta, presence, save, keptInBrowser, canWrite, onHelp, milestones, milestoneViews, onPickMilestone }: Props) {
-  const now = useTicking(15_000);
   const header = useHeightAsCssVariable<HTMLElement>('--header-height');
+  const [editingMembers, setEditingMembers] = useState(false);
   const status = meta.status ?? incident.status;
   const startedAt = meta.startedAt ?? incident.createdAt;
   const resolvedAt = status === 'resolved' ? (meta.resolvedAt ?? incident.resolvedAt ?? undefined) : undefined;
-  const elapsed = formatElapsed((resolvedAt ? Date.parse(resolvedAt) : now.getTime()) - Date.parse(startedAt));
+  const title = meta.title ?? incident.title;
   return (
     <header className="incident-header" ref={header}>
       <div className="incident-title-row">
-        <h1>{meta.title ?? incident.title}</h1>
+        {canWrite ? <TitleEditor incident={incident} title={title} /> : <h1>{title}</h1>}
         <SaveIndicator state={save} keptInBrowser={keptInBrowser} />
       </div>
       <div className="incident-facts">
         {canWrite ? (
           <>
-            <IncidentBadges severity={meta.severity ?? incident.severity} />
+            <SeverityPicker incident={incident} severity={meta.severity ?? incident.severity} />
             <StatusPicker incident={incident} status={status} />
           </>
         ) : (
@@ -91,14 +103,18 @@ export function IncidentHeader({ incident, meta, presence, save, keptInBrowser, 
         <span>
           started <time dateTime={startedAt} title={formatLocal(startedAt)}>{formatUtc(startedAt)}</time>
         </span>
-        <span className="elapsed" title={resolvedAt ? `resolved ${formatUtc(resolvedAt)}` : 'elapsed so far'}>
-          {resolvedAt ? `lasted ${elapsed}` : `${elapsed} elapsed`}
-        </span>
+        <Elapsed startedAt={startedAt} resolvedAt={resolvedAt} />
         {meta.members !== undefined && (
           <span className="badge restricted" title={`Only its members can see this incident: ${meta.members}`}>
             restricted to {meta.members}
           </span>
         )}
+        {canWrite && (
+          <button type="button" className="quiet small" onClick={() => setEditingMembers(true)}>
+            {meta.members !== undefined ? 'Members…' : 'Restrict…'}
+          </button>
+        )}
+        {editingMembers && <MembersEditor incident={incident} onClose={() => setEditingMembers(false)} />}
         <PresenceList presence={presence} />
         <ExportMenu incidentId={incident.id} />
         <button type="button" className="quiet small help-button" onClick={onHelp} aria-label="Keyboard shortcuts">

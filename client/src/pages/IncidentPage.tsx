@@ -26,6 +26,7 @@ import { EvidenceContext, useEvidence, useIncidentEvidence } from '../evidence/i
 import { getRemembered } from '../offline';
 import type { IncidentSearchSources, LocalResult } from '../search/incident-search';
 import { focusWhenRendered, linkedTarget, type LinkedTarget } from '../search/linked-target';
+import { Link } from '../router';
 import { useShortcuts } from '../shortcuts';
 import { Store, useStore } from '../store';
 import { serverClockOffset } from '../time';
@@ -40,7 +41,13 @@ export function IncidentPage({ incidentId, user }: { incidentId: string; user: U
     getRemembered<Incident>(`/api/incidents/${encodeURIComponent(incidentId)}`).then(setIncident, (err: Error) => setError(err.message));
   }, [incidentId]);
 
-  if (error) return <p className="error notice" role="alert">{error}</p>;
+  if (error) {
+    return (
+      <p className="error notice" role="alert">
+        {error}. <Link to="/">All incidents</Link>
+      </p>
+    );
+  }
   if (!incident) return <p className="notice">Loading…</p>;
   return <IncidentWorkspace incident={incident} user={user} />;
 }
@@ -205,6 +212,8 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
     }),
     G: liveOnly(() => entries.length > 0 && jump(entries[entries.length - 1]!.id)),
     m: liveOnly(() => canWrite && setPickingMilestone(null)),
+    // s then a digit: sev3 → sev1 in two keys (the select takes the digit, IncidentControls.tsx).
+    s: liveOnly(() => canWrite && document.querySelector<HTMLSelectElement>('select.severity-select')?.focus()),
     t: toggleTheme,
     '?': () => setHelp(true),
   });

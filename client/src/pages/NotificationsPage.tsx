@@ -10,6 +10,7 @@ import {
   type CreatedDestination, type Delivery, type Destination, type DestinationKind, type NotificationEventName,
 } from '../../../shared/notifications';
 import { api } from '../api';
+import { AdminNav } from '../components/AdminNav';
 import './NotificationsPage.css';
 
 const KIND_LABELS: Record<DestinationKind, string> = {
@@ -68,6 +69,7 @@ export function NotificationsPage({ user }: { user: User }) {
     <div className="notifications">
       <div>
         <h1>Notifications</h1>
+        <AdminNav />
         <p className="hint">Tell the people who are not in the room: incidents declared and changed, milestones, conclusions, verdicts, alerts and a digest of tests, sent where they already are.</p>
       </div>
       {error && <p className="error" role="alert">{error}</p>}
