@@ -1,6 +1,6 @@
 /**
  * Single-key shortcuts for the common actions, as in mail and issue trackers: they work when no
- * text field has the focus, so typing is never taken over. `?` lists them.
+ * text field or other control has the focus, so typing is never taken over. `?` lists them.
  */
 import { useEffect, useRef } from 'react';
 
@@ -14,25 +14,44 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'Ctrl+Enter', does: 'Add the entry (in the composer); finish editing' },
   { keys: 'j / k', does: 'Next / previous entry' },
   { keys: 'e', does: 'Edit the selected entry' },
-  { keys: 'Esc', does: 'Stop editing; leave a field' },
+  { keys: 'Esc', does: 'Stop editing (back to the entry); leave a field or button' },
   { keys: '/', does: 'Search this incident (Esc to leave)' },
   { keys: 'h', does: 'Add a hypothesis' },
   { keys: 'm', does: 'Set a milestone (impact started, detected, mitigated…)' },
   { keys: 'G', does: 'Jump to the latest entry' },
+  { keys: 's, then 1–4', does: 'Set the severity (s 1: sev1)' },
   { keys: 't', does: 'Switch between dark and light' },
   { keys: '?', does: 'Show these shortcuts' },
 ];
 
-const typingIn = (target: EventTarget | null) =>
-  target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+/**
+ * Where a plain key belongs to what has the focus, not to a shortcut: a text field, an editor
+ * (CodeMirror is contenteditable), and any control — a button, a link, a select, a checkbox. A key
+ * typed while a button had the focus once ran `h` and a second click's worth of shortcuts (typing a
+ * URL on a focused button created two hypotheses).
+ */
+const CONTROL = 'input, textarea, select, button, a[href], summary, [contenteditable=""], [contenteditable="true"], [role="button"], [role="link"], [role="menuitem"], [role="option"], [role="tab"], [role="checkbox"], [role="radio"], [role="switch"], [role="slider"], [role="combobox"], [role="textbox"], .cm-editor';
 
-/** Calls `handlers[event.key]` for a plain key press outside text fields. */
+export const controlHasFocus = (target: EventTarget | null): boolean =>
+  target instanceof HTMLElement && (target.isContentEditable || target.closest(CONTROL) !== null);
+
+/** A control that takes no typing (a button, a link, a select): Escape leaves it, so the shortcuts work again. */
+const leavable = (target: EventTarget | null): target is HTMLElement =>
+  target instanceof HTMLElement && target.matches('button, a[href], select, summary, [role="button"], [role="link"]') && !target.closest('dialog, [role="dialog"]');
+
+/** Calls `handlers[event.key]` for a plain key press when no control has the focus. */
 export function useShortcuts(handlers: Record<string, () => void>): void {
   const current = useRef(handlers);
   current.current = handlers;
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || typingIn(event.target)) return;
+      if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === 'Escape' && leavable(event.target)) {
+        event.target.blur();
+        return;
+      }
+      // Held keys repeat: one press, one action.
+      if (event.repeat || controlHasFocus(event.target)) return;
       const handler = current.current[event.key];
       if (!handler) return;
       event.preventDefault();

@@ -85,6 +85,10 @@ describe('web app', () => {
     await alice.getByLabel('Title').fill(incidentTitle);
     await alice.getByLabel('Severity').selectOption('sev2');
     await alice.getByRole('button', { name: 'Open incident' }).click();
+    // Creating an incident opens it (#16); back to the list for what follows.
+    await alice.waitForURL(/\/incidents\/[^/]+$/);
+    await expect.poll(() => alice.getByRole('heading', { level: 1 }).textContent()).toBe(incidentTitle);
+    await alice.getByRole('link', { name: 'Incidents' }).click();
 
     const row = bob.getByRole('row').filter({ hasText: incidentTitle });
     await row.waitFor();
@@ -174,7 +178,7 @@ describe('web app', () => {
     const hypothesisOn = (page: Page) => known(page).getByRole('listitem', { name: hypothesis });
     await hypothesisOn(bob).waitFor();
 
-    await entry(bob, bobTest).getByRole('button', { name: 'Evidence…' }).click();
+    await entry(bob, bobTest).getByRole('button', { name: 'Verdicts…' }).click();
     await entry(bob, bobTest).getByLabel(hypothesis).selectOption('supports');
     await entry(bob, bobTest).getByRole('button', { name: 'Done' }).click();
     await expect.poll(() => hypothesisOn(alice).textContent()).toContain(`For (1)${bobTest}`);

@@ -58,7 +58,11 @@ export function CollabText({ text, awareness, label, maxChars, prose, placeholde
         ],
       }),
     });
-    if (autoFocus) view.focus();
+    if (autoFocus) {
+      // The caret at the end: editing an entry usually means adding to what is there.
+      view.dispatch({ selection: { anchor: view.state.doc.length }, scrollIntoView: true });
+      view.focus();
+    }
     return () => view.destroy();
   }, [text, awareness, label, maxChars, prose, placeholder, autoFocus]);
 

@@ -9,6 +9,7 @@ import type * as Y from 'yjs';
 import type { EntryAuthorship } from '../../../shared/model';
 import type { Entry, Hypothesis } from '../../../shared/schema/doc';
 import type { Person } from '../collab/presence';
+import { focusWhenRendered } from '../search/linked-target';
 import { EntryView } from './EntryView';
 import { VirtualList, type VirtualListHandle } from './VirtualList';
 
@@ -42,7 +43,11 @@ export function preloadEditor(): void {
 
 export function EntryLog(props: Props) {
   const { doc, awareness, entries, authors, editing, unsaved, hypotheses, canWrite, selectedId, editingId, onSelect, onEdit, handle, changes } = props;
-  const stopEditing = useCallback(() => onEdit(undefined), [onEdit]);
+  // Escape (or done) puts the focus back on the entry that was edited, where j/k/e carry on.
+  const stopEditing = useCallback(() => {
+    onEdit(undefined);
+    if (editingId) focusWhenRendered(`article[data-entry-id="${CSS.escape(editingId)}"]`);
+  }, [onEdit, editingId]);
   const render = useCallback(
     (entry: Entry) =>
       entry.id === editingId ? (

@@ -140,7 +140,7 @@ export function IncidentListPage({ user }: { user: User }) {
   // How many to show, for this query only: another filter starts again from the first PAGE.
   const [more, setMore] = useState({ search, shown: PAGE });
   const shown = more.search === search ? more.shown : PAGE;
-  const { items, total, error, reload } = useOverview(search, shown);
+  const { items, total, error } = useOverview(search, shown);
   const [text, setText] = useState(query.q ?? '');
   const textTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => setText((typed) => (typed.trim() === (query.q ?? '') ? typed : (query.q ?? ''))), [query.q]);
@@ -159,7 +159,7 @@ export function IncidentListPage({ user }: { user: User }) {
 
   return (
     <>
-      {user.role !== 'viewer' && <NewIncidentForm onCreated={() => void reload()} />}
+      {user.role !== 'viewer' && <NewIncidentForm onCreated={(incident) => navigate(`/incidents/${encodeURIComponent(incident.id)}`)} />}
       <AlertInbox canDeclare={user.role !== 'viewer'} />
       <section aria-labelledby="incidents-heading" className="overview">
         <div className="overview-title">
