@@ -12,6 +12,26 @@ export class ApiFailure extends Error {
   }
 }
 
+/**
+ * The network failed (offline, the server down): fetch says only "Failed to fetch"; the person is
+ * told what it means. A TypeError still, as fetch's own, for code that tells the two apart.
+ */
+export class Unreachable extends TypeError {
+  constructor() {
+    super('cannot reach the Bridgelog server (offline, or the server is down); try again once connected');
+  }
+}
+
+/** fetch, with a network failure said in words (an abort stays an abort). */
+async function reach(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(path, init);
+  } catch (err) {
+    if (err instanceof TypeError) throw new Unreachable();
+    throw err;
+  }
+}
+
 /** The answer when it is a success; else the server's error, as an ApiFailure. */
 async function succeeded(res: Response): Promise<Response> {
   if (res.ok) return res;
@@ -21,7 +41,7 @@ async function succeeded(res: Response): Promise<Response> {
 
 export async function api<T = void>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const res = await succeeded(
-    await fetch(path, {
+    await reach(path, {
       method,
       credentials: 'same-origin',
       headers: body === undefined ? undefined : { 'content-type': 'application/json' },
@@ -33,5 +53,5 @@ export async function api<T = void>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | '
 
 /** A GET whose answer is not JSON (a document's state, history records): the response, to read as needed. */
 export async function apiGetRaw(path: string, signal?: AbortSignal): Promise<Response> {
-  return succeeded(await fetch(path, { credentials: 'same-origin', signal }));
+  return succeeded(await reach(path, { credentials: 'same-origin', signal }));
 }

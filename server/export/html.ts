@@ -38,8 +38,10 @@ pre { background: #f6f8fa; padding: .7rem .9rem; border-radius: 6px; overflow-x:
 img { max-width: 100%; border: 1px solid var(--line); border-radius: 4px; }
 a { color: var(--accent); } em { color: var(--muted); }
 svg.io { width: 100%; height: 160px; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
+@page { size: A4; margin: 16mm 14mm; }
 @media print {
   body { margin: 0; max-width: none; font-size: 11pt; }
+  thead { display: table-header-group; }
   h2 { break-after: avoid; } h3 { break-after: avoid; } pre, img, svg, tr { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
 }`;

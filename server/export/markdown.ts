@@ -44,7 +44,8 @@ function headMarkdown(r: Report): string {
   const out: string[] = [];
   const push = (...lines: string[]) => out.push(...lines);
   push(`# ${plain(r.incident.title)}`, '');
-  push('| | |', '|---|---|');
+  // A named header row: an empty one renders as a blank first row in the HTML report (#16).
+  push('| Fact | Value |', '|---|---|');
   push(`| Severity | ${r.incident.severity} |`, `| Status | ${r.incident.status} |`);
   push(`| Impact | ${utc(r.impact.start)} → ${r.impact.end ? utc(r.impact.end) : 'ongoing'} |`);
   push(`| Declared by | ${cell(r.incident.createdBy.name)} at ${utc(r.incident.startedAt ?? r.incident.createdAt)} |`);

@@ -10,6 +10,7 @@ import type { AnalysisState, CaptureAnalysis, IoView } from '../evidence/capture
 import { useEvidence } from '../evidence/incident-evidence';
 import { formatBytes, formatMbps, mbitPerSecond } from '../numbers';
 import { useStore } from '../store';
+import { CapacityPicker, useCapacity } from './CapacityPicker';
 import { fileUrl } from './ImageViewer';
 
 const IoGraph = lazy(() => import('./IoGraph').then((m) => ({ default: m.IoGraph })));
@@ -74,20 +75,21 @@ function useFineView(captureId: string, { fromMs, toMs }: FineWindow, wanted: bo
   return view;
 }
 
-function useAnalysis(capture: AttachmentInfo): AnalysisState | { status: 'unavailable'; error: string } | undefined {
+function useAnalysis(capture: AttachmentInfo, capacityBps: number | undefined): AnalysisState | { status: 'unavailable'; error: string } | undefined {
   const live = useStore(useEvidence().attachments.analyses).get(capture.id);
   const [state, setState] = useState<AnalysisState | { status: 'unavailable'; error: string }>();
   const finished = live?.status === 'done' || live?.status === 'failed';
   useEffect(() => {
     let current = true;
-    api<AnalysisState>('GET', `/api/attachments/${encodeURIComponent(capture.id)}/analysis?views=coarse`).then(
+    const capacity = capacityBps ? `&capacityBps=${capacityBps}` : '';
+    api<AnalysisState>('GET', `/api/attachments/${encodeURIComponent(capture.id)}/analysis?views=coarse${capacity}`).then(
       (answer) => current && setState(answer),
       (err: Error) => current && setState({ status: 'unavailable', error: err.message }),
     );
     return () => {
       current = false;
     };
-  }, [capture.id, finished]);
+  }, [capture.id, finished, capacityBps]);
   // Live progress is newer than a fetched "pending" or "running".
   if (live && !finished && (!state || state.status === 'pending' || state.status === 'running')) {
     return live.status === 'running' ? { status: 'running', bytesRead: live.bytesRead ?? 0, totalBytes: live.totalBytes ?? capture.size } : { status: 'pending' };
@@ -96,7 +98,8 @@ function useAnalysis(capture: AttachmentInfo): AnalysisState | { status: 'unavai
 }
 
 export function CaptureView({ capture, onRemove }: Props) {
-  const state = useAnalysis(capture);
+  const [capacityBps, setCapacityBps] = useCapacity(capture.id);
+  const state = useAnalysis(capture, capacityBps);
   return (
     <section className="capture" aria-label={`Capture ${capture.name}`}>
       <header className="capture-header">
@@ -117,15 +120,39 @@ export function CaptureView({ capture, onRemove }: Props) {
           Analyzing: <progress max={state.totalBytes} value={state.bytesRead} /> {formatBytes(state.bytesRead)} of {formatBytes(state.totalBytes)}
         </p>
       ) : state.status === 'done' ? (
-        <CaptureSummary captureId={capture.id} analysis={state} />
+        <CaptureSummary captureId={capture.id} analysis={state} onCapacity={setCapacityBps} />
+      ) : state.status === 'failed' ? (
+        // Said loudly: a capture nobody can read must not pass for an empty one.
+        <p className="capture-unreadable" role="alert">
+          <strong>This capture could not be read.</strong> {state.error}. Nothing about its traffic is known; download it to look at it with Wireshark.
+        </p>
       ) : (
-        <p className="error-text">The analysis failed: {state.error}</p>
+        <p className="error-text">The analysis could not be loaded: {state.error}</p>
       )}
     </section>
   );
 }
 
-function CaptureSummary({ captureId, analysis }: { captureId: string; analysis: CaptureAnalysis }) {
+/** Warnings that mean the file is damaged (as opposed to notes about a healthy one). */
+const DAMAGE = /truncated|corrupt|damaged|claims \d+ captured bytes|never described/i;
+
+function CaptureSummary({ captureId, analysis, onCapacity }: { captureId: string; analysis: CaptureAnalysis; onCapacity: (bps: number) => void }) {
+  if (analysis.packets === 0) {
+    return (
+      <div className="capture-unreadable" role="alert">
+        <p>
+          <strong>No packets could be read from this capture.</strong> It is empty or damaged: no rates, times or bursts can be told from it.
+        </p>
+        {analysis.warnings.map((w) => <p key={w}>⚠ {w}</p>)}
+      </div>
+    );
+  }
+  return <CaptureFacts captureId={captureId} analysis={analysis} onCapacity={onCapacity} />;
+}
+
+function CaptureFacts({ captureId, analysis, onCapacity }: { captureId: string; analysis: CaptureAnalysis; onCapacity: (bps: number) => void }) {
+  const damage = analysis.warnings.filter((w) => DAMAGE.test(w));
+  const notes = analysis.warnings.filter((w) => !DAMAGE.test(w));
   const { ioGraph, bursts } = analysis;
   const [chosen, setChosen] = useState<FineWindow>();
   const window = chosen ?? fineWindow(analysis);
@@ -148,6 +175,12 @@ function CaptureSummary({ captureId, analysis }: { captureId: string; analysis: 
   const peakMbps = mbitPerSecond(ioGraph.peakBytes, 1);
   return (
     <>
+      {damage.length > 0 && (
+        <div className="capture-unreadable" role="alert">
+          <p><strong>This capture is damaged: what follows covers only the part that could be read.</strong></p>
+          {damage.map((w) => <p key={w}>⚠ {w}</p>)}
+        </div>
+      )}
       <dl className="capture-facts">
         <div>
           <dt>Packets</dt>
@@ -184,6 +217,7 @@ function CaptureSummary({ captureId, analysis }: { captureId: string; analysis: 
           <dd>{bursts.msOverCapacity.toLocaleString('en')} ms</dd>
         </div>
       </dl>
+      <CapacityPicker bps={bursts.capacityBytesPerMs * 8 * 1000} onChange={onCapacity} />
       <div className="io-graph-toolbar" role="group" aria-label="IO graph bucket">
         {buckets.map((ms) => (
           <button key={ms} type="button" className="quiet small" aria-pressed={ms === bucketMs} onClick={() => setBucketMs(ms)}>
@@ -227,7 +261,7 @@ function CaptureSummary({ captureId, analysis }: { captureId: string; analysis: 
           </tbody>
         </table>
       )}
-      {analysis.warnings.map((w) => (
+      {notes.map((w) => (
         <p key={w} className="hint">
           ⚠ {w}
         </p>

@@ -36,7 +36,7 @@ export function EntryAlerts({ doc, entry, canWrite }: Props) {
                 <AlertTimes alert={alert} />
               </>
             ) : (
-              <span className="hint">alert {id}</span>
+              <span className="hint" title={`alert ${id}`}>an alert not loaded yet (offline?)</span>
             )}
             {canWrite && (
               <button type="button" className="quiet small unlink" aria-label={`Unlink ${alert?.title ?? id}`} onClick={() => undoable(`Unlinked alert “${alert?.title ?? id}”`, () => unlinkAlert(doc, entry.id, id))}>

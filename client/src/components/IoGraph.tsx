@@ -35,6 +35,9 @@ export function IoGraph({ view, capacityMbps, maxMbps, onSelectRange }: Props) {
     const seconds = view.bytes.map((_, i) => (offset + i * view.bucketMs) / 1000);
     const rates = view.bytes.map((b) => mbitPerSecond(b, view.bucketMs));
     const capacity = seconds.map(() => capacityMbps);
+    // Away from the cursor the legend still says something: the peak and the capacity, not blanks.
+    const peak = rates.reduce((best, r, i) => (r > (rates[best] ?? -1) ? i : best), 0);
+    const peakText = rates.length ? `peak ${rates[peak]!.toFixed(1)} Mbit/s at ${seconds[peak]!.toFixed(3)} s` : 'no traffic';
     const axis = { stroke: themeColor('--muted'), grid: { stroke: themeColor('--border'), width: 1 }, ticks: { stroke: themeColor('--border'), width: 1 } };
     const plot = new uPlot(
       {
@@ -46,9 +49,9 @@ export function IoGraph({ view, capacityMbps, maxMbps, onSelectRange }: Props) {
           { ...axis, label: 'Mbit/s', labelSize: 20, size: 56 },
         ],
         series: [
-          { label: 's', value: (_u, v) => (v == null ? '' : v.toFixed(3)) },
-          { label: `per ${view.bucketMs >= 1000 ? `${view.bucketMs / 1000} s` : `${view.bucketMs} ms`}`, stroke: themeColor('--accent'), width: 1, fill: themeColor('--accent-soft'), value: (_u, v) => (v == null ? '' : `${v.toFixed(1)} Mbit/s`) },
-          { label: 'capacity', stroke: themeColor('--danger'), width: 1.5, dash: [6, 4], points: { show: false }, value: (_u, v) => (v == null ? '' : `${v} Mbit/s`) },
+          { label: 's', value: (_u, v) => (v == null ? 'hover for values' : v.toFixed(3)) },
+          { label: `per ${view.bucketMs >= 1000 ? `${view.bucketMs / 1000} s` : `${view.bucketMs} ms`}`, stroke: themeColor('--accent'), width: 1, fill: themeColor('--accent-soft'), value: (_u, v) => (v == null ? peakText : `${v.toFixed(1)} Mbit/s`) },
+          { label: 'capacity', stroke: themeColor('--danger'), width: 1.5, dash: [6, 4], points: { show: false }, value: (_u, v) => `${(v ?? capacityMbps).toLocaleString('en')} Mbit/s` },
         ],
         cursor: { drag: { x: true, y: false } },
         hooks: {

@@ -5,6 +5,7 @@
  */
 import type { Alert } from '../../../shared/alerts';
 import { api } from '../api';
+import { getRemembered } from '../offline';
 import { Store } from '../store';
 
 export class AlertBook {
@@ -25,7 +26,8 @@ export class AlertBook {
     this.fetches.add(arrived);
     try {
       // Detached ones too: a replay shows them where they were attached then.
-      const list = await api<Alert[]>('GET', `/api/alerts?incident=${encodeURIComponent(this.incidentId)}&include=detached`);
+      // Remembered for offline: an entry's linked alerts keep their names, not bare ids (#16).
+      const list = await getRemembered<Alert[]>(`/api/alerts?incident=${encodeURIComponent(this.incidentId)}&include=detached`);
       const next = new Map(this.byId.get());
       // Detached while this page was not listening: the answer no longer has it.
       for (const [id, alert] of next) {
@@ -42,7 +44,7 @@ export class AlertBook {
   want(id: string): void {
     if (this.byId.get().has(id) || this.asked.has(id)) return;
     this.asked.add(id);
-    api<Alert>('GET', `/api/alerts/${encodeURIComponent(id)}`).then(this.put, () => undefined);
+    getRemembered<Alert>(`/api/alerts/${encodeURIComponent(id)}`).then(this.put, () => undefined);
   }
 
   async attach(alertId: string): Promise<void> {
