@@ -102,6 +102,11 @@ describe('corrections', () => {
     await bar.getByRole('button', { name: 'Go', exact: true }).click();
     await expect.poll(() => kp.getByTestId('replay-entry-count').textContent()).toBe('2 entries then');
     expect(await entry(kp, 'iperf on the wrong host').count()).toBe(1);
+    // The next change is lee's deletion, said as one.
+    await bar.getByRole('button', { name: /Next change/ }).click();
+    await expect.poll(() => bar.getByRole('list', { name: 'What changed' }).textContent()).toContain('lee deleted “iperf on the wrong host”');
+    expect(await kp.getByTestId('replay-entry-count').textContent()).toBe('1 entry then');
+    await kp.screenshot({ path: `${SHOTS}/replay-deletion-light.png` });
     await bar.getByRole('button', { name: 'Exit replay' }).click();
 
     // The current export leaves it out; the export as of before the deletion has it.

@@ -37,6 +37,8 @@ interface Names {
   user: (id: string) => string;
   /** The entry's title in the replayed document (absent once removed). */
   title: (entryId: string) => string | undefined;
+  /** Whether the entry is deleted (#16) in the replayed document. */
+  deleted?: (entryId: string) => boolean;
 }
 
 function describe(change: HistoryChange, who: string, names: Names): { note: string; entry?: [string, string] } {
@@ -45,6 +47,11 @@ function describe(change: HistoryChange, who: string, names: Names): { note: str
     case 'entry-added':
       return { note: `${who} logged ${change.entryKind} “${change.title || '(untitled)'}”`, entry: [change.entry, `${who} · logged`] };
     case 'entry-changed': {
+      // Its tombstone set or removed (#16): said as what it is.
+      if (change.fields.length === 1 && change.fields[0] === 'deleted') {
+        const gone = names.deleted?.(change.entry) ?? false;
+        return { note: `${who} ${gone ? 'deleted' : 'restored'} ${quoted(change.entry)}`, entry: [change.entry, `${who} · ${gone ? 'deleted' : 'restored'}`] };
+      }
       const what = change.fields.filter((f) => f !== 'attachments').map(fieldName);
       if (change.attachmentsAdded?.length) what.push(change.attachmentsAdded.length === 1 ? 'a file' : `${change.attachmentsAdded.length} files`);
       else if (change.fields.includes('attachments')) what.push('files');

@@ -251,7 +251,7 @@ export class Replay {
   private describe(): void {
     const shown = this.shown.get();
     const events = [...new Set(this.recent.flatMap((r) => r.events))];
-    this.step.set(events.length === 0 || !shown ? NO_STEP : describeEvents(events, { user: this.userName, title: (id) => shown.titleOf(id) }));
+    this.step.set(events.length === 0 || !shown ? NO_STEP : describeEvents(events, { user: this.userName, title: (id) => shown.titleOf(id), deleted: (id) => shown.isDeleted(id) }));
   }
 
   /** History written since the replay opened: its events join the index (the first may extend the last one known). */

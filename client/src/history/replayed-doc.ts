@@ -38,6 +38,10 @@ export class ReplayedDoc {
     });
   }
 
+  isDeleted(entryId: string): boolean {
+    return getEntry(this.doc, entryId)?.deleted === true;
+  }
+
   titleOf(entryId: string): string | undefined {
     return getEntry(this.doc, entryId)?.title;
   }
