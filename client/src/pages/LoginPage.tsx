@@ -35,7 +35,7 @@ export function LoginPage({ onLoggedIn }: { onLoggedIn: (user: User) => void }) 
   });
   if (!methods) return <main className="auth" />;
   const passwordForm = (
-    <form className={methods.oidc ? 'sign-in-password' : 'card'} onSubmit={onSubmit} aria-label="Sign in with a password">
+    <form className={methods.oidc ? 'sign-in-password' : 'card'} onSubmit={onSubmit}>
       {!methods.oidc && <h1>Log in to Bridgelog</h1>}
       <label>
         Name
