@@ -35,9 +35,12 @@ const CONTROL = 'input, textarea, select, button, a[href], summary, [contentedit
 export const controlHasFocus = (target: EventTarget | null): boolean =>
   target instanceof HTMLElement && (target.isContentEditable || target.closest(CONTROL) !== null);
 
-/** A control that takes no typing (a button, a link, a select): Escape leaves it, so the shortcuts work again. */
+/**
+ * Escape leaves whatever control has the focus (a field keeps what was typed), so the shortcuts work
+ * again; not inside a dialog, where Escape closes the dialog.
+ */
 const leavable = (target: EventTarget | null): target is HTMLElement =>
-  target instanceof HTMLElement && target.matches('button, a[href], select, summary, [role="button"], [role="link"]') && !target.closest('dialog, [role="dialog"]');
+  controlHasFocus(target) && !(target as HTMLElement).closest('dialog, [role="dialog"]');
 
 /** Calls `handlers[event.key]` for a plain key press when no control has the focus. */
 export function useShortcuts(handlers: Record<string, () => void>): void {

@@ -187,6 +187,8 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
     const next = entries[at < 0 ? (by > 0 ? 0 : entries.length - 1) : Math.min(entries.length - 1, Math.max(0, at + by))]!;
     setSelectedId(next.id);
     log.current?.scrollTo(next.id, 'nearest');
+    // The focus follows, so Tab reaches the selected entry's own buttons (Verdicts…, Edit) next.
+    focusWhenRendered(`article[data-entry-id="${CSS.escape(next.id)}"]`);
   };
 
   useEffect(() => {
@@ -210,7 +212,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
       setKnowOpen(true);
       requestAnimationFrame(() => hypothesisInput.current?.focus());
     }),
-    G: liveOnly(() => entries.length > 0 && jump(entries[entries.length - 1]!.id)),
+    G: liveOnly(() => entries.length > 0 && goToEntry(entries[entries.length - 1]!.id)),
     m: liveOnly(() => canWrite && setPickingMilestone(null)),
     // s then a digit: sev3 → sev1 in two keys (the select takes the digit, IncidentControls.tsx).
     s: liveOnly(() => canWrite && document.querySelector<HTMLSelectElement>('select.severity-select')?.focus()),
