@@ -115,7 +115,12 @@ async function createAccount(deps: SignInDeps, identity: UserRecord['identity'] 
       await store.addUser(user);
     } catch (err) {
       // Another sign-in of the same person (another tab, another node) created it a moment ago.
-      if (err instanceof DuplicateIdentityError) return store.userByIdentity(identity)!;
+      if (err instanceof DuplicateIdentityError) {
+        // Another node's row may not have reached this node's copy yet: then the person tries again.
+        const theirs = store.userByIdentity(identity);
+        if (theirs) return theirs;
+        throw new SignInError(503, 'Your account was being created by another sign-in at the same moment. Sign in again.');
+      }
       if ((err as { code?: string }).code === '23505') continue; // the name was taken on another node meanwhile
       throw err;
     }

@@ -11,7 +11,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startHostileIdp, type HostileIdp } from '../helpers/hostile-idp.js';
+import { idpSession, startHostileIdp, type HostileIdp } from '../helpers/hostile-idp.js';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
 import { safeReturnTo } from '../../shared/return-to.js';
 
@@ -175,5 +175,39 @@ describe('sign-in when the identity provider is down', () => {
     const login = await down.api('POST', '/api/auth/login', { body: { name: 'local-lee', password: 'local-lee-password' } });
     expect(login.status).toBe(200);
     expect(await (await down.api('GET', '/api/auth/methods')).json()).toMatchObject({ local: true, oidc: { loginUrl: '/api/auth/oidc/login' } });
+  });
+});
+
+describe('sessions from the identity provider', () => {
+  it('starts a fresh session at every sign-in, ending the one the browser came with (no fixation)', async () => {
+    const first = await signIn();
+    const planted = cookiePair(first.setCookie, 'bridgelog_session')!;
+    // The browser arrives at the callback still holding `planted` (e.g. one an attacker set).
+    const start = await fetch(`${server.url}/api/auth/oidc/login`, { redirect: 'manual', headers: { cookie: planted } });
+    const pending = cookiePair(start.headers.getSetCookie(), 'bridgelog_oidc')!;
+    const atIdp = await fetch(start.headers.get('location')!, { redirect: 'manual' });
+    const landing = await land(new URL(atIdp.headers.get('location')!), `${pending}; ${planted}`);
+    const fresh = cookiePair(landing.setCookie, 'bridgelog_session')!;
+    expect(fresh).toBeDefined();
+    expect(fresh).not.toBe(planted);
+    expect((await fetch(`${server.url}/api/auth/me`, { headers: { cookie: planted } })).status).toBe(401);
+    expect((await fetch(`${server.url}/api/auth/me`, { headers: { cookie: fresh } })).status).toBe(200);
+  });
+
+  it('ends an IdP session after OIDC_SESSION_HOURS: the next sign-in reads the groups again', async () => {
+    const short = await startTestServer({
+      env: { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret, OIDC_VIEWER_GROUPS: 'staff', OIDC_RESPONDER_GROUPS: 'netops', OIDC_SESSION_HOURS: '0.0005' },
+    });
+    try {
+      const session = await idpSession(short.url, idp, 'sub-short', ['staff']);
+      const me = () => fetch(`${short.url}/api/auth/me`, { headers: { cookie: session } });
+      expect((await me()).status).toBe(200);
+      // 0.0005 h = 1.8 s.
+      await expect.poll(async () => (await me()).status, { timeout: 15_000, interval: 250 }).toBe(401);
+      const again = await idpSession(short.url, idp, 'sub-short', ['netops']);
+      expect(await (await fetch(`${short.url}/api/auth/me`, { headers: { cookie: again } })).json()).toMatchObject({ role: 'responder' });
+    } finally {
+      await short.close();
+    }
   });
 });
