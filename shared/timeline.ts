@@ -130,6 +130,8 @@ export function timelineItems(sources: TimelineSources): TimelineItem[] {
   }
 
   const statements = new Map(hypotheses.map((h) => [h.id, h.statement]));
+  // The first severity is the one declared (the status row shows the declaration already): only changes count.
+  let severityDeclared = false;
   for (const event of events) {
     const at = time(event.at);
     event.changes.forEach((change, i) => {
@@ -141,7 +143,8 @@ export function timelineItems(sources: TimelineSources): TimelineItem[] {
       } else if (change.kind === 'incident' && change.field === 'status' && change.value) {
         items.push({ id, kind: 'status', start: at, label: change.value, state: change.value, author: event.userId, hypotheses: [], alerts: [] });
       } else if (change.kind === 'incident' && change.field === 'severity' && change.value) {
-        items.push({ id, kind: 'status', start: at, label: `severity ${change.value}`, state: change.value, author: event.userId, hypotheses: [], alerts: [] });
+        if (!severityDeclared) severityDeclared = true;
+        else items.push({ id, kind: 'status', start: at, label: `severity ${change.value}`, state: change.value, author: event.userId, hypotheses: [], alerts: [] });
       }
     });
   }

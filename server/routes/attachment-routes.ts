@@ -27,7 +27,8 @@ export interface AttachmentDeps {
 /** Multipart framing around the file: a body this much over the largest limit is refused unread. */
 const MULTIPART_SLACK = 64 * 1024;
 
-const present = (a: Attachment) => ({ id: a.id, name: a.name, size: a.size, sha256: a.sha256, kind: a.kind });
+/** As the API shows a file; who uploaded it and when place it on the timeline (#16). */
+const present = (a: Attachment) => ({ id: a.id, name: a.name, size: a.size, sha256: a.sha256, kind: a.kind, uploadedBy: a.uploadedBy, uploadedAt: a.uploadedAt });
 
 /** RFC 6266 / 5987: an ASCII fallback and the exact UTF-8 name. */
 function contentDisposition(type: 'inline' | 'attachment', name: string): string {
