@@ -15,6 +15,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'j / k', does: 'Next / previous entry' },
   { keys: 'e', does: 'Edit the selected entry' },
   { keys: 'Esc', does: 'Stop editing (back to the entry); leave a field or button' },
+  { keys: 'Ctrl+Z / Ctrl+Shift+Z', does: 'Undo / redo your own last change (outside a text field, which has its own)' },
   { keys: '/', does: 'Search this incident (Esc to leave)' },
   { keys: 'h', does: 'Add a hypothesis' },
   { keys: 'm', does: 'Set a milestone (impact started, detected, mitigated…)' },

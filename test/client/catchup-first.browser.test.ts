@@ -76,7 +76,7 @@ describe('catch-up for a first-time latecomer', () => {
       await expect.poll(() => panel.getByRole('heading', { level: 2 }).textContent(), { timeout: 10_000 }).toMatch(/^New here\? The incident so far — \d+ changes$/);
       // Offered folded: one click shows it.
       expect(await panel.getByRole('region').count()).toBe(0);
-      await panel.getByRole('button', { name: 'Show the summary' }).click();
+      await panel.getByRole('button', { name: 'Read the summary' }).click();
       const group = (name: string) => panel.getByRole('region', { name }).getByRole('listitem').allTextContents();
       expect(await group('Incident')).toEqual([expect.stringMatching(/^status: investigating → identifiedkim · /)]);
       expect(await group('Hypotheses and verdicts')).toEqual([expect.stringContaining('New hypothesis “uplink saturated” supported')]);

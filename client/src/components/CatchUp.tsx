@@ -241,7 +241,7 @@ export function CatchUp({ incidentId, asked, onClose, onJump }: Props) {
           Everything since it was declared at {since}, without what you did yourself: what was concluded, the hypotheses and their verdicts, status changes and the latest tests.{' '}
           {!unfolded && (
             <button type="button" className="small" onClick={() => setUnfolded(true)}>
-              Show the summary
+              Read the summary
             </button>
           )}
         </p>
