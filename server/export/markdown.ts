@@ -1,6 +1,7 @@
 /** The report as GitHub-flavoured Markdown: renders on GitHub and GitLab, reads well as plain text. */
 import { formatDuration } from '../../shared/schema/milestones.js';
 import type { Report, ReportAttachment, ReportEntry } from './report.js';
+import { countOf } from '../../shared/plural.js';
 
 const utc = (iso: string | null) => (iso ? `${iso.slice(0, 19).replace('T', ' ')}Z` : '—');
 /** Table cells: one line, no column breaks. */
@@ -49,7 +50,7 @@ function headMarkdown(r: Report): string {
   push(`| Severity | ${r.incident.severity} |`, `| Status | ${r.incident.status} |`);
   push(`| Impact | ${utc(r.impact.start)} → ${r.impact.end ? utc(r.impact.end) : 'ongoing'} |`);
   push(`| Declared by | ${cell(r.incident.createdBy.name)} at ${utc(r.incident.startedAt ?? r.incident.createdAt)} |`);
-  push(`| Responders | ${cell(r.responders.map((p) => `${p.name} (${p.entries} entries, ${p.edits} edits)`).join(', ') || '—')} |`);
+  push(`| Responders | ${cell(r.responders.map((p) => `${p.name} (${countOf(p.entries, 'entry', 'entries')}, ${countOf(p.edits, 'edit', 'edits')})`).join(', ') || '—')} |`);
   push(`| Report | as of ${utc(r.asOf)}, generated ${utc(r.generatedAt)}; all times UTC |`, '');
 
   push(...milestonesMarkdown(r));

@@ -21,6 +21,8 @@ const FORMATS = [
  */
 async function printReport(href: string): Promise<void> {
   const html = await (await apiGetRaw(href)).text();
+  // The last report printed stays loaded until the next (print() may return before the dialog is done with it).
+  for (const old of document.querySelectorAll('iframe.print-frame')) old.remove();
   const frame = document.createElement('iframe');
   frame.setAttribute('sandbox', 'allow-same-origin allow-modals');
   frame.setAttribute('aria-hidden', 'true');
@@ -32,8 +34,6 @@ async function printReport(href: string): Promise<void> {
   });
   frame.contentWindow?.focus();
   frame.contentWindow?.print();
-  // print() returns once the dialog closes; the frame is not needed after that.
-  setTimeout(() => frame.remove(), 1000);
 }
 
 export function ExportMenu({ incidentId }: { incidentId: string }) {

@@ -24,6 +24,8 @@ export class IncidentEvidence {
       void this.alerts.load().catch(() => undefined);
       void this.attachments.load().catch(() => undefined);
     });
+    // Offline from the start (no connect): the alerts as this browser last had them, so linked alerts keep their names (#16).
+    this.events.once('connect_error', () => void this.alerts.load().catch(() => undefined));
   }
 
   destroy(): void {
