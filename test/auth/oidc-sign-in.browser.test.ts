@@ -131,6 +131,35 @@ describe('sign-in through the identity provider', () => {
     expect(list.some((i) => i.id === incident.id)).toBe(false);
   });
 
+  it('restricts an incident to an IdP group from the incident page; its members see it, others do not', async () => {
+    idp.people.set('frohike', { groups: ['netops'] });
+    idp.people.set('byers', { groups: ['security-team'] });
+    idp.people.set('langly', { groups: ['netops'] });
+    const lead = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+    await signIn(lead, 'frohike');
+    await expect.poll(() => lead.getByTestId('current-user').textContent()).toContain('frohike');
+    const created = await lead.context().request.post(`${server.url}/api/incidents`, { data: { title: 'Leaked VPN credentials' } });
+    const incident = (await created.json()) as { id: string };
+    await lead.goto(`${server.url}/incidents/${incident.id}`);
+    await lead.getByRole('button', { name: 'Restrict…' }).click();
+    const dialog = lead.getByRole('dialog', { name: 'Who can see this incident' });
+    await dialog.getByText('Only these people').click();
+    await dialog.getByLabel(/Groups from your identity provider/).fill('security-team');
+    await lead.screenshot({ path: `${SHOTS}/members-groups-light.png` });
+    await dialog.getByRole('button', { name: 'Save members' }).click();
+    await expect.poll(async () => ((await (await lead.context().request.get(`${server.url}/api/incidents/${incident.id}`)).json()) as { members?: string[] }).members).toEqual(
+      expect.arrayContaining(['group:security-team']),
+    );
+    const member = await (await browser.newContext()).newPage();
+    await signIn(member, 'byers', `/login?returnTo=${encodeURIComponent(`/incidents/${incident.id}`)}`);
+    await member.waitForURL(`${server.url}/incidents/${incident.id}`);
+    await expect.poll(() => member.getByRole('heading', { name: 'Leaked VPN credentials' }).count()).toBe(1);
+    const other = await (await browser.newContext()).newPage();
+    await signIn(other, 'langly');
+    await expect.poll(() => other.getByTestId('current-user').textContent()).toContain('langly');
+    expect((await other.context().request.get(`${server.url}/api/incidents/${incident.id}`)).status()).toBe(404);
+  });
+
   it('refuses the same callback a second time: the IdP redeems a code once, and nothing is created', async () => {
     idp.people.set('monica', { groups: ['staff'] });
     const context = await browser.newContext();

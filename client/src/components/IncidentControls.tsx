@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { Severities, type Incident, type Severity, type User, type UserDetails } from '../../../shared/api';
+import { GROUP_MEMBER_PREFIX, groupMember, isGroupMember } from '../../../shared/members';
 import { api } from '../api';
 import './IncidentControls.css';
 
@@ -122,6 +123,8 @@ export function MembersEditor({ incident, onClose }: { incident: Incident; onClo
   const [current, setCurrent] = useState<Incident>();
   const [restricted, setRestricted] = useState(false);
   const [chosen, setChosen] = useState<Set<string>>(new Set());
+  /** IdP groups named as members (`group:<name>`), as typed: comma-separated names. */
+  const [groups, setGroups] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const dialog = useRef<HTMLDialogElement>(null);
@@ -138,7 +141,8 @@ export function MembersEditor({ incident, onClose }: { incident: Incident; onClo
         setMe(self);
         setRestricted(i.members !== undefined);
         // Restricting it starts with its creator and whoever restricts it: nobody locks themselves out by accident.
-        setChosen(new Set(i.members ?? [i.createdBy, self.id]));
+        setChosen(new Set((i.members ?? [i.createdBy, self.id]).filter((m) => !isGroupMember(m))));
+        setGroups((i.members ?? []).filter(isGroupMember).map((m) => m.slice(GROUP_MEMBER_PREFIX.length)).join(', '));
       },
       (err: Error) => setError(err.message),
     );
@@ -152,7 +156,8 @@ export function MembersEditor({ incident, onClose }: { incident: Incident; onClo
   const save = () => {
     if (busy) return;
     setBusy(true);
-    patch(incident, { members: restricted ? [...chosen] : null }).then(onClose, (err: Error) => setError(`Members not changed: ${err.message}`)).finally(() => setBusy(false));
+    const named = groups.split(',').map((g) => g.trim()).filter(Boolean).map(groupMember);
+    patch(incident, { members: restricted ? [...chosen, ...named] : null }).then(onClose, (err: Error) => setError(`Members not changed: ${err.message}`)).finally(() => setBusy(false));
   };
   return (
     <dialog ref={dialog} className="members-editor card" aria-label="Who can see this incident" onClose={onClose}>
@@ -181,6 +186,10 @@ export function MembersEditor({ incident, onClose }: { incident: Incident; onClo
               </label>
             ))}
           </fieldset>
+          <label>
+            Groups from your identity provider (comma-separated): everyone in them can see it
+            <input name="groups" value={groups} disabled={!restricted} onChange={(e) => setGroups(e.target.value)} placeholder="e.g. security-team" />
+          </label>
           {restricted && me && !chosen.has(me.id) && me.id !== current.createdBy && (
             <p className="error">You are not among them: once saved, this incident no longer exists for you.</p>
           )}
