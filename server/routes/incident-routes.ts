@@ -2,7 +2,7 @@
  * Incidents, their history and their state at any moment. A restricted incident the caller is not
  * a member of answers 404 everywhere, exactly like one that does not exist.
  */
-import { isGroupMember } from '../../shared/members.js';
+import { isGroupMember, validGroupMember } from '../../shared/members.js';
 import { Router, type Request, type Response } from 'express';
 import { CreateIncidentRequest, UpdateIncidentRequest, type HistoryRecord, type IncidentAuthors, type UserRef } from '../../shared/api.js';
 import { createIncident, presentIncident, updateIncident } from '../incidents/incident-commands.js';
@@ -17,10 +17,17 @@ export function incidentRoutes(ctx: RouteContext): Router {
 
   const incidentFor = (req: Request, res: Response) => requestedIncident(ctx.store, req, res);
 
+  /** Members are users (by id) or IdP groups (`group:<name>`, any group the IdP may send). */
+  function checkMembers(members: string[] | null | undefined): void {
+    const badGroup = members?.find((m) => isGroupMember(m) && !validGroupMember(m));
+    if (badGroup !== undefined) throw new HttpError(400, `members: "${badGroup.slice(0, 60)}" is not a group name (group:<name>, no commas)`, 'members');
+    const unknown = members?.find((id) => !isGroupMember(id) && !ctx.store.userById(id));
+    if (unknown) throw new HttpError(400, `members: no user with id ${unknown}`, 'members');
+  }
+
   router.post('/api/incidents', authenticated(ctx.auth, 'responder'), async (req, res) => {
     const body = parseBody(CreateIncidentRequest, req.body);
-    const unknown = body.members?.find((id) => !isGroupMember(id) && !ctx.store.userById(id)); // groups: any IdP group name
-    if (unknown) throw new HttpError(400, `members: no user with id ${unknown}`, 'members');
+    checkMembers(body.members);
     res.status(201).json(await createIncident(deps, userOf(res), body));
   });
 
@@ -42,8 +49,7 @@ export function incidentRoutes(ctx: RouteContext): Router {
     if (body.members !== undefined && user.id !== incident.createdBy && user.role !== 'admin') {
       throw new HttpError(403, "only the incident's creator or an admin may change who it is restricted to", 'members');
     }
-    const unknown = body.members?.find((id) => !isGroupMember(id) && !ctx.store.userById(id)); // groups: any IdP group name
-    if (unknown) throw new HttpError(400, `members: no user with id ${unknown}`, 'members');
+    checkMembers(body.members);
     res.json(await updateIncident(deps, userOf(res), incident, body));
   });
 

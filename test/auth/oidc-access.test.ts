@@ -120,3 +120,15 @@ describe('IdP groups and restricted incidents', () => {
     await expect(idpSession(server.url, idp, 'sub-fay', ['netops'], 'fay')).rejects.toThrow(/removed by an admin/);
   });
 });
+
+describe('group members: bad input', () => {
+  it.each(['group:', 'group:a,b', 'group: padded', 'group:x\u0007'])('refuses %j as a member with a message naming it, changing nothing', async (bad) => {
+    const incident = await server.createIncident(ADMIN_TOKEN, { title: 'open to all still' });
+    const created = await server.api('POST', '/api/incidents', { token: ADMIN_TOKEN, body: { title: 'x', members: [bad] } });
+    expect(created.status).toBe(400);
+    expect(((await created.json()) as { error: string; field: string })).toMatchObject({ field: 'members', error: expect.stringContaining('is not a group name') });
+    const patched = await server.api('PATCH', `/api/incidents/${incident.id}`, { token: ADMIN_TOKEN, body: { members: [bad] } });
+    expect(patched.status).toBe(400);
+    expect(((await (await server.api('GET', `/api/incidents/${incident.id}`, { token: ADMIN_TOKEN })).json()) as { members?: string[] }).members).toBeUndefined();
+  });
+});
