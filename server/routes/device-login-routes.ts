@@ -13,7 +13,9 @@ import { newId } from '../../shared/schema/doc.js';
 import { publicUser } from '../auth/authenticate.js';
 import { hashToken, newToken } from '../auth/secrets.js';
 import type { ApiTokenRecord } from '../store/metadata.js';
-import { authenticated, type RouteContext, userOf } from './context.js';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { limitStore } from '../auth/shared-limits.js';
+import { authenticated, type RouteContext, sharedRedis, userOf } from './context.js';
 import { HttpError, parseBody } from './http-error.js';
 
 const LIFETIME_MS = 10 * 60_000;
@@ -29,7 +31,20 @@ export function deviceLoginRoutes(ctx: RouteContext, serverUrl: () => string): R
   const router = Router();
   const base = () => ctx.config.signIn.oidc?.publicUrl ?? ctx.config.notify.publicUrl ?? serverUrl();
 
-  router.post('/api/auth/device', async (_req, res) => {
+  // Anyone may start one (the CLI is not signed in yet): bounded per address, like failed logins.
+  const limitStarts = rateLimit({
+    store: limitStore(sharedRedis(ctx), 'device-login'),
+    windowMs: 60_000,
+    limit: 20,
+    identifier: 'device-login',
+    keyGenerator: (req) => ipKeyGenerator(req.ip ?? ''),
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    validate: { xForwardedForHeader: false },
+    message: { error: 'too many logins started from your address; wait a minute and try again' },
+  });
+
+  router.post('/api/auth/device', limitStarts, async (_req, res) => {
     const deviceCode = newToken('bld_');
     const now = Date.now();
     const code = userCode();

@@ -37,3 +37,13 @@ describe('admins and everyone\'s tokens', () => {
     expect((await server.api('GET', '/api/auth/me', { token: kim.token })).status).toBe(200);
   });
 });
+
+describe('bridgelog login starts', () => {
+  it('are limited per address (20 a minute), with a message and Retry-After', async () => {
+    let last: Response | undefined;
+    for (let i = 0; i < 21; i++) last = await server.api('POST', '/api/auth/device');
+    expect(last!.status).toBe(429);
+    expect(((await last!.json()) as { error: string }).error).toContain('too many logins started');
+    expect(last!.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+});
