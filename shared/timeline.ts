@@ -63,6 +63,8 @@ export interface TimelineSources {
   now: number;
   /** The incident's milestones (#18), name → ISO time, as the document holds them. */
   milestones?: Readonly<Record<string, string>>;
+  /** Hypotheses deleted (#16): their verdicts are left out, as the hypotheses are. */
+  deletedHypotheses?: ReadonlySet<string>;
   /** Files attached to entries, placed at when they were uploaded (the exports pass them). */
   attachments?: ReadonlyArray<{ attachmentId: string; name: string; entryId: string; uploadedAt: string; uploadedBy?: string }>;
 }
@@ -136,6 +138,7 @@ export function timelineItems(sources: TimelineSources): TimelineItem[] {
     const at = time(event.at);
     event.changes.forEach((change, i) => {
       const id = `event:${event.seq}:${i}`;
+      if ((change.kind === 'verdict' || change.kind === 'hypothesis-added') && sources.deletedHypotheses?.has(change.hypothesis)) return;
       if (change.kind === 'verdict' || change.kind === 'hypothesis-added') {
         const statement = statements.get(change.hypothesis) ?? change.statement;
         const evidence = latestEvidence(entries, change.hypothesis, at);

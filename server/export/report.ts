@@ -174,7 +174,7 @@ function reportOf(src: ReportSources, incident: Incident, snapshot: Snapshot): R
     ...(resolvedRow ? [{ at: meta.resolvedAt!, who: '', what: 'Incident resolved', kind: 'incident' as const }] : []),
     // The resolved milestone is the row above already.
     ...milestones.filter((m) => !(resolvedRow && m.name === 'resolved')).map((m) => ({ at: m.at, who: m.setBy.name, what: `Milestone: ${m.label}${m.backfilled ? ' (back-filled)' : ''}`, kind: 'incident' as const, event: 'milestone' as const })),
-    ...historyRows(entries, files, events, listHypotheses(doc), at, person),
+    ...historyRows(entries, files, events, listHypotheses(doc), at, person, doc),
   ].sort((a, b) => a.at.localeCompare(b.at));
 
   const firstAlert = alerts[0]?.startsAt;
@@ -222,6 +222,7 @@ function historyRows(
   hypotheses: ReturnType<typeof listHypotheses>,
   at: number,
   person: (id: string) => Person,
+  doc: Y.Doc,
 ): TimelineRow[] {
   const items = timelineItems({
     entries: entries.map((e) => ({ ...e, alerts: e.alerts.map((a) => a.id), attachments: e.attachments.map((a) => a.id) })),
@@ -232,6 +233,7 @@ function historyRows(
     hypotheses,
     now: at,
     attachments: files,
+    deletedHypotheses: new Set(listHypotheses(doc, { includeDeleted: true }).filter((h) => h.deleted).map((h) => h.id)),
   });
   const titles = new Map(entries.map((e) => [e.id, e.title]));
   const row = (item: TimelineItem): TimelineRow | undefined => {

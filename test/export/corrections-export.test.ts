@@ -171,6 +171,8 @@ describe('the exports’ timeline', () => {
         ['attachment', 'bob', 'File attached: counters.txt (to “ping core1”)'],
       ]),
     );
+    // The deleted hypothesis is out of the timeline too, verdicts and all.
+    expect(r.timeline.map((t) => t.what).join('\n')).not.toContain('cosmic rays');
     // One axis: sorted, every time UTC.
     const times = r.timeline.map((t) => t.at);
     expect([...times].sort()).toEqual(times);

@@ -252,16 +252,19 @@ export function CatchUp({ incidentId, asked, onClose, onJump }: Props) {
           {error}
         </p>
       )}
-      <UtcTimeForm
-        className="catch-up-since"
-        name="Changes since a time"
-        label="What changed since (UTC)"
-        showLabel
-        placeholder="06:10, 2026-03-04 06:10 or -2h"
-        button="Show"
-        reference={serverNowSync}
-        onTime={(at) => ask(at.toISOString())}
-      />
+      {/* The first-visit offer stays a compact card: asking since a time is the "Catch up…" button's. */}
+      {(asked || !digest?.firstVisit) && (
+        <UtcTimeForm
+          className="catch-up-since"
+          name="Changes since a time"
+          label="What changed since (UTC)"
+          showLabel
+          placeholder="06:10, 2026-03-04 06:10 or -2h"
+          button="Show"
+          reference={serverNowSync}
+          onTime={(at) => ask(at.toISOString())}
+        />
+      )}
     </section>
   );
 }

@@ -54,6 +54,8 @@ export function TimelineView({ session, entries, authors, hypotheses, onOpen }: 
   const { alerts: book, attachments: shelf, incidentId } = useEvidence();
   const alertsById = useStore(book.byId);
   const files = useStore(shelf.byId);
+  const deletedHypotheses = useStore(session.deletedHypotheses);
+  const leftOut = useMemo(() => new Set(deletedHypotheses.map((h) => h.id)), [deletedHypotheses]);
   const meta = useStore(session.meta);
   const milestones = useStore(session.milestones);
   const history = useHistoryEvents(session);
@@ -80,8 +82,8 @@ export function TimelineView({ session, entries, authors, hypotheses, onOpen }: 
     [entries, files],
   );
   const items = useMemo(
-    () => timelineItems({ entries, authors, alerts, captures, events: history.events, hypotheses, now, milestones, attachments }),
-    [entries, authors, alerts, captures, history.events, hypotheses, now, milestones, attachments],
+    () => timelineItems({ entries, authors, alerts, captures, events: history.events, hypotheses, now, milestones, attachments, deletedHypotheses: leftOut }),
+    [entries, authors, alerts, captures, history.events, hypotheses, now, milestones, attachments, leftOut],
   );
   const names = useMemo(() => {
     const out = new Map(history.users);
