@@ -95,6 +95,7 @@ describe('the admin area and the incident header', () => {
     await other.goto(link);
     await expect.poll(() => other.getByRole('alert').textContent()).toContain('has been used already');
     expect(await other.getByRole('button', { name: /Join/ }).count()).toBe(0);
+    await other.screenshot({ path: `${SHOTS}/admin-invite-used-light.png` });
     await other.close();
 
     await ada.reload();
@@ -216,5 +217,15 @@ describe('the admin area and the incident header', () => {
     await phone.screenshot({ path: `${SHOTS}/admin-incident-header-phone.png` });
     await phone.close();
     await cat.close();
+
+    // Opened again to everyone: the badge goes for rob, and cat can open it once more.
+    await ada.getByRole('button', { name: 'Members…' }).click();
+    await dialog.getByLabel('Everyone signed in').check();
+    await dialog.getByRole('button', { name: 'Save members' }).click();
+    await expect.poll(() => rob.locator('.badge.restricted').count()).toBe(0);
+    const catAgain = await loggedInPage(browser, server, 'cat', password);
+    await openIncident(catAgain, server, incident.id);
+    await expect.poll(() => catAgain.getByLabel('Severity').inputValue()).toBe('sev1');
+    await catAgain.close();
   });
 });
