@@ -5,6 +5,7 @@
  * manages alert integrations (token shown once, last alert, revoke); others never see any of it and
  * the server refuses them. On an incident: severity from the keyboard (`s` `1`), the title renamed,
  * the members restricted — each seen live by the others and in the attributed history.
+ * Each test may take minutes under a loaded machine (several browsers at once), hence their 180 s limits.
  * Screenshots (light, dark, phone): /tmp/shots-admin/admin-*.png.
  */
 import fs from 'node:fs';
@@ -63,7 +64,7 @@ describe('the admin area and the incident header', () => {
       const res = await rob.request.fetch(`${server.url}${path}`, { method, data: method === 'GET' ? undefined : { role: 'admin' } });
       expect(res.status(), `${method} ${path}`).toBe(403);
     }
-  });
+  }, 180_000);
 
   it('invites by link: the invitee signs up in their own browser and is in; the link then refuses a second use', async () => {
     await ada.goto(`${server.url}/admin/users`);
@@ -115,7 +116,7 @@ describe('the admin area and the incident header', () => {
     await expect.poll(() => row.getByLabel('Role of nia').count()).toBe(1);
 
     await stranger.close();
-  });
+  }, 180_000);
 
   it('makes an alert integration (its token shown once), shows its last alert, and revokes it', async () => {
     await ada.goto(`${server.url}/admin/users`);
@@ -163,7 +164,7 @@ describe('the admin area and the incident header', () => {
     await expect.poll(() => phone.getByRole('row', { name: 'prod alertmanager' }).count()).toBe(1);
     await phone.screenshot({ path: `${SHOTS}/admin-integrations-phone.png`, fullPage: true });
     await phone.close();
-  });
+  }, 180_000);
 
   it('changes severity (s 1), title and members from the incident header: live for others, in the attributed history', async () => {
     const incident = await server.createIncident(ADMIN_TOKEN, { title: 'Packet loss on ny-sw01', severity: 'sev3' });
@@ -227,5 +228,5 @@ describe('the admin area and the incident header', () => {
     await openIncident(catAgain, server, incident.id);
     await expect.poll(() => catAgain.getByLabel('Severity').inputValue()).toBe('sev1');
     await catAgain.close();
-  });
+  }, 180_000);
 });

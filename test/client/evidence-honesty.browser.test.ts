@@ -3,6 +3,7 @@
  * a red notice — never a confident summary of zeros — and so does a damaged one above what could be
  * read; the link capacity the bursts are measured against is chosen per capture (a preset or any
  * other, remembered); the IO graph's legend shows the peak and the capacity without hovering.
+ * Each test may take minutes under a loaded machine (several browsers at once), hence their 180 s limits.
  * Screenshots: /tmp/shots-admin/evidence-*.png.
  */
 import type { Browser, Page } from 'playwright-core';
@@ -86,7 +87,7 @@ describe('evidence honesty', () => {
     await ida.screenshot({ path: `${SHOTS}/evidence-unreadable-dark.png` });
     await capture(jon, 'broken.pcap').scrollIntoViewIfNeeded();
     await jon.screenshot({ path: `${SHOTS}/evidence-unreadable-light.png` });
-  });
+  }, 180_000);
 
   it('measures bursts against the capacity chosen for each capture, and the legend shows values', async () => {
     await drop(ida, { name: 'healthy.pcap', bytes: healthy });
@@ -129,5 +130,5 @@ describe('evidence honesty', () => {
     await capture(phone, 'healthy.pcap').scrollIntoViewIfNeeded();
     await phone.screenshot({ path: `${SHOTS}/evidence-capacity-phone.png` });
     await phone.close();
-  });
+  }, 180_000);
 });

@@ -4,6 +4,7 @@
  * verdict, raises the severity, resolves it and exports it — while another watches it live. Then
  * what must never happen: a URL typed on a focused button runs no shortcut, a key pressed twice
  * creates one thing, `e` puts the caret at the end, Escape goes back to the entry.
+ * Each test may take minutes under a loaded machine (several browsers at once), hence their 180 s limits.
  * Screenshots: /tmp/shots-admin/keyboard-*.png.
  */
 import fs from 'node:fs';
@@ -137,7 +138,7 @@ describe('the keyboard', () => {
       expect(markdown).toContain(expected);
     }
     await lee.screenshot({ path: `${SHOTS}/keyboard-incident-light.png` });
-  });
+  }, 180_000);
 
   it('never runs a shortcut from a focused button, never creates twice, puts the caret at the end and Escape back on the entry', async () => {
     const incident = await server.createIncident(ADMIN_TOKEN, { title: 'Keys that must do nothing' });
@@ -211,5 +212,5 @@ describe('the keyboard', () => {
     await kim.keyboard.press('Escape');
     await expect.poll(() => focused(kim)).toBe('article[entry]:mtr ny-app03 to ny-db01');
     await expect.poll(() => entry(lee, 'mtr ny-app03 to ny-db01').getByRole('region', { name: 'Observations' }).textContent()).toContain('loss starts at hop 4, not before');
-  });
+  }, 180_000);
 });

@@ -5,6 +5,7 @@
  * other time field; the verdict button says what it does; the HTML report has no blank first row and
  * prints to a PDF that holds the report; "no such incident" links back; on a phone the log comes
  * before alerts and "what we know", and the replay's labels do not overlap.
+ * Each test may take minutes under a loaded machine (several browsers at once), hence their 180 s limits.
  * Screenshots: /tmp/shots-admin/small-*.png.
  */
 import { execFileSync } from 'node:child_process';
@@ -76,7 +77,7 @@ describe('the small things', () => {
     const md = await (await server.api('GET', `/api/incidents/${incidentId}/export?format=md`, { token: ADMIN_TOKEN })).text();
     expect(md).toContain('pia (1 entry, ');
     expect(md).not.toMatch(/\b1 entries\b/);
-  });
+  }, 180_000);
 
   it('takes 17:21:10 in "Export as of" like every other time field, and refuses what is not a time', async () => {
     await openIncident(pia, server, incidentId);
@@ -96,7 +97,7 @@ describe('the small things', () => {
     expect(await markdown.getAttribute('href')).toBeNull();
     await pia.screenshot({ path: `${SHOTS}/small-export-light.png` });
     await asOf.fill('');
-  });
+  }, 180_000);
 
   it('gives the HTML report a header row, not a blank one, and prints it to a PDF that holds the report', async () => {
     const html = await (await server.api('GET', `/api/incidents/${incidentId}/export?format=html`, { token: ADMIN_TOKEN })).text();
@@ -130,7 +131,7 @@ describe('the small things', () => {
     await expect.poll(() => frame.getAttribute('srcdoc')).toContain('Transit loss at ams');
     expect(await frame.getAttribute('sandbox')).toBe('allow-same-origin allow-modals');
     expect(await pia.locator('.export-panel [role="alert"]').count()).toBe(0);
-  });
+  }, 180_000);
 
   it('offline: says the server cannot be reached, in words, and linked alerts keep their names', async () => {
     await openIncident(pia, server, incidentId);
@@ -146,7 +147,7 @@ describe('the small things', () => {
     } finally {
       await pia.context().setOffline(false);
     }
-  });
+  }, 180_000);
 
   async function offlineChecks() {
     await pia.getByLabel('Severity').selectOption('sev2');
@@ -167,7 +168,7 @@ describe('the small things', () => {
     await pia.getByRole('alert').getByRole('link', { name: 'All incidents' }).click();
     await pia.waitForURL(`${server.url}/`);
     await expect.poll(() => pia.getByRole('link', { name: 'Transit loss at ams' }).count()).toBe(1);
-  });
+  }, 180_000);
 
   it('on a phone: the log before alerts and what we know; replay labels apart', async () => {
     for (const colorScheme of ['light', 'dark'] as const) {
@@ -188,5 +189,5 @@ describe('the small things', () => {
       await phone.screenshot({ path: `${SHOTS}/small-replay-phone-${colorScheme}.png` });
       await phone.close();
     }
-  });
+  }, 180_000);
 });
