@@ -68,7 +68,7 @@ describe('alerts in the web app', () => {
     await logFromKeyboard(page, { title: test, observations: 'output drops: 18,402 in 5 min' });
     await entry(page, test).getByRole('button', { name: 'Alerts…' }).click();
     const suggestion = entry(page, test).getByRole('list', { name: 'Suggested alerts' }).getByRole('listitem', { name: discards });
-    await expect.poll(() => suggestion.locator('.reason').textContent()).toBe('firing when this test ran (since 2 min before), same site, device, on this incident');
+    await expect.poll(() => suggestion.locator('.reason').textContent()).toBe('attached to this incident, firing when this test ran (since 2 min before), same site, device');
     await suggestion.getByRole('button', { name: 'Link' }).click();
 
     const linked = entry(page, test).getByRole('list', { name: 'Linked alerts' });
