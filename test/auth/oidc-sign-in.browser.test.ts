@@ -50,7 +50,8 @@ async function signIn(page: Page, login: string, from = '/'): Promise<void> {
 
 const me = async (page: Page) => (await page.context().request.get(`${server.url}/api/auth/me`)).json() as Promise<{ name: string; role: string }>;
 
-describe('sign-in through the identity provider', () => {
+// Several trips through the IdP's pages each: room for a loaded machine (no speed is asserted).
+describe('sign-in through the identity provider', { timeout: 180_000 }, () => {
   it('creates the account at the first sign-in, with the role its groups give, and returns where the user was going', async () => {
     idp.people.set('dana', { name: 'Dana Scully', email: 'dana@example.com', groups: ['netops', 'staff'] });
     const incident = await server.createIncident(ADMIN_TOKEN, { title: 'Packet loss in NY' });
@@ -183,10 +184,15 @@ describe('sign-in through the identity provider', () => {
 
   it('lets an IdP user make a personal token on the Tokens page, shown once (light, dark, phone)', async () => {
     idp.people.set('john', { groups: ['netops'] });
+    const first = await (await browser.newContext()).newPage();
+    await signIn(first, 'john');
+    await expect.poll(() => first.getByTestId('current-user').textContent()).toContain('john');
+    // The same session in each layout (cookies carried over), rather than three trips to the IdP.
+    const signedIn = await first.context().storageState();
+    await first.context().close();
     for (const [label, options] of [['light', {}], ['dark', { colorScheme: 'dark' as const }], ['phone', { viewport: { width: 390, height: 800 } }]] as const) {
-      const page = await (await browser.newContext(options)).newPage();
-      await signIn(page, 'john');
-      await expect.poll(() => page.getByTestId('current-user').textContent()).toContain('john');
+      const page = await (await browser.newContext({ ...options, storageState: signedIn })).newPage();
+      await page.goto(server.url);
       await page.getByRole('link', { name: 'Tokens' }).click();
       await page.getByLabel('Name').fill(`laptop ${label}`);
       await page.getByRole('button', { name: 'Create token' }).click();
