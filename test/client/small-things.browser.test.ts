@@ -186,6 +186,7 @@ describe('the small things', () => {
       const [a, b] = [(await ends.nth(0).boundingBox())!, (await ends.nth(1).boundingBox())!];
       const apart = a.x + a.width <= b.x || a.y + a.height <= b.y;
       expect(apart).toBe(true);
+      await phone.locator('.replay-ends').scrollIntoViewIfNeeded();
       await phone.screenshot({ path: `${SHOTS}/small-replay-phone-${colorScheme}.png` });
       await phone.close();
     }
