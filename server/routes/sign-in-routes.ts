@@ -93,7 +93,10 @@ export function signInRoutes(ctx: RouteContext, serverUrl: () => string): Router
         throw new SignInError(400, `The identity provider did not sign you in: ${described}.`, req.query.error);
       }
       if (!pending) throw new SignInError(400, 'This sign-in was not started in this browser, or it took longer than 10 minutes. Start the sign-in again.');
-      const callbackUrl = new URL(req.originalUrl, redirectUri());
+      // The registered redirect URI with this request's query: the token request must name it exactly
+      // (also behind a proxy that serves Bridgelog under a path of PUBLIC_URL).
+      const callbackUrl = new URL(redirectUri());
+      callbackUrl.search = new URL(req.originalUrl, 'http://callback.invalid').search;
       const identity = await rp.finish(callbackUrl, pending);
       const user = await accountFor(ctx, oidc, identity);
       await startIdpSession(req, res, user);
