@@ -26,6 +26,8 @@ interface Props {
   save: SaveState;
   keptInBrowser: boolean;
   canWrite: boolean;
+  /** Its creator or an admin: may restrict it and choose its members. */
+  canManageMembers: boolean;
   onHelp: () => void;
   /** The milestones' times, live from the document. */
   milestones: Record<string, string>;
@@ -78,7 +80,7 @@ function Elapsed({ startedAt, resolvedAt }: { startedAt: string; resolvedAt: str
   );
 }
 
-export function IncidentHeader({ incident, meta, presence, save, keptInBrowser, canWrite, onHelp, milestones, milestoneViews, onPickMilestone }: Props) {
+export function IncidentHeader({ incident, meta, presence, save, keptInBrowser, canWrite, canManageMembers, onHelp, milestones, milestoneViews, onPickMilestone }: Props) {
   const header = useHeightAsCssVariable<HTMLElement>('--header-height');
   const [editingMembers, setEditingMembers] = useState(false);
   const status = meta.status ?? incident.status;
@@ -109,7 +111,7 @@ export function IncidentHeader({ incident, meta, presence, save, keptInBrowser, 
             restricted to {meta.members}
           </span>
         )}
-        {canWrite && (
+        {canWrite && canManageMembers && (
           <button type="button" className="quiet small" onClick={() => setEditingMembers(true)}>
             {meta.members !== undefined ? 'Members…' : 'Restrict…'}
           </button>

@@ -62,7 +62,8 @@ function IncidentWorkspace({ incident, user }: { incident: Incident; user: User 
   if (!session || !evidence) return <p className="notice">Loading…</p>;
   return (
     <EvidenceContext value={evidence}>
-      <IncidentLog session={session} incident={incident} canWrite={user.role !== 'viewer'} />
+      {/* Only its creator or an admin may say who sees it (the server refuses anyone else): others are not offered it. */}
+      <IncidentLog session={session} incident={incident} canWrite={user.role !== 'viewer'} canManageMembers={user.role === 'admin' || user.id === incident.createdBy} />
     </EvidenceContext>
   );
 }
@@ -97,7 +98,7 @@ function usePastedFiles(session: IncidentSession, selectedId: string | undefined
   }, [session, selectedId, canWrite, attachments]);
 }
 
-function IncidentLog({ session, incident, canWrite }: { session: IncidentSession; incident: Incident; canWrite: boolean }) {
+function IncidentLog({ session, incident, canWrite, canManageMembers }: { session: IncidentSession; incident: Incident; canWrite: boolean; canManageMembers: boolean }) {
   const entries = useStore(session.entries.sorted);
   const hypotheses = useStore(session.hypotheses);
   const deletedEntries = useStore(session.entries.deleted);
@@ -229,6 +230,7 @@ function IncidentLog({ session, incident, canWrite }: { session: IncidentSession
         save={save}
         keptInBrowser={keptInBrowser}
         canWrite={canWrite}
+        canManageMembers={canManageMembers}
         onHelp={() => setHelp(true)}
         milestones={milestones}
         milestoneViews={milestoneViews}
