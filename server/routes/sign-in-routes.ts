@@ -6,8 +6,8 @@
  * session — a new token, whatever cookie came in (no fixation) — then goes to `returnTo`, a path on
  * this server only. Failures land on a page that says what was wrong (auth/sign-in-page.ts).
  *
- * Mounted before authRoutes: with LOCAL_LOGIN=false a password login is refused here (the
- * BREAK_GLASS_ADMIN account excepted), and the logout of an IdP session also answers with the IdP's
+ * Mounted before authRoutes: with LOCAL_LOGIN=false a password login (and joining through an invite,
+ * which makes a password account) is refused here (the BREAK_GLASS_ADMIN account excepted), and the logout of an IdP session also answers with the IdP's
  * logout URL (RP-initiated logout); every other request goes on to authRoutes.
  */
 import { Router, type Request, type Response } from 'express';
@@ -44,6 +44,13 @@ export function signInRoutes(ctx: RouteContext, serverUrl: () => string): Router
     const name: unknown = req.body?.name;
     if (signIn.breakGlassAdmin && typeof name === 'string' && name.trim() === signIn.breakGlassAdmin) return next();
     throw new HttpError(403, `password sign-in is turned off here: sign in with ${oidc?.name ?? 'the identity provider'}`);
+  });
+
+  // Joining through an invite makes a password account and signs it in: with passwords off, people
+  // come in through the IdP instead (their account is made at their first sign-in).
+  router.post('/api/invites/accept', (_req, _res, next) => {
+    if (signIn.localLogin) return next();
+    throw new HttpError(403, `password accounts are turned off here: sign in with ${oidc?.name ?? 'the identity provider'}; your account is created then`);
   });
 
   router.post('/api/auth/logout', async (req, res, next) => {

@@ -223,11 +223,18 @@ describe('sign-in through the identity provider', { timeout: 180_000 }, () => {
 
   it('with LOCAL_LOGIN=false refuses password sign-in, except the break-glass admin', async () => {
     await server.createUser('responder', 'carol', 'carol-password-123');
+    // The break-glass admin (made by the test on names above when the file runs whole).
+    const names = ((await (await server.api('GET', '/api/users', { token: ADMIN_TOKEN })).json()) as Array<{ name: string }>).map((u) => u.name);
+    if (!names.includes('root')) await server.createUser('admin', 'root', 'break-glass-password-1');
     const refused = await server.api('POST', '/api/auth/login', { body: { name: 'carol', password: 'carol-password-123' } });
     expect(refused.status).toBe(403);
     expect((await refused.json()).error).toContain('password sign-in is turned off');
     const root = await server.api('POST', '/api/auth/login', { body: { name: 'root', password: 'break-glass-password-1' } });
     expect(root.status).toBe(200);
+    // Nor can anyone join with a password through an invite.
+    const invite = await server.api('POST', '/api/invites/accept', { body: { token: 'whatever', name: 'newbie', password: 'newbie-password-1' } });
+    expect(invite.status).toBe(403);
+    expect((await invite.json()).error).toContain('password accounts are turned off here');
     const page = await (await browser.newContext({ colorScheme: 'dark' })).newPage();
     await page.goto(`${server.url}/login`);
     await page.getByText('Administrator sign-in (break-glass)').click();
