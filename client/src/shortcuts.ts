@@ -54,8 +54,8 @@ export function useShortcuts(handlers: Record<string, () => void>): void {
         event.target.blur();
         return;
       }
-      // Held keys repeat: one press, one action.
-      if (event.repeat || controlHasFocus(event.target)) return;
+      // (A held key repeats: j held walks down the log. Nothing a shortcut does creates anything.)
+      if (controlHasFocus(event.target)) return;
       const handler = current.current[event.key];
       if (!handler) return;
       event.preventDefault();
