@@ -47,7 +47,7 @@ export interface Snapshot {
   /** Who set each milestone's value in `doc`, from the history. */
   milestoneWriter: (name: string) => MilestoneWriter | undefined;
   at: number;
-  /** The history's event index up to `at` (status and severity changes, verdicts), for the timeline. */
+  /** Status and severity changes and verdicts up to `at`, from the authorship pass (IncidentAuthorship.incidentEvents). */
   events?: readonly HistoryEvent[];
 }
 
@@ -57,7 +57,7 @@ export async function snapshotAt(history: IncidentLog, at: number, upTo?: number
   Y.applyUpdate(doc, await stateAt(history, at, upTo));
   const authorship = new IncidentAuthorship(history);
   await authorship.catchUp(doc, upTo, at);
-  return { doc, authors: authorship.entries, milestoneWriter: (name) => authorship.milestoneWriter(doc, name), at };
+  return { doc, authors: authorship.entries, milestoneWriter: (name) => authorship.milestoneWriter(doc, name), at, events: authorship.incidentEvents };
 }
 
 /** The report, with whether each of its files is still stored: asked once the report names them. */

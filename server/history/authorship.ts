@@ -18,6 +18,8 @@ import { entriesOf } from '../../shared/schema/doc.js';
 import { milestonesOf } from '../../shared/schema/milestones.js';
 import { useMostRecent } from '../lru.js';
 import type { IncidentLog, LogRecord } from '../storage/incident-log.js';
+import type { HistoryEvent } from '../../shared/history.js';
+import { incidentChangesOf } from './incident-changes.js';
 
 export interface EntryAuthors {
   /** User id of whoever wrote the record that created the entry. */
@@ -150,6 +152,8 @@ function currentValueKey(map: Y.Map<unknown> | undefined, key: string): string |
 export class IncidentAuthorship {
   /** By entry id: the authors of the Y.Map under that id. */
   readonly entries = new Map<string, EntryAuthors>();
+  /** Status and severity set, hypotheses added and their verdicts, one event per record (#16, exports' timeline). */
+  readonly incidentEvents: HistoryEvent[] = [];
   /** Seq of the last record folded in. */
   seq = 0;
   /** By entry Y.Map (its item's id), each one ever created. */
@@ -203,6 +207,8 @@ export class IncidentAuthorship {
     const decoded = Y.decodeUpdate(record.update);
     for (const key of milestoneValuesWritten(doc, decoded)) this.milestoneValues.set(key, { userId: record.userId, at: record.at, seq: record.seq });
     for (const key of deletionsWritten(doc, decoded)) this.deletions.set(key, { userId: record.userId, at: record.at, seq: record.seq });
+    const event = incidentChangesOf(doc, record, decoded);
+    if (event) this.incidentEvents.push(event);
     for (const map of entriesTouchedBy(doc, decoded, this.finder)) {
       let known = this.byMap.get(mapKey(map));
       if (!known) this.byMap.set(mapKey(map), (known = { createdBy: record.userId, loggedAt: record.at, editors: [], seq: record.seq }));

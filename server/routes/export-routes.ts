@@ -40,13 +40,10 @@ export function exportRoutes(ctx: RouteContext, deps: { attachments: AttachmentS
       const room = await ctx.rooms.open(incident.id);
       const authorship = ctx.authorship.of(incident.id, history);
       await authorship.catchUp(room.doc, room.lastSeq);
-      snapshot = { doc: room.doc, authors: authorship.entries, milestoneWriter: (name) => authorship.milestoneWriter(room.doc, name), at };
+      snapshot = { doc: room.doc, authors: authorship.entries, milestoneWriter: (name) => authorship.milestoneWriter(room.doc, name), at, events: authorship.incidentEvents };
     } else {
       snapshot = await snapshotAt(history, at, ctx.rooms.loaded(incident.id)?.lastSeq);
     }
-    // The history's events up to the moment: status and severity changes and verdicts on the timeline (#16).
-    const replay = await ctx.replays.of(incident.id, history, ctx.rooms.loaded(incident.id)?.lastSeq);
-    snapshot.events = replay.events.filter((e) => Date.parse(e.at) <= at);
     const user = userOf(res);
     const canSeeAlert = (alert: AlertRecord) => ctx.alertReceiver.visibleTo(user, alert);
     const report = await buildReport({ ...deps, store: ctx.store, alerts: ctx.alerts, log: ctx.log, canSeeAlert }, incident, snapshot);
