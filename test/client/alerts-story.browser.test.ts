@@ -64,7 +64,7 @@ describe('alerts tell one story', () => {
     const page = await pageFor('kim', 'kim-passphrase-1', { colorScheme: 'dark' });
     await openIncident(page, server, incident.id);
     const panel = page.getByRole('region', { name: 'Alerts' }).first();
-    await expect.poll(() => panel.locator('h2 .badge').textContent()).toBe('1 firing');
+    await expect.poll(() => panel.locator('h2 .badge').textContent(), { timeout: 30_000 }).toBe('1 firing');
 
     await entry(page, 'ping gw').getByRole('button', { name: 'Alerts…' }).click();
     const suggested = entry(page, 'ping gw').getByRole('list', { name: 'Suggested alerts' });

@@ -62,7 +62,7 @@ describe('catch-up for a first-time latecomer', () => {
     // Kim did all of it: opening the page, kim is told of nothing.
     const kp = await pageFor('kim', 'kim-passphrase-1');
     await openIncident(kp, server, incident.id);
-    await expect.poll(() => entry(kp, 'iperf run 10').count()).toBe(1);
+    await expect.poll(() => entry(kp, 'iperf run 10').count(), { timeout: 30_000 }).toBe(1);
     await pause(500);
     expect(await kp.getByRole('region', { name: 'Catch up' }).count()).toBe(0);
     await kp.context().close();

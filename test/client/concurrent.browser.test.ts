@@ -54,7 +54,7 @@ describe('concurrent edits', () => {
 
     const page = await pageFor('kim', 'kim-passphrase-1', { colorScheme: 'light' });
     await openIncident(page, server, incident.id);
-    await expect.poll(() => entry(page, 'ping gw').count()).toBe(1);
+    await expect.poll(() => entry(page, 'ping gw').count(), { timeout: 30_000 }).toBe(1);
 
     await page.context().setOffline(true);
     await expect.poll(() => page.getByTestId('save-state').textContent()).not.toBe('Saved');

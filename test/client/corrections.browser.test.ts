@@ -60,7 +60,8 @@ describe('corrections', () => {
     const kp = await pageFor('kim', 'kim-passphrase-1', { colorScheme: 'light' });
     const lp = await pageFor('lee', 'lee-passphrase-1', { colorScheme: 'dark' });
     await Promise.all([openIncident(kp, server, incident.id), openIncident(lp, server, incident.id)]);
-    for (const p of [kp, lp]) await expect.poll(() => count(p)).toBe('2 entries');
+    // The first sync of a page can take a while on a loaded machine.
+    for (const p of [kp, lp]) await expect.poll(() => count(p), { timeout: 30_000 }).toBe('2 entries');
     // Nothing of kim's own to undo, though kim wrote all of it through another client: Undo is this page's.
     expect(await kp.getByRole('button', { name: 'Undo', exact: true }).isDisabled()).toBe(true);
 
@@ -164,6 +165,7 @@ describe('corrections', () => {
     c.destroy();
     const page = await pageFor('mo', 'mo-passphrase-1', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: 'dark' });
     await openIncident(page, server, incident.id);
+    await expect.poll(() => count(page), { timeout: 30_000 }).toBe('2 entries');
     await entry(page, 'typo entry').getByRole('button', { name: 'Delete', exact: true }).click();
     await expect.poll(() => count(page)).toBe('1 entry');
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Deleted entry' }).count()).toBe(1);
