@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEvents } from '../../shared/history.js';
 import { launchChromium, loggedInPage, openIncident, startWebServer } from '../helpers/browser.js';
 import { ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
+import { patient } from '../helpers/patient-browser.js';
 
 const SHOTS = '/tmp/shots-admin';
 const password = 'admin-area-passphrase-2026';
@@ -36,7 +37,7 @@ describe('the admin area and the incident header', () => {
     for (const [name, role] of [['ada', 'admin'], ['rob', 'responder'], ['cat', 'responder']] as const) {
       ids[name] = (await server.createUser(role, name, password)).id;
     }
-    browser = await launchChromium();
+    browser = patient(await launchChromium());
     ada = await loggedInPage(browser, server, 'ada', password, { colorScheme: 'light' });
     rob = await loggedInPage(browser, server, 'rob', password, { colorScheme: 'dark' });
   }, 60_000);

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { burstyTraffic, writePcap } from '../helpers/capture-writer.js';
 import { entry, launchChromium, loggedInPage, logFromKeyboard, openIncident, startWebServer } from '../helpers/browser.js';
 import type { TestServer } from '../helpers/server.js';
+import { patient } from '../helpers/patient-browser.js';
 
 const SHOTS = '/tmp/shots-admin';
 const password = 'evidence-honesty-2026';
@@ -53,7 +54,7 @@ describe('evidence honesty', () => {
     const { token } = await server.createUser('responder', 'ida', password);
     await server.createUser('responder', 'jon', password);
     incidentId = (await server.createIncident(token, { title: 'Microbursts at ny' })).id;
-    browser = await launchChromium();
+    browser = patient(await launchChromium());
     ida = await loggedInPage(browser, server, 'ida', password, { colorScheme: 'dark' });
     jon = await loggedInPage(browser, server, 'jon', password, { colorScheme: 'light' });
   }, 60_000);

@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entry, launchChromium, loggedInPage, openIncident, startWebServer } from '../helpers/browser.js';
 import { ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
+import { patient } from '../helpers/patient-browser.js';
 
 const SHOTS = '/tmp/shots-admin';
 const password = 'keyboard-only-on-call-2026';
@@ -59,7 +60,7 @@ describe('the keyboard', () => {
     const hookToken = ((await integration.json()) as { token: string }).token;
     const hook = await server.api('POST', '/api/hooks/generic', { token: hookToken, body: { title: alertTitle, labels: { site: 'ny', device: 'ny-sw01' }, fingerprint: 'ny-sw01-discards' } });
     expect(hook.status).toBe(200);
-    browser = await launchChromium();
+    browser = patient(await launchChromium());
     kim = await loggedInPage(browser, server, 'kim', password, { colorScheme: 'dark', acceptDownloads: true });
     lee = await loggedInPage(browser, server, 'lee', password, { colorScheme: 'light' });
   }, 60_000);

@@ -15,6 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entry, launchChromium, loggedInPage, logFromKeyboard, openIncident, startWebServer } from '../helpers/browser.js';
 import { ADMIN_TOKEN, tempDataDir, type TestServer } from '../helpers/server.js';
+import { patient } from '../helpers/patient-browser.js';
 
 const SHOTS = '/tmp/shots-admin';
 const password = 'small-things-matter-2026';
@@ -51,7 +52,7 @@ describe('the small things', () => {
     const hookToken = ((await integration.json()) as { token: string }).token;
     await server.api('POST', '/api/hooks/generic', { token: hookToken, body: { title: alertTitle, labels: { site: 'ams' }, fingerprint: 'ams-bgp' } });
     incidentId = (await server.createIncident(ADMIN_TOKEN, { title: 'Transit loss at ams', alertMatchers: ['site=ams'] })).id;
-    browser = await launchChromium();
+    browser = patient(await launchChromium());
     pia = await loggedInPage(browser, server, 'pia', password, { colorScheme: 'light', acceptDownloads: true });
   }, 60_000);
 
