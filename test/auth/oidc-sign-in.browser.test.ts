@@ -192,16 +192,27 @@ describe('sign-in through the identity provider', { timeout: 180_000 }, () => {
     await first.context().close();
     for (const [label, options] of [['light', {}], ['dark', { colorScheme: 'dark' as const }], ['phone', { viewport: { width: 390, height: 800 } }]] as const) {
       const page = await (await browser.newContext({ ...options, storageState: signedIn })).newPage();
-      await page.goto(server.url);
-      await page.getByRole('link', { name: 'Tokens' }).click();
-      await page.getByLabel('Name').fill(`laptop ${label}`);
-      await page.getByRole('button', { name: 'Create token' }).click();
-      const secret = await page.getByTestId('new-token').textContent();
-      expect(secret).toMatch(/^bl_/);
-      expect((await server.api('GET', '/api/auth/me', { token: secret! })).status).toBe(200);
-      await expect.poll(() => page.getByRole('table', { name: 'Your tokens' }).getByText(`laptop ${label}`).count()).toBe(1);
-      await page.screenshot({ path: `${SHOTS}/tokens-created-${label}.png` });
-      await page.context().close();
+      try {
+        if (label === 'light') {
+          // From the header's user area, as a user finds it.
+          await page.goto(server.url);
+          await page.getByRole('link', { name: 'Tokens' }).click();
+        } else await page.goto(`${server.url}/tokens`);
+        await expect.poll(() => page.getByRole('heading', { name: 'Your API tokens' }).count()).toBe(1);
+        await page.getByLabel('Name').fill(`laptop ${label}`);
+        await page.getByRole('button', { name: 'Create token' }).click();
+        await expect.poll(() => page.getByTestId('new-token').count()).toBe(1);
+        const secret = await page.getByTestId('new-token').textContent();
+        expect(secret).toMatch(/^bl_/);
+        expect((await server.api('GET', '/api/auth/me', { token: secret! })).status).toBe(200);
+        await expect.poll(() => page.getByRole('table', { name: 'Your tokens' }).getByText(`laptop ${label}`).count()).toBe(1);
+        await page.screenshot({ path: `${SHOTS}/tokens-created-${label}.png` });
+      } catch (err) {
+        await page.screenshot({ path: `${SHOTS}/tokens-failed-${label}.png` });
+        throw err;
+      } finally {
+        await page.context().close();
+      }
     }
   });
 
