@@ -40,10 +40,15 @@ describe('read pace', () => {
     }
     expect(statuses).toContain(429);
     expect(Number(retryAfter)).toBeGreaterThan(0);
-    // Someone else exports at once, and the author still saves.
-    const t = performance.now();
+    // Someone else exports (answered, not refused), and the author still saves.
     expect((await server.api('GET', `/api/incidents/${incident.id}/export?format=json`, { token: other.token })).status).toBe(200);
-    expect(performance.now() - t).toBeLessThan(3000);
+    // The looper's own live document is not held back by their reads: frames have a share of their
+    // own (on the shared one, the page's reads on opening a 5,000-entry incident held its sync for 40 s).
+    const live = connect(server.wsUrl, incident.id, looper.token);
+    await synced(live);
+    expect(listEntries(live.doc)).toHaveLength(2000);
+    expect((await server.api('GET', `/api/incidents/${incident.id}/export?format=json`, { token: looper.token })).status).toBe(429);
+    live.destroy();
     // And a responder on another incident saves as usual (syncing this big one would be charged too).
     const typist = await server.createUser('responder', 'typist');
     const small = await server.createIncident(typist.token);
