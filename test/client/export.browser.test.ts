@@ -35,7 +35,8 @@ describe('export from the incident page', () => {
     expect(md).toMatch(/by exporter/);
 
     await page.getByLabel('As of (UTC, empty = now)').fill('yesterday-ish');
-    await expect.poll(() => page.getByText('Not a time').count()).toBe(1);
+    // The same parser and message as every other UTC time field (#16).
+    await expect.poll(() => page.getByText('write the time as 06:12, 2026-03-04 06:12:30Z or -15m').count()).toBe(1);
     expect(await page.getByRole('menuitem', { name: 'Markdown' }).getAttribute('href')).toBeNull();
     await page.screenshot({ path: '/tmp/bridgelog-export-menu.png' });
   });
