@@ -89,8 +89,10 @@ describe('history walks', () => {
     console.log(`40,000 nested maps: /authors ${fresh.ms.toFixed(0)} ms, export?at= ${exported.ms.toFixed(0)} ms`);
     expect(fresh.value.entries[id]).toMatchObject({ createdBy: { id: alice.id }, editors: [{ id: bob.id }] });
     expect(exported.value.entries.map((e) => [e.id, e.createdBy?.id, e.editors.map((p) => p.id)])).toEqual([[id, alice.id, [bob.id]]]);
-    expect(fresh.ms).toBeLessThan(2000);
-    expect(exported.ms).toBeLessThan(2000);
+    // A guard against the quadratic walk coming back (11 s for /authors, 8 s per export here), not a
+    // speed target: a linear walk takes 0.6–2.2 s in CI dry runs and more under load.
+    expect(fresh.ms).toBeLessThan(6000);
+    expect(exported.ms).toBeLessThan(6000);
   });
 
   it('credits an entry replaced under the same id to whoever created the one there now', async () => {
