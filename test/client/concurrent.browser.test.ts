@@ -55,6 +55,10 @@ describe('concurrent edits', () => {
     const page = await pageFor('kim', 'kim-passphrase-1', { colorScheme: 'light' });
     await openIncident(page, server, incident.id);
     await expect.poll(() => entry(page, 'ping gw').count(), { timeout: 30_000 }).toBe(1);
+    // The app's files kept for offline use (the service worker is active once it has them, the
+    // editor's chunk included), as a responder's browser has them after the first visit: a dry run
+    // that went offline sooner could not open the editor.
+    await expect.poll(() => page.evaluate(() => navigator.serviceWorker.ready.then((r) => r.active?.state)), { timeout: 30_000 }).toBe('activated');
 
     await page.context().setOffline(true);
     await expect.poll(() => page.getByTestId('save-state').textContent()).not.toBe('Saved');
