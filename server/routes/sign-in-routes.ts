@@ -16,7 +16,8 @@ import { SESSION_COOKIE } from '../auth/authenticate.js';
 import { OidcRelyingParty, SignInError, type PendingSignIn } from '../auth/oidc-client.js';
 import { accountFor } from '../auth/oidc-accounts.js';
 import { safeReturnTo } from '../../shared/return-to.js';
-import { hashToken, newToken } from '../auth/secrets.js';
+import { hashToken } from '../auth/secrets.js';
+import { startSession } from '../auth/start-session.js';
 import { signInFailedPage } from '../auth/sign-in-page.js';
 import type { UserRecord } from '../store/metadata.js';
 import type { RouteContext } from './context.js';
@@ -117,16 +118,7 @@ export function signInRoutes(ctx: RouteContext, serverUrl: () => string): Router
   async function startIdpSession(req: Request, res: Response, user: UserRecord): Promise<void> {
     const old = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
     if (old) await ctx.store.removeSession(hashToken(old));
-    const token = newToken('bls_');
-    const now = Date.now();
-    await ctx.store.addSession({
-      tokenHash: hashToken(token),
-      userId: user.id,
-      createdAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + oidc!.sessionMaxAgeMs).toISOString(),
-      via: 'oidc',
-    });
-    res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: ctx.config.cookieSecure, maxAge: oidc!.sessionMaxAgeMs, path: '/' });
+    await startSession(ctx, res, user, { maxAgeMs: oidc!.sessionMaxAgeMs, via: 'oidc' });
   }
 
   return router;

@@ -4,65 +4,48 @@
  * not on the incident attaches it, so the alerts panel, its count and the export agree; the
  * timeline view shows the severity change and the attached file that the export's timeline lists.
  */
-import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../shared/alerts.js';
 import type { Report } from '../../shared/schema/export.js';
 import { createEntry, entriesOf, setMeta } from '../../shared/schema/doc.js';
-import { entry, launchChromium, loggedInPage, openIncident, startWebServer } from '../helpers/browser.js';
+import { entry, openIncident, webAppForFile } from '../helpers/browser.js';
 import { connect, synced } from '../helpers/collab-client.js';
-import { ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
+import { ADMIN_TOKEN } from '../helpers/server.js';
 import type * as Y from 'yjs';
 
 const SHOTS = '/tmp/shots-corrections';
-let server: TestServer;
-let browser: Browser;
-beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  server = await startWebServer();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function pageFor(name: string, password: string, options: Parameters<typeof loggedInPage>[4] = {}): Promise<Page> {
-  const page = await loggedInPage(browser, server, name, password, options);
-  page.setDefaultTimeout(15_000);
-  return page;
-}
+const app = webAppForFile({ shots: SHOTS });
+const { pageFor } = app;
 
 describe('alerts tell one story', () => {
   it('ranks and explains suggestions, attaches a linked alert, and the panel, timeline and export agree', async () => {
-    const kim = await server.createUser('responder', 'kim', 'kim-passphrase-1');
-    const hook = (await (await server.api('POST', '/api/integrations', { token: ADMIN_TOKEN, body: { name: 'mon', kind: 'generic' } })).json()) as { token: string };
+    const kim = await app.server.createUser('responder', 'kim', 'kim-passphrase-1');
+    const hook = (await (await app.server.api('POST', '/api/integrations', { token: ADMIN_TOKEN, body: { name: 'mon', kind: 'generic' } })).json()) as { token: string };
     const fire = async (title: string, minutesAgo: number) =>
       expect(
-        (await server.api('POST', '/api/hooks/generic', { token: hook.token, body: { title, labels: { site: 'ny' }, startsAt: new Date(Date.now() - minutesAgo * 60_000).toISOString(), fingerprint: title } })).status,
+        (await app.server.api('POST', '/api/hooks/generic', { token: hook.token, body: { title, labels: { site: 'ny' }, startsAt: new Date(Date.now() - minutesAgo * 60_000).toISOString(), fingerprint: title } })).status,
       ).toBe(200);
     await fire('ny-sw01 discards', 3);
-    const incident = await server.createIncident(kim.token, { title: 'Loss on ny-sw01', alertMatchers: ['site=ny'] });
+    const incident = await app.server.createIncident(kim.token, { title: 'Loss on ny-sw01', alertMatchers: ['site=ny'] });
     await fire('ny uplink errors', 1);
     // Attached at declaration by the matchers, then detached by hand: matched, not attached.
-    const [discards] = ((await (await server.api('GET', `/api/alerts?incident=${incident.id}`, { token: kim.token })).json()) as Alert[]).filter((a) => a.title === 'ny-sw01 discards');
-    expect((await server.api('DELETE', `/api/incidents/${incident.id}/alerts/${discards!.id}`, { token: kim.token })).status).toBe(200);
+    const [discards] = ((await (await app.server.api('GET', `/api/alerts?incident=${incident.id}`, { token: kim.token })).json()) as Alert[]).filter((a) => a.title === 'ny-sw01 discards');
+    expect((await app.server.api('DELETE', `/api/incidents/${incident.id}/alerts/${discards!.id}`, { token: kim.token })).status).toBe(200);
 
-    const k = connect(server.wsUrl, incident.id, kim.token);
+    const k = connect(app.server.wsUrl, incident.id, kim.token);
     await synced(k);
     const ping = createEntry(k.doc, { kind: 'test', title: 'ping gw', ranAt: new Date().toISOString() });
     setMeta(k.doc, { severity: 'sev1' });
     await k.saved();
     const form = new FormData();
     form.append('file', new Blob([new TextEncoder().encode('Gi0/1 input errors 1234\n')]), 'counters.txt');
-    const file = (await (await fetch(`${server.url}/api/incidents/${incident.id}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${kim.token}` }, body: form })).json()) as { id: string };
+    const file = (await (await fetch(`${app.server.url}/api/incidents/${incident.id}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${kim.token}` }, body: form })).json()) as { id: string };
     (entriesOf(k.doc).get(ping)!.get('attachments') as Y.Array<string>).push([file.id]);
     await k.saved();
     k.destroy();
 
     const page = await pageFor('kim', 'kim-passphrase-1', { colorScheme: 'dark' });
-    await openIncident(page, server, incident.id);
+    await openIncident(page, app.server, incident.id);
     const panel = page.getByRole('region', { name: 'Alerts' }).first();
     await expect.poll(() => panel.locator('h2 .badge').textContent(), { timeout: 30_000 }).toBe('1 firing');
 
@@ -80,7 +63,7 @@ describe('alerts tell one story', () => {
     await expect.poll(() => panel.locator('h2 .badge').textContent()).toBe('2 firing');
     expect(await panel.textContent()).toContain('ny-sw01 discards');
     await expect.poll(() => entry(page, 'ping gw').getByRole('list', { name: 'Linked alerts' }).textContent()).toContain('ny-sw01 discards');
-    const report = (await (await page.context().request.get(`${server.url}/api/incidents/${incident.id}/export?format=json`)).json()) as Report;
+    const report = (await (await page.context().request.get(`${app.server.url}/api/incidents/${incident.id}/export?format=json`)).json()) as Report;
     expect(report.alerts.map((a) => a.title).sort()).toEqual(['ny uplink errors', 'ny-sw01 discards']);
     expect(report.entries[0]!.alerts.map((a) => a.title)).toEqual(['ny-sw01 discards']);
 

@@ -4,35 +4,17 @@
  * the latest tests — instead of nothing; the one who did all of it is not told of it as news; and
  * coming back later, one's own changes made meanwhile are left out of "Since you left".
  */
-import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { Digest } from '../../shared/history.js';
 import { createEntry, createHypothesis, setHypothesisStatus, setMeta, setVerdict } from '../../shared/schema/doc.js';
-import { entry, launchChromium, loggedInPage, openIncident, startWebServer } from '../helpers/browser.js';
+import { entry, openIncident, webAppForFile } from '../helpers/browser.js';
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
-import type { TestServer } from '../helpers/server.js';
 
 const SHOTS = '/tmp/shots-corrections';
-let server: TestServer;
-let browser: Browser;
-beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  server = await startWebServer();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = webAppForFile({ shots: SHOTS });
+const { pageFor } = app;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function pageFor(name: string, password: string, options: Parameters<typeof loggedInPage>[4] = {}): Promise<Page> {
-  const page = await loggedInPage(browser, server, name, password, options);
-  page.setDefaultTimeout(15_000);
-  return page;
-}
 
 async function step(c: CollabClient, change: (doc: CollabClient['doc']) => void) {
   change(c.doc);
@@ -42,10 +24,10 @@ async function step(c: CollabClient, change: (doc: CollabClient['doc']) => void)
 
 describe('catch-up for a first-time latecomer', () => {
   it('offers the incident so far on a first visit, never one’s own changes as news', async () => {
-    const kim = await server.createUser('responder', 'kim', 'kim-passphrase-1');
-    const lee = await server.createUser('responder', 'lee', 'lee-passphrase-1');
-    const incident = await server.createIncident(kim.token, { title: 'Loss on ny-sw01' });
-    const k = connect(server.wsUrl, incident.id, kim.token);
+    const kim = await app.server.createUser('responder', 'kim', 'kim-passphrase-1');
+    const lee = await app.server.createUser('responder', 'lee', 'lee-passphrase-1');
+    const incident = await app.server.createIncident(kim.token, { title: 'Loss on ny-sw01' });
+    const k = connect(app.server.wsUrl, incident.id, kim.token);
     await synced(k);
     const ranAt = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
     let hypothesis = '';
@@ -61,17 +43,17 @@ describe('catch-up for a first-time latecomer', () => {
 
     // Kim did all of it: opening the page, kim is told of nothing.
     const kp = await pageFor('kim', 'kim-passphrase-1');
-    await openIncident(kp, server, incident.id);
+    await openIncident(kp, app.server, incident.id);
     await expect.poll(() => entry(kp, 'iperf run 10').count(), { timeout: 30_000 }).toBe(1);
     await pause(500);
     expect(await kp.getByRole('region', { name: 'Catch up' }).count()).toBe(0);
     await kp.context().close();
 
     // Lee and ann, never here before, get the summary from the start (lee in light, ann in dark).
-    await server.createUser('responder', 'ann', 'ann-passphrase-1');
+    await app.server.createUser('responder', 'ann', 'ann-passphrase-1');
     for (const [who, colorScheme] of [['lee', 'light'], ['ann', 'dark']] as const) {
       const lp = await pageFor(who, `${who}-passphrase-1`, { colorScheme });
-      await openIncident(lp, server, incident.id);
+      await openIncident(lp, app.server, incident.id);
       const panel = lp.getByRole('region', { name: 'Catch up' });
       await expect.poll(() => panel.getByRole('heading', { level: 2 }).textContent(), { timeout: 10_000 }).toMatch(/^New here\? The incident so far — \d+ changes$/);
       // Offered folded: one click shows it.
@@ -96,12 +78,12 @@ describe('catch-up for a first-time latecomer', () => {
 
     // Lee comes back later: what lee did meanwhile (a milestone set over the HTTP API) is not news; kim's entry is.
     await expect
-      .poll(async () => ((await (await server.api('GET', `/api/incidents/${incident.id}/digest`, { token: lee.token })).json()) as Digest).sinceLastSeen, { timeout: 15_000 })
+      .poll(async () => ((await (await app.server.api('GET', `/api/incidents/${incident.id}/digest`, { token: lee.token })).json()) as Digest).sinceLastSeen, { timeout: 15_000 })
       .toBe(true);
-    expect((await server.api('PUT', `/api/incidents/${incident.id}/milestones/detected`, { token: lee.token, body: {} })).status).toBe(200);
+    expect((await app.server.api('PUT', `/api/incidents/${incident.id}/milestones/detected`, { token: lee.token, body: {} })).status).toBe(200);
     await step(k, (d) => createEntry(d, { kind: 'test', title: 'show interface counters', ranAt: ranAt(0) }));
     const phone = await pageFor('lee', 'lee-passphrase-1', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: 'dark' });
-    await openIncident(phone, server, incident.id);
+    await openIncident(phone, app.server, incident.id);
     const panel = phone.getByRole('region', { name: 'Catch up' });
     await expect.poll(() => panel.getByRole('heading', { level: 2 }).textContent(), { timeout: 10_000 }).toMatch(/^Since you left \(\d\d:\d\d UTC\) — 1 change$/);
     expect(await panel.textContent()).toContain('show interface counters');

@@ -4,32 +4,15 @@
  * kim was offline, and shown both versions (bob's read from the server's history) and the merge.
  * An offline edit nobody else touched says nothing.
  */
-import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { createEntry, entryText } from '../../shared/schema/doc.js';
-import { entry, launchChromium, loggedInPage, openIncident, startWebServer } from '../helpers/browser.js';
+import { entry, openIncident, webAppForFile } from '../helpers/browser.js';
 import { connect, synced } from '../helpers/collab-client.js';
-import type { TestServer } from '../helpers/server.js';
 
 const SHOTS = '/tmp/shots-corrections';
-let server: TestServer;
-let browser: Browser;
-beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  server = await startWebServer();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function pageFor(name: string, password: string, options: Parameters<typeof loggedInPage>[4] = {}): Promise<Page> {
-  const page = await loggedInPage(browser, server, name, password, options);
-  page.setDefaultTimeout(15_000);
-  return page;
-}
+const app = webAppForFile({ shots: SHOTS });
+const { pageFor } = app;
 
 /** Edits one field of the entry in its editor, typing at the end, then closes the editor. */
 async function typeInto(page: Page, title: string, field: string, text: string) {
@@ -43,17 +26,17 @@ async function typeInto(page: Page, title: string, field: string, text: string) 
 
 describe('concurrent edits', () => {
   it('tells the one who reconnects that someone else changed the same field, with both versions', async () => {
-    const kim = await server.createUser('responder', 'kim', 'kim-passphrase-1');
-    const bob = await server.createUser('responder', 'bob', 'bob-passphrase-1');
-    const incident = await server.createIncident(kim.token, { title: 'Loss on ny-sw01' });
-    const b = connect(server.wsUrl, incident.id, bob.token);
+    const kim = await app.server.createUser('responder', 'kim', 'kim-passphrase-1');
+    const bob = await app.server.createUser('responder', 'bob', 'bob-passphrase-1');
+    const incident = await app.server.createIncident(kim.token, { title: 'Loss on ny-sw01' });
+    const b = connect(app.server.wsUrl, incident.id, bob.token);
     await synced(b);
     const ping = createEntry(b.doc, { kind: 'test', title: 'ping gw', ranAt: new Date().toISOString(), conclusion: 'gw answers.', observations: 'fine' });
     createEntry(b.doc, { kind: 'test', title: 'mtr ams', ranAt: new Date().toISOString(), observations: 'hop 4 drops' });
     await b.saved();
 
     const page = await pageFor('kim', 'kim-passphrase-1', { colorScheme: 'light' });
-    await openIncident(page, server, incident.id);
+    await openIncident(page, app.server, incident.id);
     await expect.poll(() => entry(page, 'ping gw').count(), { timeout: 30_000 }).toBe(1);
     // The app's files kept for offline use (the service worker is active once it has them, the
     // editor's chunk included), as a responder's browser has them after the first visit: a dry run

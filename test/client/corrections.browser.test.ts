@@ -5,36 +5,19 @@
  * renamed, deleted and restored; the "×" on a link is taken back from its notice. Undo takes back
  * only one's own changes. Screenshots: light, dark and phone.
  */
-import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import type { Report } from '../../shared/schema/export.js';
 import { createEntry, createHypothesis, entriesOf, type EvidenceLink } from '../../shared/schema/doc.js';
-import { entry, launchChromium, loggedInPage, openIncident, startWebServer } from '../helpers/browser.js';
+import { entry, openIncident, webAppForFile } from '../helpers/browser.js';
 import { connect, synced } from '../helpers/collab-client.js';
-import type { TestServer } from '../helpers/server.js';
 import type * as Y from 'yjs';
 
 const SHOTS = '/tmp/shots-corrections';
-let server: TestServer;
-let browser: Browser;
-beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  server = await startWebServer();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = webAppForFile({ shots: SHOTS });
+const { pageFor } = app;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function pageFor(name: string, password: string, options: Parameters<typeof loggedInPage>[4] = {}): Promise<Page> {
-  const page = await loggedInPage(browser, server, name, password, options);
-  page.setDefaultTimeout(15_000);
-  return page;
-}
 
 const count = (page: Page) => page.getByTestId('entry-count').textContent();
 const deleted = (page: Page) => page.locator('details.deleted-items');
@@ -42,10 +25,10 @@ const hypothesis = (page: Page, statement: string) => page.getByRole('listitem',
 
 describe('corrections', () => {
   it('deletes, undoes, redoes and restores for everyone, while the replay and an as-of export keep what was deleted', async () => {
-    const kim = await server.createUser('responder', 'kim', 'kim-passphrase-1');
-    await server.createUser('responder', 'lee', 'lee-passphrase-1');
-    const incident = await server.createIncident(kim.token, { title: 'Loss on ny-sw01' });
-    const k = connect(server.wsUrl, incident.id, kim.token);
+    const kim = await app.server.createUser('responder', 'kim', 'kim-passphrase-1');
+    await app.server.createUser('responder', 'lee', 'lee-passphrase-1');
+    const incident = await app.server.createIncident(kim.token, { title: 'Loss on ny-sw01' });
+    const k = connect(app.server.wsUrl, incident.id, kim.token);
     await synced(k);
     const ranAt = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
     createEntry(k.doc, { kind: 'test', title: 'ping gw', ranAt: ranAt(30), observations: '3 of 3 answered' });
@@ -59,7 +42,7 @@ describe('corrections', () => {
 
     const kp = await pageFor('kim', 'kim-passphrase-1', { colorScheme: 'light' });
     const lp = await pageFor('lee', 'lee-passphrase-1', { colorScheme: 'dark' });
-    await Promise.all([openIncident(kp, server, incident.id), openIncident(lp, server, incident.id)]);
+    await Promise.all([openIncident(kp, app.server, incident.id), openIncident(lp, app.server, incident.id)]);
     // The first sync of a page can take a while on a loaded machine.
     for (const p of [kp, lp]) await expect.poll(() => count(p), { timeout: 30_000 }).toBe('2 entries');
     // Nothing of kim's own to undo, though kim wrote all of it through another client: Undo is this page's.
@@ -112,7 +95,7 @@ describe('corrections', () => {
 
     // The current export leaves it out; the export as of before the deletion has it.
     const exportAt = async (at?: string) =>
-      (await (await kp.context().request.get(`${server.url}/api/incidents/${incident.id}/export?format=json${at ? `&at=${encodeURIComponent(at)}` : ''}`)).json()) as Report;
+      (await (await kp.context().request.get(`${app.server.url}/api/incidents/${incident.id}/export?format=json${at ? `&at=${encodeURIComponent(at)}` : ''}`)).json()) as Report;
     expect((await exportAt()).entries.map((e) => e.title)).toEqual(['ping gw']);
     expect((await exportAt(beforeDeletion)).entries.map((e) => e.title)).toEqual(['ping gw', 'iperf on the wrong host']);
 
@@ -155,16 +138,16 @@ describe('corrections', () => {
   });
 
   it('on a phone', async () => {
-    const mo = await server.createUser('responder', 'mo', 'mo-passphrase-1');
-    const incident = await server.createIncident(mo.token, { title: 'DNS timeouts' });
-    const c = connect(server.wsUrl, incident.id, mo.token);
+    const mo = await app.server.createUser('responder', 'mo', 'mo-passphrase-1');
+    const incident = await app.server.createIncident(mo.token, { title: 'DNS timeouts' });
+    const c = connect(app.server.wsUrl, incident.id, mo.token);
     await synced(c);
     createEntry(c.doc, { kind: 'test', title: 'dig @resolver2', ranAt: new Date().toISOString() });
     createEntry(c.doc, { kind: 'note', title: 'typo entry', ranAt: new Date().toISOString() });
     await c.saved();
     c.destroy();
     const page = await pageFor('mo', 'mo-passphrase-1', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: 'dark' });
-    await openIncident(page, server, incident.id);
+    await openIncident(page, app.server, incident.id);
     await expect.poll(() => count(page), { timeout: 30_000 }).toBe('2 entries');
     await entry(page, 'typo entry').getByRole('button', { name: 'Delete', exact: true }).click();
     await expect.poll(() => count(page)).toBe('1 entry');

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { startTestServer, type TestServer } from './server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -54,3 +54,29 @@ export async function logFromKeyboard(page: Page, entry: { title: string; comman
 }
 
 export const entry = (page: Page, title: string) => page.getByRole('article', { name: title, exact: true });
+
+/**
+ * One web server and one Chromium for a test file (started before its tests, closed after them),
+ * and pages signed in as a user that wait up to `timeoutMs` for what they look for.
+ */
+export function webAppForFile(opts: { shots?: string; timeoutMs?: number } = {}) {
+  const app = {
+    server: undefined as unknown as TestServer,
+    browser: undefined as unknown as Browser,
+    async pageFor(name: string, password: string, options: Parameters<typeof loggedInPage>[4] = {}): Promise<Page> {
+      const page = await loggedInPage(app.browser, app.server, name, password, options);
+      page.setDefaultTimeout(opts.timeoutMs ?? 15_000);
+      return page;
+    },
+  };
+  beforeAll(async () => {
+    if (opts.shots) fs.mkdirSync(opts.shots, { recursive: true });
+    app.server = await startWebServer();
+    app.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await app.browser?.close();
+    await app.server?.close();
+  });
+  return app;
+}
