@@ -18,6 +18,9 @@ import { inPostgres } from '../helpers/stored.js';
 import { connect, synced, type CollabClient } from '../helpers/collab-client.js';
 
 const dataDir = tempDataDir();
+// These tests are about what the walks answer, not pacing: bob's reads over 40,000 nested maps in the
+// first would otherwise spend his time share (routes/paced.ts), and the next test's reads get 429.
+const settings = { dataDir, config: { timeShare: { share: 1, burstMs: 60_000 } } };
 let server: TestServer;
 const clients: CollabClient[] = [];
 const open = (incidentId: string, token: string) => {
@@ -29,7 +32,7 @@ let alice: { id: string; token: string };
 let bob: { id: string; token: string };
 
 beforeAll(async () => {
-  server = await startTestServer({ dataDir });
+  server = await startTestServer(settings);
   alice = await server.createUser('responder', 'alice');
   bob = await server.createUser('responder', 'bob');
 });
@@ -80,7 +83,7 @@ describe('history walks', () => {
     let seq = 0;
     for await (const { record } of readRecords(log)) seq = record.seq;
     fs.appendFileSync(log, encodeRecord({ seq: seq + 1, at: Date.now(), userId: bob.id, update }));
-    server = await startTestServer({ dataDir });
+    server = await startTestServer(settings);
     await server.rooms.open(incident.id); // loading the document is Yjs's work, not a walk of the history
 
     const at = new Date(Date.now() + 1000).toISOString();
